@@ -1,0 +1,54 @@
+"""Settings: built by the edges (CLI, DAGs, service) and passed into the library.
+
+The library never reads the environment itself. :meth:`Settings.from_env` is for the edges.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+UnmappedPolicy = Literal["flag", "drop", "reject"]
+
+
+class Settings(BaseModel):
+    """Where things live and how strict the pipeline is."""
+
+    workspace: Path = Path("workspace")
+    ontologies_dir: Path = Field(
+        default_factory=lambda: Path(__file__).resolve().parent.parent / "ontologies"
+    )
+    expectations_dir: Path = Field(
+        default_factory=lambda: Path(__file__).resolve().parent.parent / "expectations"
+    )
+    registry_url: str | None = None  # SQLAlchemy URL; default: SQLite in the workspace
+    max_file_bytes: int = 2 * 1024**3
+    batch_size: int = 50_000
+    remove_redundant_ancestors: bool = True
+    unmapped_policy: UnmappedPolicy = "reject"
+    reject_on: tuple[str, ...] = ("error",)  # finding levels that reject a submission
+    created_by: str = "harmonize"
+    run_great_expectations: bool = True
+    data_docs: bool = True
+
+    @property
+    def registry(self) -> str:
+        return self.registry_url or f"sqlite:///{(self.workspace / 'registry.sqlite').resolve()}"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.workspace / "published"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.workspace / "staging"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.workspace / "reports"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.workspace / "cache"
