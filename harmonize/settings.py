@@ -11,6 +11,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 UnmappedPolicy = Literal["flag", "drop", "reject"]
+# an observed term with an excluded ancestor: reject, or keep the observation and drop the
+# exclusion with a warning (what curators using pyphetools get)
+ConflictPolicy = Literal["reject", "keep-observed"]
 
 
 class Settings(BaseModel):
@@ -28,6 +31,7 @@ class Settings(BaseModel):
     batch_size: int = 50_000
     remove_redundant_ancestors: bool = True
     unmapped_policy: UnmappedPolicy = "reject"
+    on_conflict: ConflictPolicy = "reject"
     reject_on: tuple[str, ...] = ("error",)  # finding levels that reject a submission
     created_by: str = "harmonize"
     run_great_expectations: bool = True

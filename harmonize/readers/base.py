@@ -51,7 +51,7 @@ class SourceBatch:
 
     @property
     def num_rows(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
 
 class Reader(ABC):

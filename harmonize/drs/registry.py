@@ -1,0 +1,331 @@
+"""The DRS registry: which files exist, where they live and who may read them.
+
+Registration is one transaction and idempotent: registering the same ids again changes
+nothing (insert-or-ignore on SQLite and PostgreSQL, bulk ``executemany``), so a replayed
+submission cannot create duplicates. A bundle's checksum and size follow the DRS rule
+and are fixed when it is registered.
+
+>>> from harmonize.drs.ids import bundle_id, drs_id
+>>> registry = Registry("sqlite://")
+>>> registry.create_all()
+>>> digest = "ab" * 32
+>>> obj = ObjectSpec(id=drs_id("s1", "a.json", digest), name="a.json", path="published/a.json",
+...                  size=3, sha256=digest, mime_type="application/json", submission_id="s1",
+...                  dataset="demo", access="public", role="published")
+>>> bundle = BundleSpec(id=bundle_id("s1", digest), name="s1", submission_id="s1",
+...                     dataset="demo", access="public", member_ids=[obj.id])
+>>> registry.register([obj], bundle)
+>>> registry.register([obj], bundle)  # a replay is a no-op
+>>> registry.count(), registry.total_size(), registry.has_bundle(bundle.id)
+(2, 3, True)
+>>> registry.bundle_members(bundle.id) == [(obj.id, "a.json")]
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, event, func, select, true, update
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from harmonize.drs.bulk import IN_CHUNK, batched, insert_ignore
+from harmonize.drs.models import Base, BundleMember, DrsObjectRow
+from harmonize.drs.specs import BundleSpec, ObjectSpec
+from harmonize.errors import RegistryError
+
+__all__ = ["BundleSpec", "ObjectSpec", "Registry", "bundle_checksum"]
+
+_OBJECTS: Table = DrsObjectRow.__table__  # type: ignore[assignment]
+_MEMBERS: Table = BundleMember.__table__  # type: ignore[assignment]
+
+
+def bundle_checksum(member_sha256s: Iterable[str]) -> str:
+    """DRS bundle checksum: sha-256 over the sorted, concatenated member sha-256 hex strings.
+
+    >>> bundle_checksum(["bb", "aa"]) == hashlib.sha256(b"aabb").hexdigest()
+    True
+    """
+    return hashlib.sha256("".join(sorted(member_sha256s)).encode("ascii")).hexdigest()
+
+
+@contextmanager
+def _translate(action: str) -> Iterator[None]:
+    """Turn a database that cannot be reached (or is locked) into a transient RegistryError."""
+    try:
+        yield
+    except (OperationalError, PoolTimeoutError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise RegistryError(
+            f"DRS registry {action} failed: {reason}",
+            hint="retry later; check that the registry database is reachable",
+        ) from exc
+
+
+def member_name(name: str, member_id: str, counts: Counter[str]) -> str:
+    """A member's name in its bundle: its own, made unique with its id when shared.
+
+    DRS requires names to be unique within a bundle; two files may share a name.
+
+    >>> member_name("a.json", "hz1", Counter({"a.json": 2}))
+    'a.hz1.json'
+    >>> member_name("a.json", "hz1", Counter({"a.json": 1}))
+    'a.json'
+    """
+    if counts[name] < 2:
+        return name
+    stem, dot, suffix = name.partition(".")
+    return f"{stem}.{member_id}{dot}{suffix}" if stem else f"{name}.{member_id}"
+
+
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    return on_connect
+
+
+def _object_row(spec: ObjectSpec) -> dict[str, Any]:
+    return {
+        "id": spec.id,
+        "name": spec.name,
+        "description": spec.description,
+        "size": spec.size,
+        "created_time": spec.created_time,
+        "updated_time": spec.created_time,
+        "version": spec.version or spec.sha256,
+        "mime_type": spec.mime_type,
+        "sha256": spec.sha256,
+        "path": spec.path,
+        "submission_id": spec.submission_id,
+        "dataset": spec.dataset,
+        "access": spec.access,
+        "role": spec.role,
+        "is_bundle": False,
+        "aliases": spec.aliases,  # a tuple: hashable, stored as a JSON list
+        "deleted": False,
+    }
+
+
+class Registry:
+    """DRS objects in a SQL database (SQLite embedded, PostgreSQL at scale)."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False) -> None:
+        self.url = url
+        parsed = make_url(url)
+        options: dict[str, Any] = {"echo": echo}
+        self._sqlite = parsed.get_backend_name() == "sqlite"
+        if self._sqlite:
+            database = parsed.database or ""
+            connect_args: dict[str, Any] = {
+                "check_same_thread": False,
+                "timeout": busy_timeout_ms / 1000,
+            }
+            if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+                options["poolclass"] = StaticPool  # one shared in-memory database
+            elif not database.startswith("file:"):
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            options["connect_args"] = connect_args
+        self.engine: Engine = create_engine(url, **options)
+        if self._sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def create_all(self) -> None:
+        """Create the tables that do not exist yet."""
+        with _translate("schema creation"):
+            Base.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE),
+        so a concurrent writer waits for the busy timeout instead of failing mid-way."""
+        with self.engine.begin() as conn:
+            if self._sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            yield conn
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with _translate("session"), self._sessions() as session, session.begin():
+            yield session
+
+    # -- writing ---------------------------------------------------------------------
+
+    def register(self, objects: Sequence[ObjectSpec], bundle: BundleSpec | None = None) -> None:
+        """Register files and (optionally) their bundle in one transaction; replays are no-ops.
+
+        Bundle members may be among ``objects`` or registered earlier; members that share
+        a name are listed under ``stem.<id>.ext`` (see :func:`member_name`). Raises ValueError
+        for an inconsistent call (unknown members, two specs with one id, a bundle id
+        registered before with other members) and RegistryError when the database fails.
+        """
+        by_id: dict[str, ObjectSpec] = {}
+        for spec in objects:
+            previous = by_id.setdefault(spec.id, spec)
+            if previous != spec:
+                raise ValueError(f"two different specs share the DRS id {spec.id}")
+        rows = [_object_row(spec) for spec in by_id.values()]
+        with _translate("registration"), self._write() as conn:
+            insert_ignore(conn, _OBJECTS, rows, ("id",))
+            if bundle is not None:
+                _register_bundle(conn, bundle, by_id)
+
+    def mark_deleted(self, ids: Iterable[str]) -> int:
+        """Tombstone objects: they stay in the registry but resolve to 404. Returns the count."""
+        wanted = list(dict.fromkeys(ids))
+        changed = 0
+        with _translate("deletion"), self._write() as conn:
+            for chunk in batched(wanted, IN_CHUNK):
+                result = conn.execute(
+                    update(_OBJECTS)
+                    .where(_OBJECTS.c.id.in_(chunk), _OBJECTS.c.deleted.is_(False))
+                    .values(deleted=True, updated_time=datetime.now(UTC))
+                )
+                changed += result.rowcount
+        return changed
+
+    # -- reading ---------------------------------------------------------------------
+
+    def get(self, id: str) -> DrsObjectRow | None:
+        """The row for one id (deleted rows included), or None."""
+        with self.session() as session:
+            return session.get(DrsObjectRow, id)
+
+    def get_many(self, ids: Collection[str]) -> dict[str, DrsObjectRow]:
+        """Rows by id for the ids that exist (deleted rows included)."""
+        found: dict[str, DrsObjectRow] = {}
+        with self.session() as session:
+            for chunk in batched(list(dict.fromkeys(ids)), IN_CHUNK):
+                query = select(DrsObjectRow).where(DrsObjectRow.id.in_(chunk))
+                found.update((row.id, row) for row in session.scalars(query))
+        return found
+
+    def bundle_members(self, id: str) -> list[tuple[str, str]]:
+        """``(member_id, name)`` pairs of a bundle, sorted by name; empty for a blob."""
+        query = (
+            select(_MEMBERS.c.member_id, _MEMBERS.c.name)
+            .where(_MEMBERS.c.bundle_id == id)
+            .order_by(_MEMBERS.c.name, _MEMBERS.c.member_id)
+        )
+        with _translate("lookup"), self.engine.connect() as conn:
+            return [(member_id, name) for member_id, name in conn.execute(query)]
+
+    def objects_for_submission(
+        self, submission_id: str, *, include_deleted: bool = False
+    ) -> list[DrsObjectRow]:
+        """Every object and bundle of a submission, bundles first, then by role and name."""
+        query = select(DrsObjectRow).where(DrsObjectRow.submission_id == submission_id)
+        if not include_deleted:
+            query = query.where(DrsObjectRow.deleted.is_(False))
+        query = query.order_by(DrsObjectRow.is_bundle.desc(), DrsObjectRow.role, DrsObjectRow.name)
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def has_bundle(self, id: str) -> bool:
+        """Whether a (live or deleted) bundle with this id is registered."""
+        query = select(_OBJECTS.c.id).where(_OBJECTS.c.id == id, _OBJECTS.c.is_bundle == true())
+        with _translate("lookup"), self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+    def count(self) -> int:
+        """Live DRS objects, bundles included."""
+        query = select(func.count()).select_from(_OBJECTS).where(_OBJECTS.c.deleted.is_(False))
+        with _translate("count"), self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def total_size(self) -> int:
+        """Bytes of live files; bundles are not counted again."""
+        query = select(func.coalesce(func.sum(_OBJECTS.c.size), 0)).where(
+            _OBJECTS.c.deleted.is_(False), _OBJECTS.c.is_bundle.is_(False)
+        )
+        with _translate("size"), self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+
+def _register_bundle(conn: Connection, bundle: BundleSpec, specs: dict[str, ObjectSpec]) -> None:
+    registered = conn.execute(
+        select(_OBJECTS.c.id).where(_OBJECTS.c.id == bundle.id)
+    ).scalar_one_or_none()
+    if registered is not None:
+        current = set(
+            conn.execute(
+                select(_MEMBERS.c.member_id).where(_MEMBERS.c.bundle_id == bundle.id)
+            ).scalars()
+        )
+        if current != set(bundle.member_ids):
+            raise ValueError(f"bundle {bundle.id} is already registered with other members")
+        return
+
+    members: dict[str, tuple[str, str, int]] = {}  # id -> (name, sha256, size)
+    for member_id in bundle.member_ids:
+        if member_id in specs:
+            spec = specs[member_id]
+            members[member_id] = (spec.name, spec.sha256, spec.size)
+    others = [member_id for member_id in bundle.member_ids if member_id not in members]
+    for chunk in batched(others, IN_CHUNK):
+        query = select(_OBJECTS.c.id, _OBJECTS.c.name, _OBJECTS.c.sha256, _OBJECTS.c.size).where(
+            _OBJECTS.c.id.in_(chunk)
+        )
+        for member_id, name, sha256, size in conn.execute(query):
+            members[member_id] = (name, sha256, size)
+    missing = [member_id for member_id in bundle.member_ids if member_id not in members]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise ValueError(f"bundle {bundle.id}: {len(missing)} member(s) not registered: {shown}")
+    counts = Counter(name for name, _, _ in members.values())
+    checksum = bundle_checksum(sha256 for _, sha256, _ in members.values())
+    bundle_row = {
+        "id": bundle.id,
+        "name": bundle.name,
+        "description": bundle.description,
+        "size": sum(size for _, _, size in members.values()),
+        "created_time": bundle.created_time,
+        "updated_time": bundle.created_time,
+        "version": checksum,
+        "mime_type": None,
+        "sha256": checksum,
+        "path": None,
+        "submission_id": bundle.submission_id,
+        "dataset": bundle.dataset,
+        "access": bundle.access,
+        "role": None,
+        "is_bundle": True,
+        "aliases": list(bundle.aliases),
+        "deleted": False,
+    }
+    insert_ignore(conn, _OBJECTS, [bundle_row], ("id",))
+    member_rows = [
+        {
+            "bundle_id": bundle.id,
+            "member_id": member_id,
+            "name": member_name(members[member_id][0], member_id, counts),
+        }
+        for member_id in bundle.member_ids
+    ]
+    insert_ignore(conn, _MEMBERS, member_rows, ("bundle_id", "member_id"))

@@ -1,0 +1,79 @@
+"""Registry rows as DRS 1.5.0 JSON: objects, bundles and their contents.
+
+>>> from datetime import datetime, timezone, timedelta
+>>> rfc3339(datetime(2024, 5, 1, 14, 0, tzinfo=timezone(timedelta(hours=2))))
+'2024-05-01T12:00:00Z'
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harmonize.drs.links import Links
+from harmonize.drs.models import DrsObjectRow
+from harmonize.drs.schemas import AccessMethod, AccessURL, Checksum, ContentsObject, DrsObject
+
+HTTPS_ACCESS_ID = "https"
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC, ``Z`` suffix, fractional seconds only when there are any."""
+    utc = moment.astimezone(UTC)
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    if utc.microsecond:
+        text += f".{utc.microsecond:06d}"
+    return text + "Z"
+
+
+def inside(root: Path, relative: str) -> Path | None:
+    """``root / relative`` normalised without touching the disk, or None if it leaves root."""
+    candidate = Path(os.path.normpath(root / relative))
+    return candidate if candidate.is_relative_to(root) and candidate != root else None
+
+
+def access_methods(row: DrsObjectRow, root: Path, *, expose_files: bool) -> list[AccessMethod]:
+    """https through the access route, and file:// when enabled and inside the workspace."""
+    methods = [AccessMethod(type="https", access_id=HTTPS_ACCESS_ID)]
+    local = inside(root, row.path) if expose_files and row.path else None
+    if local is not None:
+        methods.append(AccessMethod(type="file", access_url=AccessURL(url=local.as_uri())))
+    return methods
+
+
+def drs_object(
+    row: DrsObjectRow,
+    links: Links,
+    *,
+    root: Path,
+    expose_files: bool,
+    contents: list[ContentsObject] | None = None,
+) -> DrsObject:
+    """One DrsObject; bundles get ``contents`` and no access methods."""
+    return DrsObject(
+        id=row.id,
+        name=row.name,
+        self_uri=links.self_uri(row.id),
+        size=row.size,
+        created_time=rfc3339(row.created_time),
+        updated_time=rfc3339(row.updated_time),
+        version=row.version,
+        mime_type=row.mime_type,
+        checksums=[Checksum(checksum=row.sha256, type="sha-256")],
+        access_methods=None
+        if row.is_bundle
+        else access_methods(row, root, expose_files=expose_files),
+        contents=(contents or []) if row.is_bundle else None,
+        description=row.description,
+        aliases=list(row.aliases or []),
+    )
+
+
+def contents_object(
+    member_id: str, name: str, links: Links, nested: list[ContentsObject] | None = None
+) -> ContentsObject:
+    """One entry of a bundle's contents."""
+    return ContentsObject(
+        name=name, id=member_id, drs_uri=[links.self_uri(member_id)], contents=nested
+    )

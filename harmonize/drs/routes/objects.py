@@ -1,0 +1,38 @@
+"""DRS objects: GET/POST /objects/{object_id} and bulk POST /objects."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from harmonize.drs.deps import ObjectIdDep, ObjectsDep
+from harmonize.drs.schemas import BulkObjects, BulkObjectsRequest, DrsObject, ObjectRequest
+
+router = APIRouter(prefix="/objects", tags=["Objects"])
+
+
+@router.get("/{object_id}", response_model=DrsObject, response_model_exclude_none=True)
+def get_object(object_id: ObjectIdDep, objects: ObjectsDep, expand: bool = False) -> DrsObject:
+    """One object or bundle; ``expand=true`` nests the contents of nested bundles."""
+    return objects.describe(objects.lookup(object_id), expand=expand)
+
+
+@router.post("/{object_id}", response_model=DrsObject, response_model_exclude_none=True)
+def post_object(
+    object_id: ObjectIdDep,
+    objects: ObjectsDep,
+    body: Annotated[ObjectRequest | None, Body()] = None,
+    expand: bool = False,
+) -> DrsObject:
+    """As GET, with passports in the body (accepted, not yet checked)."""
+    expand = expand or bool(body is not None and body.expand)
+    return objects.describe(objects.lookup(object_id), expand=expand)
+
+
+@router.post("", response_model=BulkObjects, response_model_exclude_none=True)
+def bulk_objects(
+    body: BulkObjectsRequest, objects: ObjectsDep, expand: bool = False
+) -> BulkObjects:
+    """Several objects; unknown or forbidden ids are listed under their error code."""
+    return objects.bulk(body.bulk_object_ids, expand=expand)

@@ -1,0 +1,207 @@
+"""The DRS read model for one request: look objects up, check access, describe them.
+
+Routes stay thin: they parse the request, call one method here and return its result.
+Answers for a missing id and for a controlled id are the specification's 404 and
+401/403; a tombstoned object answers 404 saying it was deleted (after the access check,
+so a deleted controlled object reveals no more than a live one).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from harmonize.drs.auth import denial
+from harmonize.drs.config import DrsSettings
+from harmonize.drs.http_errors import DrsHTTPError
+from harmonize.drs.links import Links
+from harmonize.drs.models import DrsObjectRow
+from harmonize.drs.registry import Registry
+from harmonize.drs.render import HTTPS_ACCESS_ID, contents_object, drs_object, inside
+from harmonize.drs.schemas import (
+    AccessURL,
+    BulkAccessURL,
+    BulkAccessURLs,
+    BulkObjects,
+    ContentsObject,
+    DrsObject,
+    ObjectAccessIds,
+    Summary,
+    Unresolved,
+)
+from harmonize.drs.specs import OBJECT_ID
+
+MAX_NESTING = 16  # bundles inside bundles, when expanding
+
+
+class DrsObjects:
+    """Lookups, access checks and rendering, bound to one request's token and links."""
+
+    def __init__(
+        self, registry: Registry, settings: DrsSettings, links: Links, token: str | None
+    ) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.links = links
+        self.token = token
+        self.root = settings.workspace.resolve()
+
+    # -- single objects --------------------------------------------------------------
+
+    def problem(self, object_id: str, row: DrsObjectRow | None) -> DrsHTTPError | None:
+        """Why ``row`` cannot be shown to this caller, or None."""
+        if not OBJECT_ID.match(object_id):
+            return DrsHTTPError(400, f"invalid DRS object id {object_id!r}")
+        if row is None:
+            return DrsHTTPError(404, f"no DRS object with id {object_id}")
+        status = denial(row.access, self.token, self.settings.controlled_token)
+        if status == 401:
+            return DrsHTTPError(
+                401,
+                f"DRS object {object_id} is controlled: send an Authorization bearer token",
+                {"WWW-Authenticate": 'Bearer realm="drs"'},
+            )
+        if status == 403:
+            return DrsHTTPError(403, f"the bearer token does not grant access to {object_id}")
+        if row.deleted:
+            return DrsHTTPError(404, f"DRS object {object_id} was deleted")
+        return None
+
+    def lookup(self, object_id: str) -> DrsObjectRow:
+        """The row, if this caller may see it; otherwise raise the specified error."""
+        row = self.registry.get(object_id) if OBJECT_ID.match(object_id) else None
+        error = self.problem(object_id, row)
+        if error is not None:
+            raise error
+        assert row is not None
+        return row
+
+    def describe(self, row: DrsObjectRow, *, expand: bool = False) -> DrsObject:
+        """The DrsObject of a visible row (bundles with their contents)."""
+        contents = self.contents(row.id, expand=expand, seen={row.id}) if row.is_bundle else None
+        return drs_object(
+            row,
+            self.links,
+            root=self.root,
+            expose_files=self.settings.expose_file_urls,
+            contents=contents,
+        )
+
+    def contents(self, bundle_id: str, *, expand: bool, seen: set[str]) -> list[ContentsObject]:
+        """A bundle's contents; with ``expand``, nested bundles the caller may see, recursively."""
+        members = self.registry.bundle_members(bundle_id)
+        if not expand or len(seen) > MAX_NESTING:
+            return [contents_object(member_id, name, self.links) for member_id, name in members]
+        rows = self.registry.get_many([member_id for member_id, _ in members])
+        entries = []
+        for member_id, name in members:
+            row = rows.get(member_id)
+            nested = None
+            if (
+                row is not None
+                and row.is_bundle
+                and member_id not in seen
+                and self.problem(member_id, row) is None
+            ):
+                nested = self.contents(member_id, expand=True, seen=seen | {member_id})
+            entries.append(contents_object(member_id, name, self.links, nested))
+        return entries
+
+    def access_url(self, row: DrsObjectRow, access_id: str) -> AccessURL:
+        """The URL (and headers) that fetch a blob's bytes."""
+        if row.is_bundle or access_id != HTTPS_ACCESS_ID:
+            raise DrsHTTPError(404, f"DRS object {row.id} has no access method {access_id!r}")
+        headers = None
+        if row.access == "controlled" and self.token is not None:
+            headers = [f"Authorization: Bearer {self.token}"]
+        return AccessURL(url=self.links.download_url(row.id), headers=headers)
+
+    def local_file(self, row: DrsObjectRow) -> Path:
+        """The file behind a blob; only paths that resolve inside the workspace are served."""
+        unavailable = DrsHTTPError(404, f"the bytes of DRS object {row.id} are not available")
+        if row.is_bundle or not row.path:
+            raise DrsHTTPError(404, f"DRS object {row.id} is a bundle: fetch its contents")
+        lexical = inside(self.root, row.path)
+        if lexical is None:
+            raise unavailable
+        real = lexical.resolve()  # follows symlinks: they must stay inside too
+        if not real.is_relative_to(self.root) or not real.is_file():
+            raise unavailable
+        return real
+
+    # -- bulk ------------------------------------------------------------------------
+
+    def _check_length(self, length: int) -> None:
+        limit = self.settings.max_bulk_request_length
+        if length > limit:
+            raise DrsHTTPError(413, f"{length} ids requested; at most {limit} per request")
+
+    def _rows(self, ids: list[str]) -> dict[str, DrsObjectRow]:
+        return self.registry.get_many(
+            [object_id for object_id in ids if OBJECT_ID.match(object_id)]
+        )
+
+    def bulk(self, object_ids: list[str], *, expand: bool = False) -> BulkObjects:
+        """Several objects at once; failures are listed per error code, not raised."""
+        self._check_length(len(object_ids))
+        wanted = list(dict.fromkeys(object_ids))
+        rows = self._rows(wanted)
+        resolved: list[DrsObject] = []
+        failed: dict[int, list[str]] = defaultdict(list)
+        for object_id in wanted:
+            row = rows.get(object_id)
+            error = self.problem(object_id, row)
+            if error is not None:
+                failed[error.status_code].append(object_id)
+            else:
+                assert row is not None
+                resolved.append(self.describe(row, expand=expand))
+        return BulkObjects(
+            summary=_summary(len(wanted), len(resolved)),
+            unresolved_drs_objects=_unresolved(failed),
+            resolved_drs_object=resolved,
+        )
+
+    def bulk_access(self, requests: list[ObjectAccessIds]) -> BulkAccessURLs:
+        """Access URLs for several objects; an object with any failing access id is unresolved."""
+        self._check_length(len(requests))
+        rows = self._rows([request.bulk_object_id for request in requests])
+        resolved: list[BulkAccessURL] = []
+        failed: dict[int, list[str]] = defaultdict(list)
+        for request in requests:
+            object_id = request.bulk_object_id
+            row = rows.get(object_id)
+            error = self.problem(object_id, row)
+            urls: list[BulkAccessURL] = []
+            if error is None:
+                assert row is not None
+                try:
+                    for access_id in request.bulk_access_ids:
+                        url = self.access_url(row, access_id)
+                        urls.append(
+                            BulkAccessURL(
+                                drs_object_id=object_id,
+                                drs_access_id=access_id,
+                                url=url.url,
+                                headers=url.headers,
+                            )
+                        )
+                except DrsHTTPError as exc:
+                    error = exc
+            if error is not None:
+                failed[error.status_code].append(object_id)
+            else:
+                resolved.extend(urls)
+        return BulkAccessURLs(
+            summary=_summary(len(requests), len(requests) - sum(map(len, failed.values()))),
+            unresolved_drs_objects=_unresolved(failed),
+            resolved_drs_object_access_urls=resolved,
+        )
+
+
+def _summary(requested: int, resolved: int) -> Summary:
+    return Summary(requested=requested, resolved=resolved, unresolved=requested - resolved)
+
+
+def _unresolved(failed: dict[int, list[str]]) -> list[Unresolved]:
+    return [Unresolved(error_code=code, object_ids=ids) for code, ids in sorted(failed.items())]

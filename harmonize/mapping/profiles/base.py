@@ -1,0 +1,102 @@
+"""The profile plug-in contract: a profile maps raw rows to the harmonized tables.
+
+A profile never writes anything and never raises for bad *values*: those become
+findings pointing at the submitter's file, row and column. It raises
+:class:`~harmonize.errors.MappingError` only when the input cannot be mapped at all
+(a required column is missing, the layout is not the profile's).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+from harmonize.mapping import tables
+from harmonize.ontology import Ontologies
+from harmonize.quality.collect import FindingCollector
+from harmonize.readers.base import ReadOptions, SourceBatch
+from harmonize.settings import Settings
+
+
+@dataclass
+class MappingContext:
+    """What a profile may use: the ontologies, settings, and its own configuration."""
+
+    submission_id: str
+    ontologies: Ontologies
+    settings: Settings
+    findings: FindingCollector
+    config: dict[str, Any] = field(default_factory=dict)
+    config_path: Path | None = None
+    mappings: list[dict[str, Any]] = field(default_factory=list)  # term-mapping evidence
+
+
+@dataclass
+class MappedBatch:
+    """The harmonized tables for one batch of complete individuals.
+
+    ``documents`` is set when the input already is Phenopacket JSON: those documents are
+    republished as they are (the tables are their flattened form).
+    """
+
+    tables: dict[str, pa.Table]
+    documents: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def of(cls, documents: list[dict[str, Any]] | None = None, **named: pa.Table) -> MappedBatch:
+        out = {
+            name: tables.conform(name, named[name]) if name in named else tables.empty(name)
+            for name in tables.TABLES
+        }
+        return cls(out, documents)
+
+
+class Profile(ABC):
+    """Maps batches from one input layout to the harmonized tables."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    raw_suite: ClassVar[str | None] = None  # expectations/raw/<name>.json, checked before mapping
+
+    def configure(self, ctx: MappingContext) -> None:  # noqa: B027  (optional hook)
+        """Load configuration (e.g. a mapping YAML) once per submission."""
+
+    def read_options(self, ctx: MappingContext) -> ReadOptions:
+        return ReadOptions(batch_size=ctx.settings.batch_size)
+
+    def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
+        """Expectations built at run time, added to the raw suite (e.g. from a mapping YAML)."""
+        return []
+
+    @abstractmethod
+    def map_batch(self, batch: SourceBatch, ctx: MappingContext) -> MappedBatch:
+        """Map one batch of raw rows; record findings in ``ctx.findings``."""
+
+
+_PROFILES: dict[str, type[Profile]] = {}
+
+
+def register(cls: type[Profile]) -> type[Profile]:
+    _PROFILES[cls.name] = cls
+    return cls
+
+
+def profiles() -> dict[str, type[Profile]]:
+    import harmonize.mapping.profiles.builtin  # noqa: F401  (registers the built-in profiles)
+
+    return dict(_PROFILES)
+
+
+def get_profile(name: str) -> Profile:
+    from harmonize.errors import ConfigurationError
+
+    found = profiles()
+    if name not in found:
+        raise ConfigurationError(
+            f"unknown profile {name!r}", hint=f"choose one of: {', '.join(sorted(found))}"
+        )
+    return found[name]()

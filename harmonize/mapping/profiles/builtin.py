@@ -1,0 +1,5 @@
+"""Imports the built-in profiles so that they register themselves."""
+
+from harmonize.mapping.profiles import case_template, phenopacket, tabular
+
+__all__ = ["case_template", "phenopacket", "tabular"]

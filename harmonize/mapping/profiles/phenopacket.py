@@ -1,0 +1,198 @@
+"""``phenopacket``: Phenopacket v2 JSON, re-validated and republished as it is.
+
+Each document is parsed with the official protobuf schema (the ``phenopackets``
+package), so unknown fields and wrong types are findings pointing at the document.
+Accepted documents are published unchanged; their flattened form feeds the tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
+from harmonize.readers.base import SourceBatch
+
+VALIDATOR = "profile:phenopacket"
+
+
+def _term(obj: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    if not obj:
+        return None, None
+    return obj.get("id"), obj.get("label")
+
+
+def _onset(obj: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
+    """(iso age, onset term id, onset term label) of a TimeElement."""
+    if not obj:
+        return None, None, None
+    age = (obj.get("age") or {}).get("iso8601duration")
+    term_id, label = _term(obj.get("ontologyClass"))
+    return age, term_id, label
+
+
+def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """One phenopacket as rows of the harmonized tables."""
+    pid = doc.get("id")
+    subject = doc.get("subject") or {}
+    ref = ((doc.get("metaData") or {}).get("externalReferences") or [{}])[0]
+    out: dict[str, list[dict[str, Any]]] = {
+        k: []
+        for k in ("individuals", "phenotypic_features", "diseases", "variants", "measurements")
+    }
+    out["individuals"].append(
+        {
+            "phenopacket_id": pid,
+            "subject_id": subject.get("id"),
+            "sex": subject.get("sex"),
+            "date_of_birth": subject.get("dateOfBirth"),
+            "age_at_last_encounter": (
+                (subject.get("timeAtLastEncounter") or {}).get("age") or {}
+            ).get("iso8601duration"),
+            "vital_status": (subject.get("vitalStatus") or {}).get("status"),
+            "reference_id": ref.get("id"),
+            "reference_description": ref.get("description"),
+            "profile": "phenopacket",
+            **where,
+        }
+    )
+    for i, f in enumerate(doc.get("phenotypicFeatures") or []):
+        tid, label = _term(f.get("type"))
+        age, oid, olabel = _onset(f.get("onset"))
+        out["phenotypic_features"].append(
+            {
+                "phenopacket_id": pid,
+                "term_id": tid,
+                "term_label": label,
+                "excluded": bool(f.get("excluded", False)),
+                "onset_age": age,
+                "onset_term_id": oid,
+                "onset_term_label": olabel,
+                **where,
+                "source_column": f"phenotypicFeatures[{i}]",
+                "raw_value": tid,
+                "resolution_method": "id",
+            }
+        )
+    for i, d in enumerate(doc.get("diseases") or []):
+        tid, label = _term(d.get("term"))
+        age, oid, olabel = _onset(d.get("onset"))
+        out["diseases"].append(
+            {
+                "phenopacket_id": pid,
+                "term_id": tid,
+                "term_label": label,
+                "excluded": bool(d.get("excluded", False)),
+                "onset_age": age,
+                "onset_term_id": oid,
+                "onset_term_label": olabel,
+                **where,
+                "source_column": f"diseases[{i}]",
+            }
+        )
+    for i, interp in enumerate(doc.get("interpretations") or []):
+        diagnosis = interp.get("diagnosis") or {}
+        did, dlabel = _term(diagnosis.get("disease"))
+        for j, gi in enumerate(diagnosis.get("genomicInterpretations") or []):
+            vd = (gi.get("variantInterpretation") or {}).get("variationDescriptor") or {}
+            gene = vd.get("geneContext") or (gi.get("gene") or {})
+            expr: dict[str, Any] = next(
+                (
+                    e
+                    for e in vd.get("expressions") or []
+                    if str(e.get("syntax", "")).startswith("hgvs")
+                ),
+                {},
+            )
+            zid, zlabel = _term(vd.get("allelicState"))
+            out["variants"].append(
+                {
+                    "phenopacket_id": pid,
+                    "variant_id": vd.get("id"),
+                    "disease_id": did,
+                    "disease_label": dlabel,
+                    "gene_id": gene.get("valueId"),
+                    "gene_symbol": gene.get("symbol"),
+                    "hgvs": expr.get("value"),
+                    "hgvs_syntax": expr.get("syntax"),
+                    "description": vd.get("label") or vd.get("description"),
+                    "allelic_state_id": zid,
+                    "allelic_state_label": zlabel,
+                    "interpretation_status": gi.get("interpretationStatus"),
+                    "progress_status": interp.get("progressStatus"),
+                    **where,
+                    "source_column": f"interpretations[{i}].diagnosis.genomicInterpretations[{j}]",
+                }
+            )
+    for i, m in enumerate(doc.get("measurements") or []):
+        aid, alabel = _term(m.get("assay"))
+        quantity = (m.get("value") or {}).get("quantity") or {}
+        uid, ulabel = _term(quantity.get("unit"))
+        age, _, _ = _onset(m.get("timeObserved"))
+        out["measurements"].append(
+            {
+                "phenopacket_id": pid,
+                "assay_id": aid,
+                "assay_label": alabel,
+                "value": quantity.get("value"),
+                "unit_id": uid,
+                "unit_label": ulabel,
+                "time_observed_age": age,
+                **where,
+                "source_column": f"measurements[{i}]",
+            }
+        )
+    return out
+
+
+def parse_errors(text: str) -> str | None:
+    """The protobuf parser's complaint about a Phenopacket v2 document, or None."""
+    from google.protobuf import json_format
+    from phenopackets.schema.v2 import Phenopacket
+
+    try:
+        json_format.Parse(text, Phenopacket())
+    except json_format.ParseError as exc:
+        return str(exc)
+    return None
+
+
+@register
+class PhenopacketProfile(Profile):
+    name = "phenopacket"
+    description = "Phenopacket v2 JSON (a file, a directory of files, or JSON Lines)"
+    raw_suite = None
+
+    def map_batch(self, batch: SourceBatch, ctx: MappingContext) -> MappedBatch:
+        texts = batch.table.column("document").to_pylist()
+        names = (
+            batch.table.column("document_file").to_pylist()
+            if "document_file" in batch.table.column_names
+            else [None] * len(texts)
+        )
+        rows = batch.rows.to_pylist()
+        docs: list[dict[str, Any]] = []
+        collected: dict[str, list[dict[str, Any]]] = {}
+        for text, name, row in zip(texts, names, rows, strict=True):
+            file = f"{batch.file}/{name}" if name else batch.file
+            where = {"source_file": file, "source_sheet": None, "source_row": row}
+            loc = {"file": file, "row": row}
+            problem = parse_errors(text)
+            if problem is not None:
+                ctx.findings.add(
+                    "error",
+                    "schema",
+                    f"not a valid Phenopacket v2 document: {problem}",
+                    VALIDATOR,
+                    hint="fix the field named, or re-export the phenopacket",
+                    **loc,
+                )
+                continue
+            doc = orjson.loads(text)
+            docs.append(doc)
+            for table, new in flatten(doc, where).items():
+                collected.setdefault(table, []).extend(new)
+        tables = {name: pa.Table.from_pylist(rows_) for name, rows_ in collected.items() if rows_}
+        return MappedBatch.of(docs, **tables)

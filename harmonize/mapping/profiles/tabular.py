@@ -1,0 +1,437 @@
+"""``tabular``: any CSV, TSV or XLSX with one row per individual, described by a mapping YAML.
+
+The mapping (see :mod:`harmonize.mapping.profiles.mapping_file`) names the id column,
+value maps for sex and vital status, age columns and their format, disease columns,
+phenotype columns (one column per term, or a delimited list of ids or labels that are
+resolved against the ontology with evidence), measurements and variants.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from harmonize.errors import ConfigurationError, MappingError
+from harmonize.mapping.ages import normalize_age
+from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
+from harmonize.mapping.profiles.mapping_file import AgeColumn, MappingFile, ValueMap, load_mapping
+from harmonize.mapping.values import as_array, column_or_nulls, map_distinct
+from harmonize.quality.collect import POLICY_LEVEL
+from harmonize.readers.base import SourceBatch
+
+VALIDATOR = "profile:tabular"
+_UNIT = {"years": "Y", "months": "M", "weeks": "W", "days": "D"}
+GENO = {
+    "heterozygous": "GENO:0000135",
+    "homozygous": "GENO:0000136",
+    "hemizygous": "GENO:0000134",
+}
+
+
+def age_converter(fmt: str) -> Any:
+    if fmt == "iso8601":
+        return normalize_age
+
+    def convert(value: str) -> str | None:
+        try:
+            number = float(value)
+        except ValueError:
+            return normalize_age(value)
+        if number < 0:
+            return None
+        whole = int(number)
+        if number == whole:
+            return f"P{whole}{_UNIT[fmt]}"
+        if fmt == "years":  # 2.5 years -> P2Y6M
+            return f"P{whole}Y{round((number - whole) * 12)}M"
+        return f"P{round(number)}{_UNIT[fmt]}"
+
+    return convert
+
+
+@register
+class TabularProfile(Profile):
+    name = "tabular"
+    description = "any CSV/TSV/XLSX described by a mapping YAML"
+    raw_suite = "raw/tabular"
+
+    def configure(self, ctx: MappingContext) -> None:
+        if ctx.config_path is None:
+            raise ConfigurationError(
+                "the tabular profile needs a mapping file",
+                hint="name it in manifest.yaml as 'mapping: mapping.yaml' or pass --mapping",
+            )
+        self.mapping: MappingFile = load_mapping(ctx.config_path)
+        self._resolved: dict[tuple[str, str], Any] = {}
+
+    def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
+        m = self.mapping
+        out: list[dict[str, Any]] = [
+            {
+                "type": "expect_column_to_exist",
+                "kwargs": {"column": c},
+                "meta": {"category": "missing-column", "hint": "add the column or fix the mapping"},
+            }
+            for c in m.columns()
+        ]
+        out.append(
+            {
+                "type": "expect_column_values_to_not_be_null",
+                "kwargs": {"column": m.id_column},
+                "meta": {
+                    "category": "missing-required-field",
+                    "hint": "every row needs its individual's id",
+                },
+            }
+        )
+        out.append(
+            {
+                "type": "expect_column_values_to_be_unique",
+                "kwargs": {"column": m.id_column},
+                "meta": {
+                    "category": "duplicate-id",
+                    "hint": "one row per individual: merge the duplicated rows",
+                },
+            }
+        )
+        return out
+
+    def map_batch(self, batch: SourceBatch, ctx: MappingContext) -> MappedBatch:
+        m = self.mapping
+        t = batch.table
+        missing = [c for c in m.columns() if c not in t.column_names]
+        if missing:
+            raise MappingError(
+                f"column{'s' if len(missing) > 1 else ''} named in the mapping not found: "
+                + ", ".join(missing),
+                file=batch.file,
+                sheet=batch.sheet,
+                row=1,
+                column=missing[0],
+                hint="rename the column in the file or fix the mapping YAML",
+            )
+        n = t.num_rows
+        subject = column_or_nulls(t, m.id_column)
+        safe = pc.replace_substring_regex(subject, r"[^A-Za-z0-9._-]", "_")
+        pp_id = (
+            pc.binary_join_element_wise(pa.repeat(m.id_prefix, n).cast(pa.string()), safe, "_")
+            if m.id_prefix
+            else safe
+        )
+        common = {
+            "source_file": pa.repeat(batch.file, n).cast(pa.string()),
+            "source_sheet": pa.repeat(batch.sheet, n).cast(pa.string()),
+            "source_row": batch.rows,
+        }
+        self._ctx, self._batch = ctx, batch
+        individuals = pa.table(
+            {
+                "phenopacket_id": pp_id,
+                "subject_id": subject,
+                "sex": self._value_map(m.sex, {"FEMALE", "MALE", "OTHER_SEX", "UNKNOWN_SEX"}),
+                "age_at_last_encounter": self._age(m.age_at_last_encounter),
+                "vital_status": self._value_map(
+                    m.vital_status, {"ALIVE", "DECEASED", "UNKNOWN_STATUS"}
+                ),
+                "profile": pa.repeat(self.name, n).cast(pa.string()),
+                **common,
+            }
+        )
+        diseases = [
+            pa.table(
+                {
+                    "phenopacket_id": pp_id,
+                    "term_id": column_or_nulls(t, d.column),
+                    "term_label": column_or_nulls(t, d.label_column),
+                    "excluded": pa.repeat(False, n),
+                    "onset_age": self._age(d.onset),
+                    **common,
+                    "source_column": pa.repeat(d.column, n).cast(pa.string()),
+                }
+            ).filter(pc.is_valid(column_or_nulls(t, d.column)))
+            for d in m.diseases
+        ]
+        features = [self._phenotypes(p, pp_id, common) for p in m.phenotypes]
+        measurements = [self._measurement(c, pp_id, common) for c in m.measurements]
+        variants = self._variants(pp_id, common) if m.variants else None
+        tables: dict[str, pa.Table] = {"individuals": individuals}
+        if diseases:
+            tables["diseases"] = pa.concat_tables(diseases)
+        if features:
+            from harmonize.mapping import tables as schemas
+
+            tables["phenotypic_features"] = pa.concat_tables(
+                [schemas.conform("phenotypic_features", f) for f in features]
+            ).sort_by([("source_row", "ascending")])
+        if measurements:
+            tables["measurements"] = pa.concat_tables(measurements)
+        if variants is not None:
+            tables["variants"] = variants
+        return MappedBatch.of(**tables)
+
+    # -- helpers -------------------------------------------------------------------------
+    def _flag(
+        self,
+        raw: pa.Array,
+        mapped: pa.Array,
+        column: str,
+        category: str,
+        hint: str,
+        level: str = "error",
+    ) -> None:
+        bad = pc.and_(pc.is_valid(raw), pc.is_null(mapped))
+        for i in np.flatnonzero(bad.to_numpy(zero_copy_only=False)):
+            value = raw[int(i)].as_py()
+            self._ctx.findings.add(
+                "error" if level == "error" else "warning",
+                category,
+                f"{column} value {value!r} is not understood",
+                VALIDATOR,
+                hint=hint,
+                file=self._batch.file,
+                sheet=self._batch.sheet,
+                row=self._batch.rows[int(i)].as_py(),
+                column=column,
+                value=str(value),
+            )
+
+    def _value_map(self, vm: ValueMap | None, allowed: set[str]) -> pa.Array:
+        n = self._batch.num_rows
+        if vm is None:
+            return pa.nulls(n, pa.string())
+        lookup = {k.strip().lower(): v for k, v in vm.values.items()}
+        raw = column_or_nulls(self._batch.table, vm.column)
+
+        def code(v: str) -> str | None:
+            hit = lookup.get(v.strip().lower(), v.strip().upper())
+            return hit if hit in allowed else None
+
+        out = map_distinct(raw, code, pa.string())
+        self._flag(
+            raw,
+            out,
+            vm.column,
+            "bad-value",
+            f"use one of {sorted(vm.values) or sorted(allowed)} or extend the mapping",
+        )
+        return out
+
+    def _age(self, col: AgeColumn | None) -> pa.Array:
+        if col is None:
+            return pa.nulls(self._batch.num_rows, pa.string())
+        raw = column_or_nulls(self._batch.table, col.column)
+        out = map_distinct(raw, age_converter(col.format), pa.string())
+        self._flag(
+            raw,
+            out,
+            col.column,
+            "malformed-age",
+            f"write ages as {col.format} (ISO 8601 like P3Y6M when iso8601)",
+        )
+        return out
+
+    def _resolve(self, ontology: str, text: str) -> Any:
+        key = (ontology, text)
+        if key not in self._resolved:
+            index = self._ctx.ontologies.get(ontology)
+            self._resolved[key] = index.resolve(text)
+        return self._resolved[key]
+
+    def _phenotypes(self, p: Any, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
+        t = self._batch.table
+        raw = column_or_nulls(t, p.column)
+        onset = self._age(p.onset)
+        if p.term is not None:
+            values = {k.lower(): v for k, v in p.values.items()}
+            status = map_distinct(raw, lambda v: values.get(v.strip().lower()), pa.string())
+            self._flag(
+                raw,
+                status,
+                p.column,
+                "bad-value",
+                f"use one of {sorted(values)} or extend 'values' in the mapping",
+            )
+            keep = pc.fill_null(
+                pc.is_in(status, value_set=pa.array(["observed", "excluded"])), False
+            )
+            k = int(pc.sum(keep).as_py() or 0)
+            return pa.table(
+                {
+                    "phenopacket_id": pp_id.filter(keep),
+                    "term_id": pa.repeat(p.term, k).cast(pa.string()),
+                    "excluded": pc.equal(status.filter(keep), "excluded"),
+                    "onset_age": onset.filter(keep),
+                    **{c: v.filter(keep) for c, v in common.items()},
+                    "source_column": pa.repeat(p.column, k).cast(pa.string()),
+                    "raw_value": raw.filter(keep),
+                    "resolution_method": pa.repeat("id", k).cast(pa.string()),
+                }
+            )
+        # a delimited list of ids or labels: one feature per item
+        split = pc.split_pattern(pc.fill_null(raw, ""), pattern=p.separator)
+        lengths = pc.list_value_length(split)
+        parent = pc.list_parent_indices(split)
+        items = pc.utf8_trim_whitespace(pc.list_flatten(split))
+        nonempty = pc.not_equal(items, "")
+        items, parent = items.filter(nonempty), parent.filter(nonempty)
+        del lengths
+        excluded = pa.repeat(False, len(items))
+        if p.excluded_prefix:
+            pre = p.excluded_prefix.lower()
+            excluded = pc.starts_with(pc.utf8_lower(items), pre)
+            items = pc.if_else(excluded, pc.utf8_slice_codeunits(items, len(pre)), items)
+            items = pc.utf8_trim_whitespace(items)
+        resolved = [
+            self._resolve(p.ontology, s)
+            for s in as_array(items).dictionary_encode().dictionary.to_pylist()
+        ]
+        enc = as_array(items).dictionary_encode()
+        ids = pa.array([r.term_id if r else None for r in resolved], pa.string()).take(enc.indices)
+        labels = pa.array([r.label if r else None for r in resolved], pa.string()).take(enc.indices)
+        method = pa.array([r.method if r else None for r in resolved], pa.string()).take(
+            enc.indices
+        )
+        for text, r in zip(enc.dictionary.to_pylist(), resolved, strict=True):
+            self._record(p, text, r, enc, items, parent)
+        take = parent.cast(pa.int64())
+        table = pa.table(
+            {
+                "phenopacket_id": pp_id.take(take),
+                "term_id": ids,
+                "term_label": labels,
+                "excluded": excluded,
+                "onset_age": onset.take(take),
+                **{c: v.take(take) for c, v in common.items()},
+                "source_column": pa.repeat(p.column, len(items)).cast(pa.string()),
+                "raw_value": items,
+                "resolution_method": method,
+            }
+        )
+        return table.filter(pc.is_valid(ids))
+
+    def _record(
+        self, p: Any, text: str, r: Any, enc: pa.Array, items: pa.Array, parent: pa.Array
+    ) -> None:
+        """Every list-column mapping is evidence for the report; misses are findings."""
+        where = np.flatnonzero(pc.equal(items, text).to_numpy(zero_copy_only=False))
+        first = int(parent[int(where[0])].as_py()) if len(where) else 0
+        loc = {
+            "file": self._batch.file,
+            "sheet": self._batch.sheet,
+            "row": self._batch.rows[first].as_py(),
+            "column": p.column,
+            "value": text,
+        }
+        ctx = self._ctx
+        if r is None:
+            policy = ctx.settings.unmapped_policy
+            level = POLICY_LEVEL[policy]
+            ctx.findings.add(
+                level,
+                "unmapped-term",
+                f"{text!r} matches no {p.ontology} id, label or synonym",
+                VALIDATOR,
+                hint="use an HPO id (HP:0001250) or the exact HPO label",
+                data={"count": len(where)},
+                **loc,
+            )
+            return
+        ctx.mappings.append(
+            {
+                "raw": text,
+                "term_id": r.term_id,
+                "label": r.label,
+                "method": r.method,
+                "score": r.score,
+                "release": r.release,
+                "replaced_from": r.replaced_from,
+                "count": len(where),
+                **loc,
+            }
+        )
+        if r.method not in ("id", "label"):
+            ctx.findings.add(
+                "warning" if r.score < 0.95 else "info",
+                "inexact-term-match",
+                f"{text!r} mapped to {r.term_id} {r.label!r} by {r.method} (score {r.score:.2f})",
+                VALIDATOR,
+                hint="check the mapping; write the exact label or the id to silence this",
+                data={"method": r.method, "score": r.score, "term_id": r.term_id},
+                **loc,
+            )
+
+    def _measurement(self, c: Any, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
+        raw = column_or_nulls(self._batch.table, c.column)
+
+        def number(v: str) -> float | None:
+            try:
+                return float(v.replace(",", "."))
+            except ValueError:
+                return None
+
+        value = map_distinct(raw, number, pa.float64())
+        self._flag(raw, value, c.column, "bad-value", "write a number (decimal point or comma)")
+        keep = pc.is_valid(value)
+        k = int(pc.sum(keep).as_py() or 0)
+        return pa.table(
+            {
+                "phenopacket_id": pp_id.filter(keep),
+                "assay_id": pa.repeat(c.assay, k).cast(pa.string()),
+                "assay_label": pa.repeat(c.assay_label, k).cast(pa.string()),
+                "value": value.filter(keep),
+                "unit_id": pa.repeat(c.unit, k).cast(pa.string()),
+                "unit_label": pa.repeat(c.unit_label, k).cast(pa.string()),
+                **{name: v.filter(keep) for name, v in common.items()},
+                "source_column": pa.repeat(c.column, k).cast(pa.string()),
+            }
+        )
+
+    def _variants(self, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
+        v = self.mapping.variants
+        assert v is not None
+        t, n = self._batch.table, self._batch.num_rows
+        hgvs = column_or_nulls(t, v.hgvs_column)
+        zyg_raw = column_or_nulls(t, v.zygosity_column)
+        lookup = {k.lower(): val for k, val in v.zygosity_values.items()}
+        zyg = map_distinct(zyg_raw, lambda s: lookup.get(s.strip().lower()), pa.string())
+        self._flag(
+            zyg_raw,
+            zyg,
+            v.zygosity_column or "",
+            "bad-value",
+            f"use one of {sorted(lookup)} or extend zygosity_values",
+        )
+        zyg_id = map_distinct(zyg, lambda s: GENO.get(s), pa.string())
+        syntax = pc.if_else(
+            pc.match_substring_regex(pc.fill_null(hgvs, ""), r":[cngmrp]\."),
+            pc.binary_join_element_wise(
+                pa.repeat("hgvs", n).cast(pa.string()),
+                pc.extract_regex(pc.fill_null(hgvs, ""), r":(?P<s>[cngmrp])\.").field("s")
+                if n
+                else pa.array([], pa.string()),
+                ".",
+            ),
+            pa.scalar(None, pa.string()),
+        )
+        keep = pc.is_valid(hgvs)
+        return pa.table(
+            {
+                "phenopacket_id": pp_id,
+                "variant_id": pc.binary_join_element_wise(
+                    pp_id, pa.repeat("variant", n).cast(pa.string()), ":"
+                ),
+                "gene_id": column_or_nulls(t, v.gene_column),
+                "gene_symbol": column_or_nulls(t, v.gene_symbol_column),
+                "hgvs": pc.if_else(pc.is_valid(syntax), hgvs, pa.scalar(None, pa.string())),
+                "hgvs_syntax": syntax,
+                "description": pc.if_else(pc.is_valid(syntax), pa.scalar(None, pa.string()), hgvs),
+                "allelic_state_id": zyg_id,
+                "allelic_state_label": zyg,
+                "interpretation_status": pa.repeat("CAUSATIVE", n).cast(pa.string()),
+                **common,
+                "source_column": pa.repeat(v.hgvs_column, n).cast(pa.string()),
+            }
+        ).filter(keep)

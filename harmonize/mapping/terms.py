@@ -1,0 +1,235 @@
+"""Harmonize term ids against the pinned ontologies, column-wise.
+
+Every distinct id in a column is looked up once: an alternative id becomes its primary
+id, an obsolete id with a ``replaced_by`` becomes the replacement (when replacements
+are applied), labels come from the release, and the release is recorded per row.
+Each change is a finding, never silent; unknown and consider-only obsolete ids are errors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from harmonize.mapping.values import as_array
+from harmonize.ontology import Ontologies
+from harmonize.quality.collect import FindingCollector
+
+VALIDATOR = "ontology-terms"
+_CURIE = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]*):(\S+)$")
+
+
+@dataclass(frozen=True)
+class TermFix:
+    term_id: str | None
+    label: str | None
+    method: str | None
+    release: str | None
+    level: str | None = None  # a finding to raise: error | warning | info
+    category: str | None = None
+    message: str | None = None
+    hint: str | None = None
+
+
+def prefix_of(curie: str) -> str | None:
+    m = _CURIE.match(curie)
+    return m.group(1) if m else None
+
+
+def judge(curie: str, ontologies: Ontologies, *, replace: bool) -> TermFix:
+    """What to do with one term id."""
+    m = _CURIE.match(curie.strip())
+    if not m:
+        return TermFix(
+            curie,
+            None,
+            None,
+            None,
+            "error",
+            "malformed-curie",
+            f"{curie!r} is not a CURIE such as HP:0001250",
+            "write ontology ids as PREFIX:ACCESSION",
+        )
+    prefix = m.group(1)
+    if not ontologies.has_index(prefix):
+        if prefix not in ontologies.prefixes():
+            return TermFix(
+                curie,
+                None,
+                None,
+                None,
+                "error",
+                "missing-resource",
+                f"no ontology or code system is configured for prefix {prefix!r}",
+                "use a supported prefix, or add the resource to ontologies/manifest.yaml",
+            )
+        if not ontologies.check_curie(curie):
+            return TermFix(
+                curie,
+                None,
+                None,
+                None,
+                "error",
+                "malformed-curie",
+                f"{curie!r} is not a valid {prefix} identifier",
+                "check the identifier's format",
+            )
+        return TermFix(curie, None, "syntax", None)
+    index = ontologies.get(prefix)
+    code = index.code(curie)
+    if code is None:
+        return TermFix(
+            curie,
+            None,
+            None,
+            index.release,
+            "error",
+            "unknown-term",
+            f"{curie} is not in {index.release}",
+            "check the id for typos, or use a term that exists in this release",
+        )
+    primary, label = index.term_id(code), index.label(code)
+    if index.is_obsolete(code):
+        repl = index.replaced_by(code)
+        if repl is not None and replace:
+            rcode = index.code(repl)
+            rlabel = index.label(rcode) if rcode is not None else None
+            return TermFix(
+                repl,
+                rlabel,
+                "replaced",
+                index.release,
+                "warning",
+                "obsolete-term",
+                f"{curie} is obsolete in {index.release}; replaced by {repl} {rlabel!r}",
+                f"use {repl} in future submissions",
+            )
+        if repl is not None:
+            return TermFix(
+                curie,
+                label,
+                "id",
+                index.release,
+                "error",
+                "obsolete-term",
+                f"{curie} is obsolete in {index.release}; replaced by {repl}",
+                f"use {repl} instead",
+            )
+        consider = ", ".join(index.consider(code)) or "no suggestion"
+        return TermFix(
+            curie,
+            label,
+            "id",
+            index.release,
+            "error",
+            "obsolete-term",
+            f"{curie} is obsolete in {index.release} with no replacement (consider: {consider})",
+            "choose a current term",
+        )
+    if primary != curie:
+        return TermFix(
+            primary,
+            label,
+            "alt_id",
+            index.release,
+            "warning",
+            "alternative-id",
+            f"{curie} is an alternative id of {primary} {label!r}",
+            f"use the primary id {primary}",
+        )
+    return TermFix(primary, label, "id", index.release)
+
+
+def harmonize_terms(
+    table: pa.Table,
+    ontologies: Ontologies,
+    findings: FindingCollector,
+    *,
+    id_column: str = "term_id",
+    label_column: str | None = "term_label",
+    replace: bool = True,
+    keep_labels: bool = False,
+    validator: str = VALIDATOR,
+) -> pa.Table:
+    """Check and normalize one id column of a harmonized table; findings go to ``findings``."""
+    if table.num_rows == 0 or id_column not in table.column_names:
+        return table
+    ids = as_array(table.column(id_column))
+    enc = pc.dictionary_encode(ids)
+    fixes = [judge(v, ontologies, replace=replace) for v in enc.dictionary.to_pylist()]
+    new_ids = pa.array([f.term_id for f in fixes], pa.string()).take(enc.indices)
+    out = table.set_column(table.column_names.index(id_column), id_column, new_ids)
+    if label_column and label_column in out.column_names:
+        ont_labels = pa.array([f.label for f in fixes], pa.string()).take(enc.indices)
+        old = as_array(out.column(label_column))
+        merged = pc.coalesce(old, ont_labels) if keep_labels else pc.coalesce(ont_labels, old)
+        out = out.set_column(out.column_names.index(label_column), label_column, merged)
+    if "resolution_method" in out.column_names:
+        fixed_method = pa.array(
+            [f.method if f.method in ("replaced", "alt_id") else None for f in fixes], pa.string()
+        ).take(enc.indices)
+        method = pc.coalesce(
+            fixed_method,
+            as_array(out.column("resolution_method")),
+            pa.array([f.method for f in fixes], pa.string()).take(enc.indices),
+        )
+        out = out.set_column(
+            out.column_names.index("resolution_method"), "resolution_method", method
+        )
+    if "ontology_release" in out.column_names:
+        release = pa.array([f.release for f in fixes], pa.string()).take(enc.indices)
+        out = out.set_column(
+            out.column_names.index("ontology_release"), "ontology_release", release
+        )
+    _report(out, ids, enc, fixes, findings, id_column, validator)
+    return out
+
+
+def _report(
+    table: pa.Table,
+    ids: pa.Array,
+    enc: Any,
+    fixes: list[TermFix],
+    findings: FindingCollector,
+    id_column: str,
+    validator: str,
+) -> None:
+    """One finding per distinct problem id and source column, with the count and first row."""
+    indices = enc.indices.to_numpy(zero_copy_only=False)
+    columns = (
+        table.column("source_column").to_pylist()
+        if "source_column" in table.column_names
+        else [id_column] * table.num_rows
+    )
+    for k, fix in enumerate(fixes):
+        if fix.level is None:
+            continue
+        where = np.flatnonzero(indices == k)
+        by_column: dict[str | None, list[int]] = {}
+        for i in where:
+            by_column.setdefault(columns[int(i)], []).append(int(i))
+        for column, rows in by_column.items():
+            first = rows[0]
+            findings.add(
+                fix.level,  # type: ignore[arg-type]
+                fix.category or "term",
+                fix.message or "",
+                validator,
+                hint=fix.hint,
+                data={"count": len(rows), "term_id": ids[first].as_py(), "now": fix.term_id},
+                file=_get(table, "source_file", first),
+                sheet=_get(table, "source_sheet", first),
+                row=_get(table, "source_row", first),
+                column=column,
+                value=ids[first].as_py(),
+                phenopacket_id=_get(table, "phenopacket_id", first),
+            )
+
+
+def _get(table: pa.Table, column: str, i: int) -> Any:
+    return table.column(column)[i].as_py() if column in table.column_names else None

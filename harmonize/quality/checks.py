@@ -1,0 +1,153 @@
+"""The check stages of one batch: raw expectations before mapping, then every harmonized check.
+
+``check-raw``: the profile's Great Expectations suite on the raw table.
+``check``: term ids against the pinned releases, required fields, unique ids, ISO ages,
+ancestry conflicts and redundancy, MetaData of submitted Phenopackets, and the Great
+Expectations suites of the harmonized tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile
+from harmonize.mapping.terms import harmonize_terms
+from harmonize.ontology import Ontologies
+from harmonize.quality import semantic, validators
+from harmonize.quality.collect import FindingCollector
+from harmonize.quality.findings import Location, QualityReport
+from harmonize.readers.base import SourceBatch
+from harmonize.settings import Settings
+
+# (table, id column, label column, apply replacements)
+TERM_COLUMNS = (
+    ("phenotypic_features", "term_id", "term_label"),
+    ("phenotypic_features", "onset_term_id", "onset_term_label"),
+    ("diseases", "term_id", "term_label"),
+    ("diseases", "onset_term_id", "onset_term_label"),
+    ("variants", "gene_id", None),
+    ("variants", "allelic_state_id", "allelic_state_label"),
+    ("measurements", "assay_id", "assay_label"),
+    ("measurements", "unit_id", "unit_label"),
+)
+
+
+class Checker:
+    def __init__(
+        self,
+        settings: Settings,
+        ontologies: Ontologies,
+        findings: FindingCollector,
+        report: QualityReport,
+        profile: Profile,
+        ctx: MappingContext,
+    ) -> None:
+        self.settings = settings
+        self.ontologies = ontologies
+        self.findings = findings
+        self.report = report
+        self.profile = profile
+        self.ctx = ctx
+        self.seen_ids: set[str] = set()
+        self._docs_written: set[str] = set()
+        self._resources: dict[str, dict[str, Any] | None] = {}
+
+    def resource(self, prefix: str) -> dict[str, Any] | None:
+        if prefix not in self._resources:
+            try:
+                self._resources[prefix] = self.ontologies.resource(prefix)
+            except Exception:
+                self._resources[prefix] = None
+        return self._resources[prefix]
+
+    # -- Great Expectations ---------------------------------------------------------------
+    def _suite(self, suite: str, table: pa.Table, locate: Any, extra: list[dict[str, Any]]) -> None:
+        if not self.settings.run_great_expectations:
+            return
+        from harmonize.quality.expectations import run_suite
+
+        docs_dir = None
+        if self.settings.data_docs and suite not in self._docs_written:
+            docs_dir = self.settings.reports_dir / self.report.submission_id / "data-docs"
+            self._docs_written.add(suite)
+        result = run_suite(
+            suite,
+            table,
+            locate=locate,
+            expectations_dir=self.settings.expectations_dir,
+            extra=extra,
+            data_docs_dir=docs_dir,
+        )
+        self.report.ran(result.validator)
+        self.findings.extend(result.findings)
+        for path in result.data_docs:
+            if path not in self.report.data_docs:
+                self.report.data_docs.append(path)
+
+    def raw(self, batch: SourceBatch) -> None:
+        suite = self.profile.raw_suite
+        if suite is None:
+            return
+        rows = batch.rows
+
+        def locate(i: int) -> Location:
+            return Location(file=batch.file, sheet=batch.sheet, row=rows[i].as_py())
+
+        self._suite(suite, batch.table, locate, self.profile.raw_expectations(self.ctx))
+
+    # -- harmonized -------------------------------------------------------------------------
+    def harmonized(self, mapped: MappedBatch) -> MappedBatch:
+        t = dict(mapped.tables)
+        replace = mapped.documents is None  # submitted phenopackets are republished as they are
+        for name, id_col, label_col in TERM_COLUMNS:
+            t[name] = harmonize_terms(
+                t[name],
+                self.ontologies,
+                self.findings,
+                id_column=id_col,
+                label_column=label_col,
+                replace=replace,
+                keep_labels=not replace,
+            )
+        self.report.ran("ontology-terms")
+        for name, table in t.items():
+            validators.check_required(name, table, self.findings)
+            validators.check_ages(name, table, self.findings)
+        self.report.ran("required-fields")
+        self.report.ran("iso8601-ages")
+        for name, table in t.items():  # reported above; a record without an id cannot be kept
+            if table.num_rows and table.column("phenopacket_id").null_count:
+                t[name] = table.filter(pc.is_valid(table.column("phenopacket_id")))
+        keep = validators.check_unique_ids(t["individuals"], self.seen_ids, self.findings)
+        self.report.ran("unique-ids")
+        if not pc.all(keep).as_py():
+            t["individuals"] = t["individuals"].filter(keep)
+        t["phenotypic_features"] = semantic.check_and_prune(
+            t["phenotypic_features"],
+            self.ontologies,
+            self.findings,
+            remove_redundant=self.settings.remove_redundant_ancestors and replace,
+            on_conflict=self.settings.on_conflict,
+        )
+        self.report.ran(semantic.VALIDATOR)
+        if mapped.documents is not None:
+            for doc in mapped.documents:
+                validators.check_document(doc, None, None, self.findings)
+            self.report.ran("metadata-resources")
+        for name, table in t.items():
+            if table.num_rows == 0:
+                continue
+
+            def locate(i: int, table: pa.Table = table) -> Location:
+                return Location(
+                    file=table.column("source_file")[i].as_py(),
+                    sheet=table.column("source_sheet")[i].as_py(),
+                    row=table.column("source_row")[i].as_py(),
+                    phenopacket_id=table.column("phenopacket_id")[i].as_py(),
+                )
+
+            self._suite(f"harmonized/{name}", table, locate, [])
+        return MappedBatch(t, mapped.documents)

@@ -1,0 +1,39 @@
+"""``harmonize validate``: check Phenopacket files without publishing anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harmonize.errors import ReadError
+from harmonize.quality.collect import FindingCollector
+from harmonize.quality.findings import QualityReport
+from harmonize.settings import Settings
+
+
+def validate_files(paths: list[Path], settings: Settings) -> QualityReport:
+    """Run the ``phenopacket`` profile's checks over files, directories or JSON Lines."""
+    from harmonize.mapping.profiles import MappingContext, get_profile
+    from harmonize.ontology import Ontologies
+    from harmonize.quality.checks import Checker
+    from harmonize.readers import reader_for
+
+    settings = settings.model_copy(update={"run_great_expectations": False, "data_docs": False})
+    ontologies = Ontologies.load(settings.ontologies_dir, settings.cache_dir)
+    findings = FindingCollector()
+    profile = get_profile("phenopacket")
+    ctx = MappingContext("validate", ontologies, settings, findings)
+    report = QualityReport(submission_id="validate")
+    checker = Checker(settings, ontologies, findings, report, profile, ctx)
+    count = 0
+    for path in paths:
+        if not path.exists():
+            raise ReadError("file not found", file=str(path), hint="check the path")
+        reader = reader_for(path, prefer="phenopacket")
+        options = profile.read_options(ctx)
+        options = type(options)(**{**options.__dict__, "label": path.name})
+        for batch in reader.read(path, options):
+            mapped = checker.harmonized(profile.map_batch(batch, ctx))
+            count += mapped.tables["individuals"].num_rows
+    report.add(findings.findings())
+    report.stats = {"phenopackets": count}
+    return report

@@ -1,0 +1,190 @@
+"""Phenopacket v2 JSON: one file, a JSON Lines file of phenopackets, or a directory of them.
+
+Every batch has one column, ``document``, holding each phenopacket as compact JSON text.
+For a single ``.json`` file the row is 1 (or, for an array of phenopackets, the element
+number); for JSON Lines it is the line number. A directory is read file by file (``*.json``,
+recursively, hidden files skipped, in path order): its batches are labelled with the
+directory and carry a second column, ``document_file``, with each file's path relative to it.
+
+The JSON helpers the generic JSON reader shares (:func:`load_json`, :func:`json_lines`,
+:func:`looks_like_phenopacket`, :func:`require_object`) live here so that this module
+registers before :mod:`harmonize.readers.formats.json`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from harmonize.errors import ReadError
+from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
+from harmonize.readers.formats.csv import check_options, file_label
+
+LINES_SUFFIXES = (".jsonl", ".ndjson")
+JSON_HINT = "fix the JSON syntax at that line (a JSON validator shows the exact spot)"
+_PHENOPACKET_KEYS = re.compile(rb'"(?:phenotypicFeatures|metaData)"\s*:|"subject"\s*:\s*\{')
+
+
+def looks_like_phenopacket(head: bytes) -> bool:
+    """Whether a JSON file's first bytes look like Phenopacket JSON (not flat records).
+
+    >>> looks_like_phenopacket(b'{"id": "p1", "subject": {"id": "s1"}}')
+    True
+    >>> looks_like_phenopacket(b'[{"id": "p1", "subject": "s1"}]')
+    False
+    """
+    body = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    return body[:1] in (b"{", b"[") and _PHENOPACKET_KEYS.search(body) is not None
+
+
+def _decode_error(err: orjson.JSONDecodeError, label: str, line: int | None = None) -> ReadError:
+    row = line if line is not None else err.lineno
+    where = f"line {row}" if line is not None else f"line {err.lineno}, column {err.colno}"
+    return ReadError(f"invalid JSON at {where}: {err.msg}", file=label, row=row, hint=JSON_HINT)
+
+
+def load_json(path: Path, label: str) -> Any:
+    """Parse a whole JSON file; errors name the line."""
+    data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
+    if not data.strip():
+        raise ReadError("file is empty", file=label, hint="submit a file with JSON data")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as err:
+        raise _decode_error(err, label) from err
+
+
+def json_lines(path: Path, label: str) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed value)`` for every non-blank line of a JSON Lines file."""
+    seen = False
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            text = line.removeprefix(codecs.BOM_UTF8) if number == 1 else line
+            if not text.strip():
+                continue
+            try:
+                value = orjson.loads(text)
+            except orjson.JSONDecodeError as err:
+                raise _decode_error(err, label, number) from err
+            seen = True
+            yield number, value
+    if not seen:
+        raise ReadError("file is empty", file=label, hint="submit one JSON object per line")
+
+
+def require_object(value: Any, label: str, row: int, what: str) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else a ReadError naming the row."""
+    if not isinstance(value, dict):
+        kind = type(value).__name__ if value is not None else "null"
+        raise ReadError(
+            f"expected a JSON object ({what}), found {kind}",
+            file=label,
+            row=row,
+            hint="every record must be a JSON object {...}",
+        )
+    return value
+
+
+WHAT = "a phenopacket"
+
+
+def _document(value: dict[str, Any]) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _directory_files(path: Path) -> list[tuple[str, Path]]:
+    found = []
+    for file in path.rglob("*"):
+        relative = file.relative_to(path)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if file.suffix.lower() == ".json" and file.is_file():
+            found.append((relative.as_posix(), file))
+    return sorted(found)
+
+
+def _batch(
+    label: str, documents: list[str], rows: list[int], files: list[str] | None
+) -> SourceBatch:
+    columns = {"document": pa.array(documents, type=pa.string())}
+    if files is not None:
+        columns["document_file"] = pa.array(files, type=pa.string())
+    return SourceBatch(file=label, table=pa.table(columns), rows=pa.array(rows, type=pa.int64()))
+
+
+@register
+class PhenopacketReader(Reader):
+    """GA4GH Phenopacket v2 JSON documents, passed through whole."""
+
+    name = "phenopacket"
+    extensions = (".json", *LINES_SUFFIXES)
+
+    @classmethod
+    def can_read(cls, path: Path, head: bytes) -> bool:
+        if path.is_dir():
+            return bool(_directory_files(path))
+        return super().can_read(path, head) and looks_like_phenopacket(head)
+
+    def read(self, path: Path, options: ReadOptions) -> Iterator[SourceBatch]:
+        check_options(options)
+        label = file_label(path, options)
+        if path.is_dir():
+            yield from self._read_directory(path, options, label)
+        elif path.suffix.lower() in LINES_SUFFIXES:
+            yield from self._read_lines(path, options, label)
+        else:
+            yield from self._read_file(path, options, label)
+
+    def _read_file(self, path: Path, options: ReadOptions, label: str) -> Iterator[SourceBatch]:
+        data = load_json(path, label)
+        if isinstance(data, list):
+            if not data:
+                raise ReadError("no data rows", file=label, hint="the array holds no phenopackets")
+            for start in range(0, len(data), options.batch_size):
+                chunk = data[start : start + options.batch_size]
+                rows = list(range(start + 1, start + len(chunk) + 1))
+                documents = [
+                    _document(require_object(value, label, row, WHAT))
+                    for row, value in zip(rows, chunk, strict=True)
+                ]
+                yield _batch(label, documents, rows, None)
+        else:
+            yield _batch(label, [_document(require_object(data, label, 1, WHAT))], [1], None)
+
+    def _read_lines(self, path: Path, options: ReadOptions, label: str) -> Iterator[SourceBatch]:
+        documents: list[str] = []
+        rows: list[int] = []
+        for row, value in json_lines(path, label):
+            documents.append(_document(require_object(value, label, row, "one per line")))
+            rows.append(row)
+            if len(rows) == options.batch_size:
+                yield _batch(label, documents, rows, None)
+                documents, rows = [], []
+        if rows:
+            yield _batch(label, documents, rows, None)
+
+    def _read_directory(
+        self, path: Path, options: ReadOptions, label: str
+    ) -> Iterator[SourceBatch]:
+        files = _directory_files(path)
+        if not files:
+            raise ReadError(
+                "no phenopacket files in the directory",
+                file=label,
+                hint="put one phenopacket per .json file in the directory",
+            )
+        for start in range(0, len(files), options.batch_size):
+            chunk = files[start : start + options.batch_size]
+            documents = []
+            for relative, file in chunk:
+                where = f"{label}/{relative}"
+                value = load_json(file, where)
+                documents.append(_document(require_object(value, where, 1, WHAT)))
+            names = [relative for relative, _ in chunk]
+            yield _batch(label, documents, [1] * len(chunk), names)

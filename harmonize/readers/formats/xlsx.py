@@ -1,0 +1,262 @@
+"""Excel workbooks (``.xlsx``/``.xlsm``): one sheet, streamed row by row with openpyxl.
+
+The sheet is :attr:`ReadOptions.sheet` or the first worksheet. Cached cell values are read
+(``data_only``: formulas give their last computed result) and turned into the text a
+submitter sees: whole numbers without ``.0``, dates as ISO ``YYYY-MM-DD`` (date-times with a
+time as ISO date-times), booleans as ``TRUE``/``FALSE``, empty cells as null. Columns end at
+the last non-empty header cell; fully empty rows are dropped (their numbers are skipped, so
+every row keeps the number Excel shows for it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pyarrow as pa
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from harmonize.errors import ReadError
+from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
+from harmonize.readers.formats.csv import check_options, column_names, file_label
+
+DAMAGED_HINT = "the file is damaged or not an Excel workbook; re-export it"
+# What openpyxl and the zip/XML layers raise on a truncated or corrupt workbook.
+DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    InvalidFileException,
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    EOFError,
+    OSError,
+    SyntaxError,  # xml.etree.ElementTree.ParseError and lxml's XMLSyntaxError
+)
+MAX_EXACT_FLOAT = 2**53
+
+
+def cell_text(value: Any) -> str | None:
+    """A cell value as the text shown in the sheet.
+
+    >>> [cell_text(v) for v in (None, "", "x", 3, 3.0, 2.5, True, dt.date(2024, 1, 2))]
+    [None, None, 'x', '3', '3', '2.5', 'TRUE', '2024-01-02']
+    >>> cell_text(dt.datetime(2024, 1, 2)), cell_text(dt.datetime(2024, 1, 2, 13, 5))
+    ('2024-01-02', '2024-01-02T13:05:00')
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < MAX_EXACT_FLOAT:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _extent(cells: list[str | None]) -> int:
+    """How many cells up to and including the last non-null one."""
+    for index in range(len(cells) - 1, -1, -1):
+        if cells[index] is not None:
+            return index + 1
+    return 0
+
+
+class _Sheet:
+    """One open sheet: the label and name errors use, and its rows with damage made ReadErrors."""
+
+    def __init__(self, label: str, worksheet: Any) -> None:
+        self.label = label
+        self.name = str(worksheet.title)
+        self.worksheet = worksheet
+
+    def damaged(self, err: BaseException) -> ReadError:
+        return ReadError(
+            f"cannot read the workbook ({type(err).__name__}: {err})",
+            file=self.label,
+            sheet=self.name,
+            hint=DAMAGED_HINT,
+        )
+
+    def rows(self) -> Iterator[tuple[int, list[str | None]]]:
+        """``(row number, cell texts)`` for every row, empty ones included."""
+        try:
+            # Stored dimensions are often wrong; read every row that is really there.
+            self.worksheet.reset_dimensions()
+            values = iter(self.worksheet.iter_rows(values_only=True))
+        except DAMAGED as err:
+            raise self.damaged(err) from err
+        number = 0
+        while True:
+            try:
+                raw = next(values)
+            except StopIteration:
+                return
+            except DAMAGED as err:
+                raise self.damaged(err) from err
+            number += 1
+            yield number, [cell_text(value) for value in raw]
+
+
+def _open_sheet(path: Path, options: ReadOptions, label: str) -> tuple[Any, _Sheet]:
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except DAMAGED as err:
+        raise ReadError(
+            f"cannot open the workbook ({type(err).__name__}: {err})",
+            file=label,
+            hint=DAMAGED_HINT,
+        ) from err
+    try:
+        if options.sheet is None:
+            if not workbook.worksheets:
+                raise ReadError("the workbook has no worksheets", file=label, hint=DAMAGED_HINT)
+            worksheet = workbook.worksheets[0]
+        else:
+            names = [str(sheet.title) for sheet in workbook.worksheets]
+            if options.sheet not in names:
+                raise ReadError(
+                    f"no sheet named {options.sheet!r}",
+                    file=label,
+                    sheet=options.sheet,
+                    hint=f"the workbook's sheets are {names}; name one of them",
+                )
+            worksheet = workbook[options.sheet]
+    except BaseException:
+        workbook.close()
+        raise
+    return workbook, _Sheet(label, worksheet)
+
+
+@register
+class XLSXReader(Reader):
+    """Excel 2007+ workbooks, one sheet per read."""
+
+    name = "xlsx"
+    extensions = (".xlsx", ".xlsm")
+
+    def read(self, path: Path, options: ReadOptions) -> Iterator[SourceBatch]:
+        check_options(options)
+        label = file_label(path, options)
+        workbook, sheet = _open_sheet(path, options, label)
+        try:
+            yield from self._read_sheet(sheet, options)
+        finally:
+            workbook.close()
+
+    def _read_sheet(self, sheet: _Sheet, options: ReadOptions) -> Iterator[SourceBatch]:
+        header_rows = options.header_rows
+        headers: list[list[str | None]] = []
+        names: list[str] | None = None
+        width = 0
+        pending: list[tuple[int, list[str | None]]] = []
+        emitted = 0
+        seen_any = False
+        for number, cells in sheet.rows():
+            extent = _extent(cells)
+            seen_any = seen_any or extent > 0
+            if len(headers) < header_rows:
+                headers.append(cells)
+                if len(headers) == header_rows:
+                    width = max(_extent(header) for header in headers)
+                    if width == 0:
+                        raise self._blank_headers(sheet, seen_any)
+                    headers = [(header + [None] * width)[:width] for header in headers]
+                    names = column_names(headers[0], width)
+                continue
+            if extent == 0:
+                continue
+            if names is not None and extent > width:
+                raise ReadError(
+                    f"value {cells[extent - 1]!r} is outside the table: its column has no header",
+                    file=sheet.label,
+                    sheet=sheet.name,
+                    row=number,
+                    column=get_column_letter(extent),
+                    hint="give the column a header or delete the stray value",
+                )
+            pending.append((number, cells))
+            if len(pending) == options.batch_size:
+                if names is None:  # no header rows: the first batch decides the width
+                    width = max(_extent(cells) for _, cells in pending)
+                    names = column_names([], width)
+                yield self._batch(sheet, names, headers, width, pending)
+                emitted += len(pending)
+                pending = []
+        if pending:
+            if names is None:
+                width = max(_extent(cells) for _, cells in pending)
+                names = column_names([], width)
+            yield self._batch(sheet, names, headers, width, pending)
+            emitted += len(pending)
+        if emitted == 0:
+            if not seen_any:
+                raise ReadError(
+                    "file is empty",
+                    file=sheet.label,
+                    sheet=sheet.name,
+                    hint="the sheet has no cells; submit a sheet with a header row and data",
+                )
+            raise ReadError(
+                "no data rows",
+                file=sheet.label,
+                sheet=sheet.name,
+                hint=f"the sheet has only its {header_rows} header row(s); add data rows below",
+            )
+
+    @staticmethod
+    def _blank_headers(sheet: _Sheet, seen_any: bool) -> ReadError:
+        if not seen_any and not any(_extent(cells) for _, cells in sheet.rows()):
+            return ReadError(
+                "file is empty",
+                file=sheet.label,
+                sheet=sheet.name,
+                hint="the sheet has no cells; submit a sheet with a header row and data",
+            )
+        return ReadError(
+            "the header row is empty",
+            file=sheet.label,
+            sheet=sheet.name,
+            row=1,
+            hint="remove blank rows above the header, or set header_rows in the profile",
+        )
+
+    @staticmethod
+    def _batch(
+        sheet: _Sheet,
+        names: list[str],
+        headers: list[list[str | None]],
+        width: int,
+        pending: list[tuple[int, list[str | None]]],
+    ) -> SourceBatch:
+        columns: list[list[str | None]] = [[] for _ in range(width)]
+        for _, cells in pending:
+            for index in range(width):
+                columns[index].append(cells[index] if index < len(cells) else None)
+        return SourceBatch(
+            file=sheet.label,
+            table=pa.Table.from_arrays(
+                [pa.array(column, type=pa.string()) for column in columns], names=names
+            ),
+            rows=pa.array([number for number, _ in pending], type=pa.int64()),
+            sheet=sheet.name,
+            headers=headers,
+        )

@@ -1,0 +1,174 @@
+"""Receive: check a submission's manifest and files before anything is read.
+
+Refuses path traversal, symlinks that leave the submission, missing files, files over
+the size limit and checksum mismatches, each with an error naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from harmonize.errors import SubmissionError
+from harmonize.submission.manifest import (
+    Manifest,
+    ManifestFile,
+    derived_id,
+    load_manifest,
+    sha256_bytes,
+)
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    name: str  # as the manifest names it, relative to the submission
+    path: Path  # resolved local path
+    size: int
+    sha256: str
+    sheet: str | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A checked submission: every file present, inside the submission, verified."""
+
+    id: str
+    manifest: Manifest
+    manifest_sha256: str
+    root: Path
+    files: tuple[ReceivedFile, ...]
+    mapping_path: Path | None = None
+
+    @property
+    def version_key(self) -> str:
+        """Identity for idempotency: the id plus the manifest's sha-256."""
+        return f"{self.id}@{self.manifest_sha256}"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def safe_member(root: Path, name: str, *, what: str = "file") -> Path:
+    """Resolve ``name`` inside ``root``; refuse absolute paths, ``..`` and symlinks leaving it."""
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if not name or pure.is_absolute() or ".." in pure.parts or ":" in pure.parts[0]:
+        raise SubmissionError(
+            f"{what} path {name!r} leaves the submission directory",
+            file=name,
+            hint="name files relative to the submission directory, without '..' or a leading '/'",
+        )
+    candidate = root.joinpath(*pure.parts)
+    resolved = candidate.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise SubmissionError(
+            f"{what} {name!r} is a symbolic link pointing outside the submission",
+            file=name,
+            hint="copy the file into the submission directory instead of linking to it",
+        )
+    return resolved
+
+
+def _check_file(root: Path, entry: ManifestFile, max_bytes: int) -> ReceivedFile:
+    path = safe_member(root, entry.path)
+    if not path.exists():
+        raise SubmissionError(
+            "file listed in the manifest is missing",
+            file=entry.path,
+            hint="upload the file or remove it from the manifest",
+        )
+    if not path.is_file() and not path.is_dir():
+        raise SubmissionError("not a regular file", file=entry.path, hint="submit regular files")
+    size = _size(path)
+    if size > max_bytes:
+        raise SubmissionError(
+            f"file is {size:,} bytes, over the limit of {max_bytes:,} bytes",
+            file=entry.path,
+            hint="split the file into smaller submissions or ask the data centre to raise the limit",
+        )
+    if size == 0:
+        raise SubmissionError("file is empty", file=entry.path, hint="upload the complete file")
+    digest = file_sha256(path) if path.is_file() else _dir_sha256(path)
+    if entry.sha256 is not None and digest != entry.sha256:
+        raise SubmissionError(
+            f"sha-256 mismatch: manifest says {entry.sha256}, file has {digest}",
+            file=entry.path,
+            hint="the upload is damaged or the manifest is stale: re-upload the file or fix its sha256",
+        )
+    return ReceivedFile(entry.path, path, size, digest, entry.sheet, entry.format)
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
+
+
+def _dir_sha256(path: Path) -> str:
+    """A directory of documents (e.g. phenopackets): hash over sorted names and contents."""
+    h = hashlib.sha256()
+    for p in sorted(q for q in path.rglob("*") if q.is_file()):
+        rel = p.relative_to(path).as_posix()
+        h.update(rel.encode() + b"\0" + file_sha256(p).encode() + b"\n")
+    return h.hexdigest()
+
+
+def receive(
+    source: Path,
+    *,
+    profile: str | None = None,
+    max_file_bytes: int,
+    mapping: Path | None = None,
+) -> Submission:
+    """Check a submission directory (with ``manifest.yaml``) or a single data file.
+
+    ``profile`` overrides the manifest's profile; it is required for a single file.
+    """
+    source = source.absolute()
+    if not source.exists():
+        raise SubmissionError(
+            "submission not found", file=str(source), hint="check the path you gave"
+        )
+    if source.is_dir() and (source / "manifest.yaml").exists():
+        manifest, manifest_sha = load_manifest(source)
+        if profile:
+            manifest = manifest.model_copy(update={"profile": profile})
+        root = source
+        files = tuple(_check_file(root, f, max_file_bytes) for f in manifest.files)
+        mapping_path = (
+            safe_member(root, manifest.mapping, what="mapping") if manifest.mapping else None
+        )
+    else:
+        if not profile:
+            raise SubmissionError(
+                "a single data file needs --profile",
+                file=source.name,
+                hint="pass --profile hpo-case-template | tabular | phenopacket, or submit a directory with manifest.yaml",
+            )
+        root = source.parent
+        entry = ManifestFile(path=source.name)
+        received = _check_file(root, entry, max_file_bytes)
+        files = (received,)
+        manifest = Manifest(
+            profile=profile,
+            files=[ManifestFile(path=source.name, sha256=received.sha256)],
+            mapping=mapping.name if mapping else None,
+        )
+        manifest_sha = sha256_bytes(manifest.canonical_bytes())
+        mapping_path = mapping.absolute() if mapping else None
+    if mapping is not None and source.is_dir():
+        mapping_path = mapping.absolute()
+    if mapping_path is not None and not mapping_path.is_file():
+        raise SubmissionError(
+            "mapping file not found", file=str(mapping_path), hint="check the mapping path"
+        )
+    sid = manifest.submission_id or derived_id(manifest_sha)
+    return Submission(sid, manifest, manifest_sha, root, files, mapping_path)
