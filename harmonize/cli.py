@@ -137,6 +137,21 @@ def validate(
 
 
 @app.command()
+def recover(workspace: Workspace = Path("workspace")) -> None:
+    """Finish commits interrupted by a crash and discard abandoned staging."""
+    from harmonize.drs.registry import Registry
+    from harmonize.publish.commit import recover as run
+    from harmonize.settings import Settings
+    from harmonize.state.store import StateStore
+
+    settings = Settings(workspace=workspace)
+    registry = Registry(settings.registry)
+    registry.create_all()
+    for line in run(workspace, registry, StateStore(settings.registry)) or ["nothing to recover"]:
+        typer.echo(line)
+
+
+@app.command()
 def serve(
     workspace: Workspace = Path("workspace"),
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

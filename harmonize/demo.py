@@ -37,48 +37,63 @@ def _get(url: str, token: str | None = None) -> bytes:
         return bytes(response.read())
 
 
+def _show_rejection(console: Console, report_json: Path) -> None:
+    report = json.loads(report_json.read_text())
+    for f in [f for f in report["findings"] if f["level"] == "error"][:5]:
+        loc = f["location"]
+        where = f"{loc.get('file')}, row {loc.get('row')}, column {loc.get('column')!r}"
+        console.print(f"  [red]{f['category']}[/red] at {where}: {f['message']}")
+        if f.get("hint"):
+            console.print(f"    what to do: {f['hint']}")
+
+
 def main(workspace: Path = ROOT / "demo-workspace") -> int:
     from harmonize.pipeline import ingest
     from harmonize.settings import Settings
 
-    console = Console()
+    console = Console() if Console().is_terminal else Console(width=120)
     shutil.rmtree(workspace, ignore_errors=True)
-    settings = Settings(workspace=workspace)
+    strict = Settings(workspace=workspace)
     summary = Table(title="Ingested submissions")
     for column in (
         "submission",
-        "profile",
+        "on_conflict",
         "status",
         "individuals",
         "features",
-        "findings",
-        "report",
+        "errors",
+        "warnings",
     ):
         summary.add_column(column)
     bundles: dict[str, str] = {}
-    for name in DEMO:
-        console.print(f"ingesting [bold]{name}[/bold] ...")
+    runs = [("aire-aps1", strict, "rejected")]
+    # the data centre's lenient policy: keep an observed term, drop its contradicting exclusion
+    lenient = strict.model_copy(update={"on_conflict": "keep-observed"})
+    runs += [("aire-aps1", lenient, "published")]
+    runs += [(name, strict, "published") for name in DEMO if name != "aire-aps1"]
+    for name, settings, expected in runs:
+        policy = settings.on_conflict
+        console.print(f"ingesting [bold]{name}[/bold] ({policy}) ...")
         result = ingest(SUBMISSIONS / name, settings)
-        manifest = (SUBMISSIONS / name / "manifest.yaml").read_text()
-        profile = next(
-            line.split(":", 1)[1].strip()
-            for line in manifest.splitlines()
-            if line.startswith("profile:")
-        )
         f = result.findings
         summary.add_row(
             result.submission_id,
-            profile,
+            policy,
             result.status,
             f"{result.counts.get('individuals', 0):,}",
             f"{result.counts.get('phenotypic_features', 0):,}",
-            f"{f.get('error', 0)} errors, {f.get('warning', 0)} warnings",
-            str(result.report_html.relative_to(ROOT)) if result.report_html else "",
+            str(f.get("error", 0)),
+            str(f.get("warning", 0)),
         )
+        if result.status == "rejected" and result.report_json:
+            console.print(f"[yellow]{name} rejected[/yellow]; report {result.report_html}")
+            _show_rejection(console, result.report_json)
         if result.bundle_id:
             bundles[result.submission_id] = result.bundle_id
-        if not result.ok:
-            console.print(f"[red]{name} was rejected[/red]: {result.message}")
+        if result.status != expected:
+            console.print(
+                f"[red]{name}: expected {expected}, got {result.status}[/red]: {result.message}"
+            )
             console.print(summary)
             return 1
     console.print(summary)
@@ -89,6 +104,7 @@ def main(workspace: Path = ROOT / "demo-workspace") -> int:
     for table in sorted((published / "tables").iterdir()):
         parts = ", ".join(p.name for p in sorted(table.iterdir()))
         console.print(f"  tables/{table.name}/  {parts}")
+    console.print(f"  quality reports: {workspace / 'reports'}/<submission>/report.html")
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}/ga4gh/drs/v1"

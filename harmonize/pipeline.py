@@ -50,6 +50,7 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestResult:
     """Ingest one submission (a directory with manifest.yaml, or one file with ``profile``)."""
+    from harmonize.drs.ids import bundle_id
     from harmonize.drs.registry import Registry
     from harmonize.publish.commit import recover
     from harmonize.state.store import StateStore
@@ -58,7 +59,7 @@ def ingest(
     registry = Registry(settings.registry)
     registry.create_all()
     state = StateStore(settings.registry)
-    recover(settings.workspace, registry, on_committed=_mark_published(state))
+    recover(settings.workspace, registry, state)
     try:
         submission = receive(
             source, profile=profile, max_file_bytes=settings.max_file_bytes, mapping=mapping
@@ -67,6 +68,17 @@ def ingest(
         sid = _fallback_id(source)
         return _reject(settings, sid, exc, None, FindingCollector())
     prior = state.get(submission.id, submission.manifest_sha256)
+    bundle = bundle_id(submission.id, submission.manifest_sha256)
+    if registry.has_bundle(bundle) and not (prior and prior["status"] == "published"):
+        # the registry is the truth: a commit finished but its state update was lost
+        state.set_status(
+            submission.id,
+            submission.manifest_sha256,
+            "published",
+            bundle_id=bundle,
+            detail="found committed in the registry",
+        )
+        prior = state.get(submission.id, submission.manifest_sha256)
     if prior and prior["status"] == "published":
         return IngestResult(
             "already-published",
@@ -106,18 +118,6 @@ def _fallback_id(source: Path) -> str:
     from harmonize.submission.manifest import sha256_bytes
 
     return "unreceived-" + sha256_bytes(str(source.absolute()).encode())[:12]
-
-
-def _mark_published(state: Any) -> Callable[[dict[str, Any]], None]:
-    def mark(journal: dict[str, Any]) -> None:
-        state.set_status(
-            journal["submission_id"],
-            journal["manifest_sha256"],
-            "published",
-            bundle_id=journal["bundle"]["id"],
-        )
-
-    return mark
 
 
 def _process(
@@ -199,7 +199,7 @@ def _process(
             stats=counts,
             detail="committing",
         )
-        apply_journal(stage_root, settings.workspace, registry, _mark_published(state))
+        apply_journal(stage_root, settings.workspace, registry, state)
     return IngestResult(
         "published",
         sid,

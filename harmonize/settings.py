@@ -26,6 +26,7 @@ class Settings(BaseModel):
     expectations_dir: Path = Field(
         default_factory=lambda: Path(__file__).resolve().parent.parent / "expectations"
     )
+    ontology_cache: Path | None = None  # compiled term indexes; default WORKSPACE/cache
     registry_url: str | None = None  # SQLAlchemy URL; default: SQLite in the workspace
     max_file_bytes: int = 2 * 1024**3
     batch_size: int = 50_000
@@ -55,4 +56,4 @@ class Settings(BaseModel):
 
     @property
     def cache_dir(self) -> Path:
-        return self.workspace / "cache"
+        return self.ontology_cache or self.workspace / "cache"

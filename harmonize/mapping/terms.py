@@ -169,7 +169,8 @@ def harmonize_terms(
         old = as_array(out.column(label_column))
         merged = pc.coalesce(old, ont_labels) if keep_labels else pc.coalesce(ont_labels, old)
         out = out.set_column(out.column_names.index(label_column), label_column, merged)
-    if "resolution_method" in out.column_names:
+    primary = id_column == "term_id"  # method and release describe the row's own term
+    if primary and "resolution_method" in out.column_names:
         fixed_method = pa.array(
             [f.method if f.method in ("replaced", "alt_id") else None for f in fixes], pa.string()
         ).take(enc.indices)
@@ -181,7 +182,7 @@ def harmonize_terms(
         out = out.set_column(
             out.column_names.index("resolution_method"), "resolution_method", method
         )
-    if "ontology_release" in out.column_names:
+    if primary and "ontology_release" in out.column_names:
         release = pa.array([f.release for f in fixes], pa.string()).take(enc.indices)
         out = out.set_column(
             out.column_names.index("ontology_release"), "ontology_release", release

@@ -18,7 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from harmonize.drs.ids import drs_id
 from harmonize.drs.registry import BundleSpec, ObjectSpec, Registry
 from harmonize.errors import PublishError
 from harmonize.publish.stage import StagedFile
+from harmonize.state.store import StateStore
 
 JOURNAL = "commit.json"
 LOCK = ".lock"
@@ -110,10 +111,7 @@ def write_journal(
 
 
 def apply_journal(
-    stage_root: Path,
-    workspace: Path,
-    registry: Registry,
-    on_committed: Callable[[dict[str, Any]], None] | None = None,
+    stage_root: Path, workspace: Path, registry: Registry, state: StateStore
 ) -> dict[str, Any]:
     """Steps 3-5; safe to repeat after a crash at any point."""
     journal: dict[str, Any] = orjson.loads((stage_root / JOURNAL).read_bytes())
@@ -163,17 +161,14 @@ def apply_journal(
         created_time=created,
     )
     registry.register(objects, bundle)
-    if on_committed is not None:
-        on_committed(journal)
+    state.set_status(
+        sid, journal["manifest_sha256"], "published", bundle_id=bundle.id, detail="committed"
+    )
     shutil.rmtree(stage_root, ignore_errors=True)
     return journal
 
 
-def recover(
-    workspace: Path,
-    registry: Registry,
-    on_committed: Callable[[dict[str, Any]], None] | None = None,
-) -> list[str]:
+def recover(workspace: Path, registry: Registry, state: StateStore) -> list[str]:
     """Roll forward journaled commits and delete abandoned staging. Returns what it did."""
     staging = workspace / "staging"
     done: list[str] = []
@@ -189,7 +184,7 @@ def recover(
             except BlockingIOError:
                 continue  # a run is writing there right now
             if (root / JOURNAL).exists():
-                apply_journal(root, workspace, registry, on_committed)
+                apply_journal(root, workspace, registry, state)
                 done.append(f"rolled forward {root.name}")
             else:
                 shutil.rmtree(root, ignore_errors=True)

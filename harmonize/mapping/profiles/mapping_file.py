@@ -5,24 +5,56 @@ See the README's "tabular profile" section for a worked example.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harmonize.errors import ConfigurationError
 
 AgeFormat = Literal["iso8601", "years", "months", "weeks", "days"]
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. ``yes``, ``no``, ``on``, ``off`` stay strings.
+
+    With PyYAML's YAML 1.1 default, ``values: {yes: observed, no: excluded}`` would have
+    boolean keys, and a cell reading "yes" would never match.
+    """
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _text_keys(value: Any) -> Any:
+    """Keys of a value map as the text a cell would hold: ``true``, ``1``, ``0.5``."""
+    if not isinstance(value, dict):
+        return value
+    return {(str(k).lower() if isinstance(k, bool) else str(k)): v for k, v in value.items()}
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # a column named 2024 or a value map key 1 is text in the file, whatever YAML makes of it
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
 
 class ValueMap(_Strict):
     column: str
     values: dict[str, str] = Field(default_factory=dict)  # raw (case-insensitive) -> code
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _text_keys(cls, value: Any) -> Any:
+        return _text_keys(value)
 
 
 class AgeColumn(_Strict):
@@ -58,6 +90,11 @@ class PhenotypeColumn(_Strict):
     excluded_prefix: str | None = None  # list column: "NOT " marks an excluded term
     onset: AgeColumn | None = None
 
+    @field_validator("values", mode="before")
+    @classmethod
+    def _text_keys(cls, value: Any) -> Any:
+        return _text_keys(value)
+
     @model_validator(mode="after")
     def _one_kind(self) -> PhenotypeColumn:
         if (self.term is None) == (self.separator is None):
@@ -88,6 +125,11 @@ class VariantColumns(_Strict):
             "hemizygous": "hemizygous",
         }
     )
+
+    @field_validator("zygosity_values", mode="before")
+    @classmethod
+    def _text_keys(cls, value: Any) -> Any:
+        return _text_keys(value)
 
 
 class MappingFile(_Strict):
@@ -128,7 +170,7 @@ class MappingFile(_Strict):
 
 def load_mapping(path: Path) -> MappingFile:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(
             f"cannot read mapping file: {exc}", file=path.name, hint="fix the mapping YAML"
@@ -139,8 +181,8 @@ def load_mapping(path: Path) -> MappingFile:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigurationError(
-            f"mapping field {where!r}: {first['msg']}",
+            f"mapping field {where!r}: {first['msg']}" if where else f"mapping: {first['msg']}",
             file=path.name,
-            column=where,
+            column=where or None,
             hint="see the README's tabular profile example",
         ) from exc

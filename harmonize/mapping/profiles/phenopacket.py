@@ -33,6 +33,12 @@ def _onset(obj: dict[str, Any] | None) -> tuple[str | None, str | None, str | No
     return age, term_id, label
 
 
+def qualitative(measurement: dict[str, Any]) -> bool:
+    """Whether a Measurement's value is an ontology class or a ComplexValue, not a quantity."""
+    value = measurement.get("value") or {}
+    return bool(value.get("ontologyClass") or measurement.get("complexValue"))
+
+
 def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """One phenopacket as rows of the harmonized tables."""
     pid = doc.get("id")
@@ -127,16 +133,19 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
                 }
             )
     for i, m in enumerate(doc.get("measurements") or []):
+        if qualitative(m):  # the table holds quantities only; the document keeps the rest
+            continue
         aid, alabel = _term(m.get("assay"))
-        quantity = (m.get("value") or {}).get("quantity") or {}
-        uid, ulabel = _term(quantity.get("unit"))
+        quantity = (m.get("value") or {}).get("quantity")
+        uid, ulabel = _term((quantity or {}).get("unit"))
         age, _, _ = _onset(m.get("timeObserved"))
         out["measurements"].append(
             {
                 "phenopacket_id": pid,
                 "assay_id": aid,
                 "assay_label": alabel,
-                "value": quantity.get("value"),
+                # proto3 JSON leaves out a quantity's value when it is 0
+                "value": None if quantity is None else quantity.get("value", 0.0),
                 "unit_id": uid,
                 "unit_label": ulabel,
                 "time_observed_age": age,
@@ -192,6 +201,19 @@ class PhenopacketProfile(Profile):
                 continue
             doc = orjson.loads(text)
             docs.append(doc)
+            for i, m in enumerate(doc.get("measurements") or []):
+                if isinstance(m, dict) and qualitative(m):
+                    ctx.findings.add(
+                        "info",
+                        "qualitative-measurement",
+                        "a measurement with an ontology class or complex value is published "
+                        "in the phenopacket but not in the measurements table",
+                        VALIDATOR,
+                        hint="nothing to do: the measurements table holds quantities only",
+                        path=f"measurements[{i}].value",
+                        phenopacket_id=doc.get("id"),
+                        **loc,
+                    )
             for table, new in flatten(doc, where).items():
                 collected.setdefault(table, []).extend(new)
         tables = {name: pa.Table.from_pylist(rows_) for name, rows_ in collected.items() if rows_}

@@ -8,6 +8,7 @@ resolved against the ontology with evidence), measurements and variants.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,10 @@ GENO = {
 }
 
 
+def _half_up(number: float) -> int:
+    return math.floor(number + 0.5)
+
+
 def age_converter(fmt: str) -> Any:
     if fmt == "iso8601":
         return normalize_age
@@ -40,14 +45,12 @@ def age_converter(fmt: str) -> Any:
             number = float(value)
         except ValueError:
             return normalize_age(value)
-        if number < 0:
+        if not math.isfinite(number) or number < 0:  # "inf", "1e400": not an age
             return None
-        whole = int(number)
-        if number == whole:
-            return f"P{whole}{_UNIT[fmt]}"
-        if fmt == "years":  # 2.5 years -> P2Y6M
-            return f"P{whole}Y{round((number - whole) * 12)}M"
-        return f"P{round(number)}{_UNIT[fmt]}"
+        if fmt == "years" and number != int(number):  # 2.5 -> P2Y6M; 4.99 -> P5Y, not P4Y12M
+            years, months = divmod(_half_up(number * 12), 12)
+            return f"P{years}Y{months}M" if months else f"P{years}Y"
+        return f"P{_half_up(number)}{_UNIT[fmt]}"
 
     return convert
 
@@ -278,6 +281,7 @@ class TabularProfile(Profile):
         nonempty = pc.not_equal(items, "")
         items, parent = items.filter(nonempty), parent.filter(nonempty)
         del lengths
+        written = items  # the submitter's text, "NOT Macrocephaly" included
         excluded = pa.repeat(False, len(items))
         if p.excluded_prefix:
             pre = p.excluded_prefix.lower()
@@ -306,7 +310,7 @@ class TabularProfile(Profile):
                 "onset_age": onset.take(take),
                 **{c: v.take(take) for c, v in common.items()},
                 "source_column": pa.repeat(p.column, len(items)).cast(pa.string()),
-                "raw_value": items,
+                "raw_value": written,
                 "resolution_method": method,
             }
         )

@@ -1,0 +1,21 @@
+"""Shared fixtures: the repository's paths and sample submissions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = ROOT / "tests" / "data" / "submissions"
+
+
+@pytest.fixture(scope="session")
+def submissions() -> Path:
+    return SUBMISSIONS
+
+
+@pytest.fixture(scope="session")
+def ontology_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One compiled-index cache for the whole session: HPO is compiled once."""
+    return tmp_path_factory.mktemp("ontology-cache")
