@@ -18,12 +18,36 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: importing rich for it costs most of a second
 )
 
 Workspace = Annotated[
     Path,
     typer.Option("--workspace", "-w", help="Where published data, reports and the registry live."),
 ]
+
+
+def _choice(option: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"use one of {', '.join(allowed)}", param_hint=option)
+    return value
+
+
+def _print_errors(out: Any, report_json: Path | None, limit: int = 10) -> None:
+    """The first errors of a report, each with where it points and what to do."""
+    from harmonize.quality.findings import QualityReport
+
+    if report_json is None or not report_json.is_file():
+        return
+    report = QualityReport.model_validate_json(report_json.read_text())
+    errors = [f for f in report.findings if f.level == "error"]
+    for f in errors[:limit]:
+        where = f.location.describe()
+        out.print(f"  [red]{f.category}[/red] {where}: {f.message}")
+        if f.hint:
+            out.print(f"    -> {f.hint}")
+    if len(errors) > limit:
+        out.print(f"  ... and {len(errors) - limit} more in the report")
 
 
 def _settings(workspace: Path, **overrides: Any) -> Any:
@@ -49,6 +73,13 @@ def ingest(
     keep_redundant: Annotated[
         bool, typer.Option("--keep-redundant", help="Keep observed ancestors of observed terms.")
     ] = False,
+    on_conflict: Annotated[
+        str,
+        typer.Option(help="An observed term with an excluded ancestor: reject | keep-observed."),
+    ] = "reject",
+    unmapped: Annotated[
+        str, typer.Option(help="A value no ontology term matches: reject | flag | drop.")
+    ] = "reject",
 ) -> None:
     """Read, harmonize, check and publish one submission."""
     from rich.console import Console
@@ -62,6 +93,8 @@ def ingest(
         workspace,
         max_file_bytes=max_file_mb * 1024 * 1024 if max_file_mb else None,
         remove_redundant_ancestors=not keep_redundant,
+        on_conflict=_choice("--on-conflict", on_conflict, ("reject", "keep-observed")),
+        unmapped_policy=_choice("--unmapped", unmapped, ("reject", "flag", "drop")),
     )
     with Progress(
         SpinnerColumn(),
@@ -83,9 +116,10 @@ def ingest(
         except HarmonizeError as exc:
             console.print(f"[red]error[/red]: {exc}")
             raise typer.Exit(3 if exc.transient else 1) from exc
-    out = Console()
+    out = Console(soft_wrap=True, highlight=False)
     if result.status == "rejected":
         out.print(f"[red]rejected[/red] {result.submission_id}: {result.message}")
+        _print_errors(out, result.report_json)
         out.print(f"report: {result.report_html}")
         raise typer.Exit(1)
     if result.status == "already-published":

@@ -174,7 +174,7 @@ def _process(
                 html_path,
                 counts=run.counts,
                 findings=report.counts(),
-                message=f"rejected: {findings.count('error')} errors",
+                message=f"{findings.count('error')} errors, {findings.count('warning')} warnings",
             )
         counts = stage.close()
         for f in submission.files:

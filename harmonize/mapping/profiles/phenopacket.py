@@ -7,6 +7,7 @@ Accepted documents are published unchanged; their flattened form feeds the table
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import orjson
@@ -22,6 +23,45 @@ def _term(obj: dict[str, Any] | None) -> tuple[str | None, str | None]:
     if not obj:
         return None, None
     return obj.get("id"), obj.get("label")
+
+
+@functools.cache
+def _enum_names() -> dict[str, dict[int, str]]:
+    """Value names of the enums :func:`flatten` reads, by number."""
+    from phenopackets.schema.v2 import (
+        GenomicInterpretation,
+        Individual,
+        Interpretation,
+        VitalStatus,
+    )
+
+    fields = {
+        "sex": Individual.DESCRIPTOR.fields_by_name["sex"],
+        "vital_status": VitalStatus.DESCRIPTOR.fields_by_name["status"],
+        "interpretation_status": GenomicInterpretation.DESCRIPTOR.fields_by_name[
+            "interpretation_status"
+        ],
+        "progress_status": Interpretation.DESCRIPTOR.fields_by_name["progress_status"],
+    }
+    return {k: {v.number: v.name for v in f.enum_type.values} for k, f in fields.items()}
+
+
+def _enum(value: Any, field: str) -> str | None:
+    """An enum value as its name: proto3 JSON also allows its number (``"sex": 2``)."""
+    if value is None or (isinstance(value, str) and not value.lstrip("-").isdigit()):
+        return value
+    number = int(value)
+    return _enum_names()[field].get(number, str(number))  # open enums keep unknown numbers
+
+
+def _number(value: Any) -> float | None:
+    """A double: proto3 JSON also allows strings such as "12.5", "NaN" and "Infinity"."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _onset(obj: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
@@ -52,12 +92,12 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
         {
             "phenopacket_id": pid,
             "subject_id": subject.get("id"),
-            "sex": subject.get("sex"),
+            "sex": _enum(subject.get("sex"), "sex"),
             "date_of_birth": subject.get("dateOfBirth"),
             "age_at_last_encounter": (
                 (subject.get("timeAtLastEncounter") or {}).get("age") or {}
             ).get("iso8601duration"),
-            "vital_status": (subject.get("vitalStatus") or {}).get("status"),
+            "vital_status": _enum((subject.get("vitalStatus") or {}).get("status"), "vital_status"),
             "reference_id": ref.get("id"),
             "reference_description": ref.get("description"),
             "profile": "phenopacket",
@@ -126,8 +166,10 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
                     "description": vd.get("label") or vd.get("description"),
                     "allelic_state_id": zid,
                     "allelic_state_label": zlabel,
-                    "interpretation_status": gi.get("interpretationStatus"),
-                    "progress_status": interp.get("progressStatus"),
+                    "interpretation_status": _enum(
+                        gi.get("interpretationStatus"), "interpretation_status"
+                    ),
+                    "progress_status": _enum(interp.get("progressStatus"), "progress_status"),
                     **where,
                     "source_column": f"interpretations[{i}].diagnosis.genomicInterpretations[{j}]",
                 }
@@ -145,7 +187,7 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
                 "assay_id": aid,
                 "assay_label": alabel,
                 # proto3 JSON leaves out a quantity's value when it is 0
-                "value": None if quantity is None else quantity.get("value", 0.0),
+                "value": None if quantity is None else _number(quantity.get("value", 0.0)),
                 "unit_id": uid,
                 "unit_label": ulabel,
                 "time_observed_age": age,
