@@ -28,14 +28,11 @@ SUBMISSIONS = ROOT / "tests" / "data" / "submissions"
 
 
 @pytest.fixture(scope="session")
-def ontology_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Compiled term indexes, shared by the whole session."""
-    return tmp_path_factory.mktemp("ontology-cache")
-
-
-@pytest.fixture(scope="session")
 def ontologies(ontology_cache: Path) -> Ontologies:
-    """The repository's pinned ontologies, with HPO compiled (or read) once."""
+    """The repository's pinned ontologies, with HPO compiled (or read) once.
+
+    ``ontology_cache`` is the session-wide cache of ``tests/conftest.py``.
+    """
     loaded = Ontologies.load(ONTOLOGIES_DIR, ontology_cache)
     loaded.get("HP")
     return loaded

@@ -64,6 +64,7 @@ def good() -> dict[str, Any]:
 
 def write(tmp_path: Path, name: str, *docs: dict[str, Any]) -> Path:
     """One phenopacket as a ``.json`` file, several as JSON Lines."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     if len(docs) == 1:
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(docs[0], indent=2))
