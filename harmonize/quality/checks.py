@@ -134,8 +134,10 @@ class Checker:
         )
         self.report.ran(semantic.VALIDATOR)
         if mapped.documents is not None:
-            for doc in mapped.documents:
-                validators.check_document(doc, None, None, self.findings)
+            unknown: list[tuple[str | None, int | None]] = [(None, None)] * len(mapped.documents)
+            sources = list(mapped.sources) if mapped.sources else unknown
+            for doc, (file, row) in zip(mapped.documents, sources, strict=True):
+                validators.check_document(doc, file, row, self.findings)
             self.report.ran("metadata-resources")
         for name, table in t.items():
             if table.num_rows == 0:
@@ -150,4 +152,4 @@ class Checker:
                 )
 
             self._suite(f"harmonized/{name}", table, locate, [])
-        return MappedBatch(t, mapped.documents)
+        return MappedBatch(t, mapped.documents, mapped.sources)

@@ -108,7 +108,8 @@ class Outcome:
         return pq.read_table(self.partition(name))
 
     def rows(self, name: str) -> list[dict[str, Any]]:
-        return self.table(name).to_pylist()
+        rows: list[dict[str, Any]] = self.table(name).to_pylist()
+        return rows
 
 
 def run_ingest(source: Path, settings: Settings, **kwargs: Any) -> Outcome:

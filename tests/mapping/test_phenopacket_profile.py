@@ -337,13 +337,14 @@ def test_cli_validate_good_document(tmp_path: Path, workspace: Path) -> None:
 
 def test_cli_validate_bad_document(tmp_path: Path, workspace: Path) -> None:
     doc = good()
+    doc["id"] = "case-2"
     doc["phenotypicFeatures"][0]["type"] = {"id": OBSOLETE, "label": "obsolete"}
     result = invoke(workspace, write(tmp_path, "good", good()), write(tmp_path / "x", "bad", doc))
     assert result.exit_code == 1, result.output
     assert f"{OBSOLETE} is obsolete" in result.output
     assert REPLACEMENT in result.output
     assert "error bad.json, row 1, column phenotypicFeatures[0]" in result.output
-    assert "2 phenopackets: 1 errors" in result.output
+    assert "2 phenopackets: 1 errors, 0 warnings" in result.output
 
 
 def test_cli_validate_schema_error_and_missing_file(tmp_path: Path, workspace: Path) -> None:

@@ -40,7 +40,7 @@ def by_pid(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 
 def mapping_of(outcome: Outcome, raw: str) -> dict[str, Any]:
-    found = [m for m in outcome.report["mappings"] if m["raw"] == raw]
+    found: list[dict[str, Any]] = [m for m in outcome.report["mappings"] if m["raw"] == raw]
     assert len(found) == 1, f"{raw!r} in {outcome.report['mappings']}"
     return found[0]
 
@@ -300,15 +300,13 @@ def test_misspelled_label_is_flagged_with_its_cell(
     out = run_ingest(submit(tmp_path, "typo", csv), settings(unmapped_policy="flag"))
     assert out.result.status == "published"
     [miss] = out.findings("unmapped-term", "warning")
-    assert miss["location"] | {"phenopacket_id": None, "path": None} == {
-        "file": "cases.csv",
-        "sheet": None,
-        "row": 2,
-        "column": "symptoms",
-        "value": "Macrocephally",
-        "phenopacket_id": None,
-        "path": None,
-    }
+    loc = miss["location"]
+    assert (loc["file"], loc["row"], loc["column"], loc["value"]) == (
+        "cases.csv",
+        2,
+        "symptoms",
+        "Macrocephally",
+    )
     assert [m["raw"] for m in out.report["mappings"]] == ["Seizures"]
     assert [f["term_id"] for f in out.rows("phenotypic_features")] == [SEIZURE]
 
@@ -332,16 +330,22 @@ def test_unmappable_label_rejects_by_default(
         "zzzz not a phenotype",
     )
     assert "zzzz not a phenotype" in miss["message"]
+    # the report of a rejected submission still shows what did map, and how
+    assert {(m["raw"], m["term_id"], m["method"]) for m in out.report["mappings"]} == {
+        ("Seizure", SEIZURE, "label"),
+        ("Hypotonia", HYPOTONIA, "label"),
+    }
     assert_nothing_published(out)
 
 
-def test_unmappable_label_is_a_warning_under_flag(
-    tmp_path: Path, settings: Callable[..., Settings]
+@pytest.mark.parametrize(("policy", "level"), [("flag", "warning"), ("drop", "info")])
+def test_unmappable_label_publishes_under_flag_and_drop(
+    tmp_path: Path, settings: Callable[..., Settings], policy: str, level: str
 ) -> None:
-    out = run_ingest(submit(tmp_path, "flagged", UNMAPPABLE), settings(unmapped_policy="flag"))
+    out = run_ingest(submit(tmp_path, policy, UNMAPPABLE), settings(unmapped_policy=policy))
     assert out.result.status == "published"
     [miss] = out.findings("unmapped-term")
-    assert miss["level"] == "warning"
+    assert miss["level"] == level
     assert miss["location"]["value"] == "zzzz not a phenotype"
     features = {(f["phenopacket_id"], f["term_id"]) for f in out.rows("phenotypic_features")}
     assert features == {("p1", SEIZURE), ("p2", HYPOTONIA)}

@@ -40,19 +40,26 @@ class MappedBatch:
     """The harmonized tables for one batch of complete individuals.
 
     ``documents`` is set when the input already is Phenopacket JSON: those documents are
-    republished as they are (the tables are their flattened form).
+    republished as they are (the tables are their flattened form); ``sources`` gives each
+    document's (file, row) in the submission.
     """
 
     tables: dict[str, pa.Table]
     documents: list[dict[str, Any]] | None = None
+    sources: list[tuple[str, int | None]] | None = None
 
     @classmethod
-    def of(cls, documents: list[dict[str, Any]] | None = None, **named: pa.Table) -> MappedBatch:
+    def of(
+        cls,
+        documents: list[dict[str, Any]] | None = None,
+        sources: list[tuple[str, int | None]] | None = None,
+        **named: pa.Table,
+    ) -> MappedBatch:
         out = {
             name: tables.conform(name, named[name]) if name in named else tables.empty(name)
             for name in tables.TABLES
         }
-        return cls(out, documents)
+        return cls(out, documents, sources)
 
 
 class Profile(ABC):

@@ -53,7 +53,7 @@ class ValueMap(_Strict):
 
     @field_validator("values", mode="before")
     @classmethod
-    def _text_keys(cls, value: Any) -> Any:
+    def _keys_as_text(cls, value: Any) -> Any:
         return _text_keys(value)
 
 
@@ -92,7 +92,7 @@ class PhenotypeColumn(_Strict):
 
     @field_validator("values", mode="before")
     @classmethod
-    def _text_keys(cls, value: Any) -> Any:
+    def _keys_as_text(cls, value: Any) -> Any:
         return _text_keys(value)
 
     @model_validator(mode="after")
@@ -128,7 +128,7 @@ class VariantColumns(_Strict):
 
     @field_validator("zygosity_values", mode="before")
     @classmethod
-    def _text_keys(cls, value: Any) -> Any:
+    def _keys_as_text(cls, value: Any) -> Any:
         return _text_keys(value)
 
 

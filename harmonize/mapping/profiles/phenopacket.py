@@ -225,6 +225,7 @@ class PhenopacketProfile(Profile):
         )
         rows = batch.rows.to_pylist()
         docs: list[dict[str, Any]] = []
+        sources: list[tuple[str, int | None]] = []
         collected: dict[str, list[dict[str, Any]]] = {}
         for text, name, row in zip(texts, names, rows, strict=True):
             file = f"{batch.file}/{name}" if name else batch.file
@@ -243,6 +244,7 @@ class PhenopacketProfile(Profile):
                 continue
             doc = orjson.loads(text)
             docs.append(doc)
+            sources.append((file, row))
             for i, m in enumerate(doc.get("measurements") or []):
                 if isinstance(m, dict) and qualitative(m):
                     ctx.findings.add(
@@ -259,4 +261,4 @@ class PhenopacketProfile(Profile):
             for table, new in flatten(doc, where).items():
                 collected.setdefault(table, []).extend(new)
         tables = {name: pa.Table.from_pylist(rows_) for name, rows_ in collected.items() if rows_}
-        return MappedBatch.of(docs, **tables)
+        return MappedBatch.of(docs, sources, **tables)
