@@ -1,14 +1,13 @@
 # Harmonize: the two commands of the quick start are `make demo` and `make test`.
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else as a Python module (installed with pip on first use)
+UV ?= $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 PYTEST_ARGS ?=
 
 .PHONY: install demo test test-unit lint typecheck bench clean
 
-$(UV):
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-.venv/.synced: pyproject.toml uv.lock | $(UV)
+.venv/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	$(UV) sync --frozen --all-groups
 	@touch $@
 
