@@ -21,6 +21,13 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: importing rich for it costs most of a second
 )
 
+def _add_ontology_commands() -> None:
+    """``harmonize ontologies ...`` lives in its own module (kept light at import)."""
+    from harmonize.cli_ontologies import ontologies
+
+    app.add_typer(ontologies, name="ontologies")
+
+
 Workspace = Annotated[
     Path,
     typer.Option("--workspace", "-w", help="Where published data, reports and the registry live."),
@@ -209,6 +216,9 @@ def serve(
         workers=workers,
         log_level="warning",
     )
+
+
+_add_ontology_commands()
 
 
 def main() -> None:  # pragma: no cover
