@@ -90,6 +90,13 @@ def _where(table: pa.Table, i: int) -> dict[str, Any]:
     }
 
 
+def _at(table: pa.Table, i: int) -> str:
+    """`` in column 'X', row N`` for the record at ``i``, as far as known."""
+    column = table.column("source_column")[i].as_py()
+    row = table.column("source_row")[i].as_py()
+    return (f" in column {column!r}" if column else "") + (f", row {row}" if row else "")
+
+
 def check_and_prune(
     features: pa.Table,
     ontologies: Ontologies,
@@ -170,7 +177,8 @@ def check_and_prune(
                     f"{features.column('term_id')[i].as_py()} "
                     f"({features.column('term_label')[i].as_py()}) is observed but its ancestor "
                     f"{features.column('term_id')[j].as_py()} "
-                    f"({features.column('term_label')[j].as_py()}) is excluded",
+                    f"({features.column('term_label')[j].as_py()}) is excluded"
+                    f"{_at(features, j)}",
                     VALIDATOR,
                     hint=(
                         "the exclusion was dropped: an observed term implies its ancestors"
