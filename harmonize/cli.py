@@ -21,6 +21,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: importing rich for it costs most of a second
 )
 
+
 def _add_ontology_commands() -> None:
     """``harmonize ontologies ...`` lives in its own module (kept light at import)."""
     from harmonize.cli_ontologies import ontologies
