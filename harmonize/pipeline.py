@@ -228,14 +228,25 @@ def _harmonize(
 ) -> _Run:
     from harmonize.mapping.phenopackets import build_documents
     from harmonize.mapping.profiles import MappingContext, get_profile
+    from harmonize.mapping.resolver import Resolver
     from harmonize.ontology import Ontologies
     from harmonize.quality import checks
     from harmonize.readers import reader_for
+    from harmonize.state.review import ReviewStore
 
     ontologies = Ontologies.load(settings.ontologies_dir, settings.cache_dir)
     profile = get_profile(submission.manifest.profile)
     ctx = MappingContext(
         submission.id, ontologies, settings, findings, config_path=submission.mapping_path
+    )
+    ctx.resolver = Resolver(
+        ontologies=ontologies,
+        settings=settings,
+        findings=findings,
+        mappings=ctx.mappings,
+        dataset=submission.manifest.dataset,
+        submission_id=submission.id,
+        store=ReviewStore(settings.registry),
     )
     profile.configure(ctx)
     report = QualityReport(submission_id=submission.id)

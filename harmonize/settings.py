@@ -14,6 +14,9 @@ UnmappedPolicy = Literal["flag", "drop", "reject"]
 # an observed term with an excluded ancestor: reject, or keep the observation and drop the
 # exclusion with a warning (what curators using pyphetools get)
 ConflictPolicy = Literal["reject", "keep-observed"]
+# a low-confidence term match (fuzzy, or a weak synonym): hold the submission for a
+# curator's review, or accept it with a warning
+LowConfidencePolicy = Literal["review", "accept"]
 
 
 class Settings(BaseModel):
@@ -33,6 +36,7 @@ class Settings(BaseModel):
     remove_redundant_ancestors: bool = True
     unmapped_policy: UnmappedPolicy = "reject"
     on_conflict: ConflictPolicy = "reject"
+    low_confidence: LowConfidencePolicy = "review"
     reject_on: tuple[str, ...] = ("error",)  # finding levels that reject a submission
     created_by: str = "harmonize"
     run_great_expectations: bool = True

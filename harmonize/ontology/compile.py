@@ -100,13 +100,14 @@ def read_pronto(path: Path) -> tuple[str | None, list[RawTerm]]:
         ontology = pronto.Ontology(  # type: ignore[attr-defined]
             str(path), import_depth=0, encoding="utf-8"
         )
+        # pronto checks some things (declared synonym types, ...) only when asked
+        terms = [_raw_term(term) for term in ontology.terms()]
     except Exception as err:  # pronto raises many types for a bad file
         raise OntologyError(
             f"pronto could not load the ontology: {err}",
             file=str(path),
             hint="check the file is a complete OBO or OWL release",
         ) from err
-    terms = [_raw_term(term) for term in ontology.terms()]
     return ontology.metadata.data_version, terms
 
 

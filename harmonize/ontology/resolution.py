@@ -20,6 +20,17 @@ tier  method       score  matched text
 ====  ===========  =====  =========================================
 
 Ids match with method ``id`` (or ``alt_id`` for a secondary id) and score 1.0.
+
+When no tier matches, a *fuzzy* tier compares the normalized text with every normalized
+label and synonym (:mod:`harmonize.ontology.fuzzy`): a misspelling such as
+"Macrocephally" matches with method ``fuzzy`` and a score between 0.5 and 0.69, below
+every exact tier. Anything :attr:`Resolution.low_confidence` (a score under 0.9, or a
+fuzzy match) must be reported as a finding and reviewed, never accepted silently.
+
+>>> Resolution("HP:0001250", "Seizure", "label", 1.0, "HP 2025-01-16").low_confidence
+False
+>>> Resolution("HP:0000256", "Macrocephaly", "fuzzy", 0.66, "HP 2025-01-16").low_confidence
+True
 """
 
 from __future__ import annotations
@@ -27,7 +38,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-Method = Literal["id", "alt_id", "label", "synonym", "normalized"]
+Method = Literal["id", "alt_id", "label", "synonym", "normalized", "fuzzy", "curated"]
+"""``curated``: a curator's accepted mapping for this dataset, from the mapping memory."""
 
 TIER_LABEL: Final = 0
 TIER_EXACT_SYNONYM: Final = 1
@@ -35,6 +47,9 @@ TIER_NORMALIZED_LABEL: Final = 2
 TIER_NORMALIZED_EXACT_SYNONYM: Final = 3
 TIER_RELATED_SYNONYM: Final = 4
 TIER_NORMALIZED_RELATED_SYNONYM: Final = 5
+
+LOW_CONFIDENCE_BELOW: Final = 0.9
+"""Scores under this are low-confidence matches (a finding, and the review list)."""
 
 TIERS: Final[tuple[tuple[Method, float], ...]] = (
     ("label", 1.0),
@@ -61,3 +76,8 @@ class Resolution:
     score: float
     release: str
     replaced_from: str | None = None
+
+    @property
+    def low_confidence(self) -> bool:
+        """Whether a person should review the match: a score under 0.9, or fuzzy."""
+        return self.score < LOW_CONFIDENCE_BELOW or self.method == "fuzzy"

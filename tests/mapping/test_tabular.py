@@ -269,7 +269,12 @@ def test_messy_labels_and_synonyms_are_mapped_with_evidence(
         "p1,f,MACROCEPHALY; Muscular hypotonia; Intellectual disabilities\n"
         'p2,m,"Seizures, epileptic; Large head"\n'
     )
-    out = run_ingest(submit(tmp_path, "messy", csv), settings())
+    held = run_ingest(submit(tmp_path, "messy", csv), settings())
+    assert held.result.status == "rejected"  # one match is too weak to take unreviewed
+    assert [f["location"]["value"] for f in held.findings("needs-review")] == [
+        "Seizures, epileptic"
+    ]
+    out = run_ingest(submit(tmp_path / "accept", "messy", csv), settings(low_confidence="accept"))
     assert out.result.status == "published", out.report["findings"]
     expected = {
         "MACROCEPHALY": (MACROCEPHALY, "normalized", 2),
@@ -292,23 +297,38 @@ def test_messy_labels_and_synonyms_are_mapped_with_evidence(
     assert raw[("p2", "Large head")] == MACROCEPHALY
 
 
-def test_misspelled_label_is_flagged_with_its_cell(
+def test_misspelled_label_is_held_for_review_with_its_cell(
     tmp_path: Path, settings: Callable[..., Settings]
 ) -> None:
-    """Typos are not guessed: the resolver matches labels, synonyms and normalized text only."""
+    """A typo matches only fuzzily: low confidence, so the submission waits for a curator."""
     csv = "id,sex,symptoms\np1,f,Macrocephally; Seizures\n"
-    out = run_ingest(submit(tmp_path, "typo", csv), settings(unmapped_policy="flag"))
-    assert out.result.status == "published"
-    [miss] = out.findings("unmapped-term", "warning")
-    loc = miss["location"]
+    out = run_ingest(submit(tmp_path, "typo", csv), settings())
+    assert out.result.status == "rejected"
+    assert_nothing_published(out)
+    [held] = out.findings("needs-review", "error")
+    loc = held["location"]
     assert (loc["file"], loc["row"], loc["column"], loc["value"]) == (
         "cases.csv",
         2,
         "symptoms",
         "Macrocephally",
     )
-    assert [m["raw"] for m in out.report["mappings"]] == ["Seizures"]
-    assert [f["term_id"] for f in out.rows("phenotypic_features")] == [SEIZURE]
+    assert held["data"]["method"] == "fuzzy" and held["data"]["term_id"] == "HP:0000256"
+    assert held["data"]["review_item"] is not None
+    # every mapping is listed with its evidence, the fuzzy one included
+    evidence = {m["raw"]: (m["term_id"], m["method"]) for m in out.report["mappings"]}
+    assert evidence == {"Macrocephally": ("HP:0000256", "fuzzy"), "Seizures": (SEIZURE, "synonym")}
+
+
+def test_misspelled_label_is_accepted_with_a_warning_when_the_centre_allows(
+    tmp_path: Path, settings: Callable[..., Settings]
+) -> None:
+    csv = "id,sex,symptoms\np1,f,Macrocephally; Seizures\n"
+    out = run_ingest(submit(tmp_path, "typo", csv), settings(low_confidence="accept"))
+    assert out.result.status == "published"
+    [warning] = out.findings("inexact-term-match", "warning")
+    assert warning["location"]["value"] == "Macrocephally"
+    assert sorted(f["term_id"] for f in out.rows("phenotypic_features")) == ["HP:0000256", SEIZURE]
 
 
 UNMAPPABLE = "id,sex,symptoms\np1,f,Seizure\np2,m,Hypotonia; zzzz not a phenotype\n"

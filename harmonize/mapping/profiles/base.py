@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 
 from harmonize.mapping import tables
+from harmonize.mapping.resolver import Resolver
 from harmonize.ontology import Ontologies
 from harmonize.quality.collect import FindingCollector
 from harmonize.readers.base import ReadOptions, SourceBatch
@@ -33,6 +34,7 @@ class MappingContext:
     config: dict[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
     mappings: list[dict[str, Any]] = field(default_factory=list)  # term-mapping evidence
+    resolver: Resolver | None = None  # text -> term, with mapping memory and review
 
 
 @dataclass

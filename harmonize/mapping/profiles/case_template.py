@@ -23,7 +23,6 @@ from harmonize.errors import MappingError
 from harmonize.mapping.ages import normalize_age, onset_terms
 from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
 from harmonize.mapping.values import NA_VALUES, clean, column_or_nulls, map_distinct
-from harmonize.quality.collect import POLICY_LEVEL
 from harmonize.readers.base import ReadOptions, SourceBatch
 
 VALIDATOR = "profile:hpo-case-template"
@@ -361,7 +360,6 @@ class CaseTemplateProfile(Profile):
         common: dict[str, pa.Array],
     ) -> pa.Table | None:
         """Observed terms named by label in a free-text column, resolved with evidence."""
-        hpo = ctx.ontologies.get("HP")
         rows: dict[str, list[Any]] = {
             k: [] for k in ("i", "term_id", "term_label", "raw_value", "resolution_method")
         }
@@ -371,39 +369,10 @@ class CaseTemplateProfile(Profile):
                 if not item or item.lower() in NA_VALUES:
                     continue
                 where = self._where(batch, int(i), col.header or col.name, item)
-                hit = hpo.resolve(item)
+                assert ctx.resolver is not None, "the pipeline gives every profile a resolver"
+                hit = ctx.resolver.resolve("HP", item, where, VALIDATOR)
                 if hit is None:
-                    level = POLICY_LEVEL[ctx.settings.unmapped_policy]
-                    ctx.findings.add(
-                        level,
-                        "unmapped-term",  # type: ignore[arg-type]
-                        f"{item!r} in column {col.header!r} matches no HPO id, label or synonym",
-                        VALIDATOR,
-                        hint="write the exact HPO label, or add a column for the term",
-                        **where,
-                    )
                     continue
-                ctx.mappings.append(
-                    {
-                        "raw": item,
-                        "term_id": hit.term_id,
-                        "label": hit.label,
-                        "method": hit.method,
-                        "score": hit.score,
-                        "release": hit.release,
-                        **where,
-                    }
-                )
-                if hit.method not in ("id", "label"):
-                    ctx.findings.add(
-                        "warning",
-                        "inexact-term-match",
-                        f"{item!r} mapped to {hit.term_id} {hit.label!r} by {hit.method} "
-                        f"(score {hit.score:.2f})",
-                        VALIDATOR,
-                        hint="check the mapping; write the exact label to silence this",
-                        **where,
-                    )
                 rows["i"].append(int(i))
                 rows["term_id"].append(hit.term_id)
                 rows["term_label"].append(hit.label)

@@ -20,7 +20,6 @@ from harmonize.mapping.ages import normalize_age
 from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
 from harmonize.mapping.profiles.mapping_file import AgeColumn, MappingFile, ValueMap, load_mapping
 from harmonize.mapping.values import as_array, column_or_nulls, map_distinct
-from harmonize.quality.collect import POLICY_LEVEL
 from harmonize.readers.base import SourceBatch
 
 VALIDATOR = "profile:tabular"
@@ -68,7 +67,6 @@ class TabularProfile(Profile):
                 hint="name it in manifest.yaml as 'mapping: mapping.yaml' or pass --mapping",
             )
         self.mapping: MappingFile = load_mapping(ctx.config_path)
-        self._resolved: dict[tuple[str, str], Any] = {}
 
     def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
         m = self.mapping
@@ -236,13 +234,6 @@ class TabularProfile(Profile):
         )
         return out
 
-    def _resolve(self, ontology: str, text: str) -> Any:
-        key = (ontology, text)
-        if key not in self._resolved:
-            index = self._ctx.ontologies.get(ontology)
-            self._resolved[key] = index.resolve(text)
-        return self._resolved[key]
-
     def _phenotypes(self, p: Any, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
         t = self._batch.table
         raw = column_or_nulls(t, p.column)
@@ -288,18 +279,15 @@ class TabularProfile(Profile):
             excluded = pc.starts_with(pc.utf8_lower(items), pre)
             items = pc.if_else(excluded, pc.utf8_slice_codeunits(items, len(pre)), items)
             items = pc.utf8_trim_whitespace(items)
-        resolved = [
-            self._resolve(p.ontology, s)
-            for s in as_array(items).dictionary_encode().dictionary.to_pylist()
-        ]
         enc = as_array(items).dictionary_encode()
+        resolved = [
+            self._resolve_text(p, text, items, parent) for text in enc.dictionary.to_pylist()
+        ]
         ids = pa.array([r.term_id if r else None for r in resolved], pa.string()).take(enc.indices)
         labels = pa.array([r.label if r else None for r in resolved], pa.string()).take(enc.indices)
         method = pa.array([r.method if r else None for r in resolved], pa.string()).take(
             enc.indices
         )
-        for text, r in zip(enc.dictionary.to_pylist(), resolved, strict=True):
-            self._record(p, text, r, enc, items, parent)
         take = parent.cast(pa.int64())
         table = pa.table(
             {
@@ -316,10 +304,8 @@ class TabularProfile(Profile):
         )
         return table.filter(pc.is_valid(ids))
 
-    def _record(
-        self, p: Any, text: str, r: Any, enc: pa.Array, items: pa.Array, parent: pa.Array
-    ) -> None:
-        """Every list-column mapping is evidence for the report; misses are findings."""
+    def _resolve_text(self, p: Any, text: str, items: pa.Array, parent: pa.Array) -> Any:
+        """Resolve one distinct list item, with its first cell as the evidence's location."""
         where = np.flatnonzero(pc.equal(items, text).to_numpy(zero_copy_only=False))
         first = int(parent[int(where[0])].as_py()) if len(where) else 0
         loc = {
@@ -329,43 +315,9 @@ class TabularProfile(Profile):
             "column": p.column,
             "value": text,
         }
-        ctx = self._ctx
-        if r is None:
-            policy = ctx.settings.unmapped_policy
-            level = POLICY_LEVEL[policy]
-            ctx.findings.add(
-                level,
-                "unmapped-term",
-                f"{text!r} matches no {p.ontology} id, label or synonym",
-                VALIDATOR,
-                hint="use an HPO id (HP:0001250) or the exact HPO label",
-                data={"count": len(where)},
-                **loc,
-            )
-            return
-        ctx.mappings.append(
-            {
-                "raw": text,
-                "term_id": r.term_id,
-                "label": r.label,
-                "method": r.method,
-                "score": r.score,
-                "release": r.release,
-                "replaced_from": r.replaced_from,
-                "count": len(where),
-                **loc,
-            }
-        )
-        if r.method not in ("id", "label"):
-            ctx.findings.add(
-                "warning" if r.score < 0.95 else "info",
-                "inexact-term-match",
-                f"{text!r} mapped to {r.term_id} {r.label!r} by {r.method} (score {r.score:.2f})",
-                VALIDATOR,
-                hint="check the mapping; write the exact label or the id to silence this",
-                data={"method": r.method, "score": r.score, "term_id": r.term_id},
-                **loc,
-            )
+        resolver = self._ctx.resolver
+        assert resolver is not None, "the pipeline gives every profile a resolver"
+        return resolver.resolve(p.ontology, text, loc, VALIDATOR, count=len(where))
 
     def _measurement(self, c: Any, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
         raw = column_or_nulls(self._batch.table, c.column)
