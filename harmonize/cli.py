@@ -90,6 +90,10 @@ def ingest(
     unmapped: Annotated[
         str, typer.Option(help="A value no ontology term matches: reject | flag | drop.")
     ] = "reject",
+    low_confidence: Annotated[
+        str,
+        typer.Option(help="A fuzzy or weak term match: review (hold for a curator) | accept."),
+    ] = "review",
 ) -> None:
     """Read, harmonize, check and publish one submission."""
     from rich.console import Console
@@ -105,6 +109,7 @@ def ingest(
         remove_redundant_ancestors=not keep_redundant,
         on_conflict=_choice("--on-conflict", on_conflict, ("reject", "keep-observed")),
         unmapped_policy=_choice("--unmapped", unmapped, ("reject", "flag", "drop")),
+        low_confidence=_choice("--low-confidence", low_confidence, ("review", "accept")),
     )
     with Progress(
         SpinnerColumn(),

@@ -34,7 +34,7 @@ class IngestResult:
     counts: dict[str, int] = field(default_factory=dict)
     findings: dict[str, int] = field(default_factory=dict)
     message: str = ""
-    published: list[str] = field(default_factory=list)
+    objects: int = 0  # DRS objects registered (the bundle's members)
 
     @property
     def ok(self) -> bool:
@@ -180,12 +180,12 @@ def _process(
         for f in submission.files:
             stage.add_input(f.path, f.name)
         stage.add_report(json_path, html_path)
+        stage.seal()
         manifest = submission.manifest
         journal = write_journal(
             stage_root,
             submission_id=sid,
             manifest_sha256=submission.manifest_sha256,
-            files=stage.files,
             dataset=manifest.dataset,
             access=manifest.access,
             description=f"{manifest.dataset} submission {sid} by {manifest.submitter} "
@@ -199,7 +199,7 @@ def _process(
             stats=counts,
             detail="committing",
         )
-        apply_journal(stage_root, settings.workspace, registry, state)
+        journal = apply_journal(stage_root, settings.workspace, registry, state)
     return IngestResult(
         "published",
         sid,
@@ -209,7 +209,7 @@ def _process(
         counts=counts,
         findings=report.counts(),
         message=f"published {counts.get('individuals', 0)} individuals",
-        published=[o["path"] for o in journal["objects"]],
+        objects=journal["objects"],
     )
 
 

@@ -32,7 +32,7 @@ class Settings(BaseModel):
     ontology_cache: Path | None = None  # compiled term indexes; default WORKSPACE/cache
     registry_url: str | None = None  # SQLAlchemy URL; default: SQLite in the workspace
     max_file_bytes: int = 2 * 1024**3
-    batch_size: int = 50_000
+    batch_size: int = 20_000
     remove_redundant_ancestors: bool = True
     unmapped_policy: UnmappedPolicy = "reject"
     on_conflict: ConflictPolicy = "reject"

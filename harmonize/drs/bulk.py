@@ -6,12 +6,15 @@ keys up first. On SQLite the statement is compiled once and run as one DBAPI
 
 >>> list(batched([1, 2, 3, 4, 5], 2))
 [[1, 2], [3, 4], [5]]
+>>> list(chunked(iter(range(5)), 2))  # any iterable, consumed lazily
+[[0, 1], [2, 3], [4]]
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,10 +24,21 @@ from sqlalchemy.engine import Connection
 CHUNK = 10_000  # rows per executemany
 IN_CHUNK = 500  # ids per IN (...) lookup
 
+T = TypeVar("T")
+
 
 def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of up to ``size`` items, pulled from ``items`` one list at a time."""
+    if size < 1:
+        raise ValueError(f"chunk size must be positive, not {size}")
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def insert_ignore(

@@ -3,7 +3,8 @@
 Registration is one transaction and idempotent: registering the same ids again changes
 nothing (insert-or-ignore on SQLite and PostgreSQL, bulk ``executemany``), so a replayed
 submission cannot create duplicates. A bundle's checksum and size follow the DRS rule
-and are fixed when it is registered.
+and are fixed when it is registered. :meth:`Registry.register_stream` registers a bundle
+and its members from an iterable, in chunks, in memory bounded by the chunk size.
 
 >>> from harmonize.drs.ids import bundle_id, drs_id
 >>> registry = Registry("sqlite://")
@@ -20,6 +21,12 @@ and are fixed when it is registered.
 (2, 3, True)
 >>> registry.bundle_members(bundle.id) == [(obj.id, "a.json")]
 True
+>>> header = BundleHeader(id=bundle_id("s2", digest), name="s2", submission_id="s2",
+...                       dataset="demo", access="public")
+>>> registry.register_stream(iter([obj]), header)  # members: the streamed objects
+1
+>>> registry.get(header.id).sha256 == registry.get(bundle.id).sha256 == bundle_checksum([digest])
+True
 """
 
 from __future__ import annotations
@@ -33,19 +40,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, func, select, true, update
+from sqlalchemy import (
+    Engine,
+    Table,
+    Text,
+    case,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.elements import ColumnElement
 
-from harmonize.drs.bulk import IN_CHUNK, batched, insert_ignore
+from harmonize.drs.bulk import IN_CHUNK, batched, chunked, insert_ignore
 from harmonize.drs.models import Base, BundleMember, DrsObjectRow
-from harmonize.drs.specs import BundleSpec, ObjectSpec
+from harmonize.drs.specs import BundleHeader, BundleSpec, ObjectSpec
 from harmonize.errors import RegistryError
 
-__all__ = ["BundleSpec", "ObjectSpec", "Registry", "bundle_checksum"]
+__all__ = ["BundleHeader", "BundleSpec", "ObjectSpec", "Registry", "bundle_checksum"]
 
 _OBJECTS: Table = DrsObjectRow.__table__  # type: ignore[assignment]
 _MEMBERS: Table = BundleMember.__table__  # type: ignore[assignment]
@@ -185,16 +205,62 @@ class Registry:
         for an inconsistent call (unknown members, two specs with one id, a bundle id
         registered before with other members) and RegistryError when the database fails.
         """
-        by_id: dict[str, ObjectSpec] = {}
-        for spec in objects:
-            previous = by_id.setdefault(spec.id, spec)
-            if previous != spec:
-                raise ValueError(f"two different specs share the DRS id {spec.id}")
+        by_id = _unique_specs(objects, repeats=True)
         rows = [_object_row(spec) for spec in by_id.values()]
         with _translate("registration"), self._write() as conn:
             insert_ignore(conn, _OBJECTS, rows, ("id",))
             if bundle is not None:
                 _register_bundle(conn, bundle, by_id)
+
+    def register_stream(
+        self, objects: Iterable[ObjectSpec], bundle: BundleHeader, *, chunk: int = 5000
+    ) -> int:
+        """Register a bundle whose members are exactly ``objects``, read ``chunk`` at a time.
+
+        Returns the number of members. One transaction, like :meth:`register`, but the
+        iterable is never materialized: object and member rows go in per chunk, then the
+        database makes member names unique, computes the checksum and size, and the bundle
+        row goes in last. A replay (the bundle id is registered) only checks that the
+        stream lists exactly the bundle's members and writes nothing. Raises ValueError for
+        an inconsistent stream (an id streamed twice, the bundle among its own members,
+        other members than a registered bundle's) and RegistryError when the database
+        fails; an exception raised by the iterable rolls everything back.
+
+        Unlike :meth:`register`, an object id already registered contributes its stored
+        row's sha-256 and size to the bundle (the row a reader is served), and an id may
+        appear only once in the stream, so the outcome never depends on chunk boundaries.
+        """
+        if chunk < 1:
+            raise ValueError(f"chunk must be positive, not {chunk}")
+        with _translate("registration"), self._write() as conn:
+            if _bundle_registered(conn, bundle.id):
+                return _check_replayed_stream(conn, bundle.id, objects, chunk)
+            # member rows without their bundle row cannot survive a transaction; drop any
+            # anyway, so the members are exactly the streamed objects
+            conn.execute(delete(_MEMBERS).where(_MEMBERS.c.bundle_id == bundle.id))
+            streamed = 0
+            for specs in chunked(objects, chunk):
+                by_id = _stream_chunk(specs, bundle.id)
+                insert_ignore(
+                    conn, _OBJECTS, [_object_row(spec) for spec in by_id.values()], ("id",)
+                )
+                # names as given; the members table has no unique (bundle_id, name)
+                # constraint (its key is bundle_id, member_id), so shared names may sit
+                # side by side until _unique_member_names renames them below
+                member_rows = [
+                    {"bundle_id": bundle.id, "member_id": member_id, "name": spec.name}
+                    for member_id, spec in by_id.items()
+                ]
+                insert_ignore(conn, _MEMBERS, member_rows, ("bundle_id", "member_id"))
+                streamed += len(by_id)
+            count, size, checksum = _member_totals(conn, bundle.id, chunk)
+            if count != streamed:  # an id of one chunk came again in a later chunk
+                raise ValueError(
+                    f"bundle {bundle.id}: {streamed - count} DRS id(s) streamed more than once"
+                )
+            _unique_member_names(conn, bundle.id)
+            insert_ignore(conn, _OBJECTS, [_bundle_row(bundle, checksum, size)], ("id",))
+        return streamed
 
     def mark_deleted(self, ids: Iterable[str]) -> int:
         """Tombstone objects: they stay in the registry but resolve to 404. Returns the count."""
@@ -268,11 +334,144 @@ class Registry:
             return int(conn.execute(query).scalar_one())
 
 
+def _unique_specs(specs: Iterable[ObjectSpec], *, repeats: bool) -> dict[str, ObjectSpec]:
+    """Specs by id; an id given twice must have equal specs, and only when ``repeats``."""
+    by_id: dict[str, ObjectSpec] = {}
+    for spec in specs:
+        previous = by_id.get(spec.id)
+        if previous is None:
+            by_id[spec.id] = spec
+        elif previous != spec:
+            raise ValueError(f"two different specs share the DRS id {spec.id}")
+        elif not repeats:
+            raise ValueError(f"the DRS id {spec.id} is streamed more than once")
+    return by_id
+
+
+def _stream_chunk(specs: Iterable[ObjectSpec], bundle_id: str) -> dict[str, ObjectSpec]:
+    by_id = _unique_specs(specs, repeats=False)
+    if bundle_id in by_id:
+        raise ValueError(f"bundle {bundle_id}: a bundle cannot contain itself")
+    return by_id
+
+
+def _bundle_registered(conn: Connection, id: str) -> bool:
+    query = select(_OBJECTS.c.id).where(_OBJECTS.c.id == id)
+    return conn.execute(query).scalar_one_or_none() is not None
+
+
+def _bundle_row(bundle: BundleHeader | BundleSpec, checksum: str, size: int) -> dict[str, Any]:
+    return {
+        "id": bundle.id,
+        "name": bundle.name,
+        "description": bundle.description,
+        "size": size,
+        "created_time": bundle.created_time,
+        "updated_time": bundle.created_time,
+        "version": checksum,
+        "mime_type": None,
+        "sha256": checksum,
+        "path": None,
+        "submission_id": bundle.submission_id,
+        "dataset": bundle.dataset,
+        "access": bundle.access,
+        "role": None,
+        "is_bundle": True,
+        "aliases": list(bundle.aliases),
+        "deleted": False,
+    }
+
+
+_ID_DIGEST_MOD = 1 << 128
+
+
+def _ids_digest(ids: Iterable[str]) -> int:
+    """An order-independent digest of a multiset of ids: the sum of their 128-bit hashes.
+
+    Equal digests and counts mean the same ids (barring a 2**-128 accident), and an id
+    listed twice changes the sum, so a set is compared without holding either side.
+    """
+    total = 0
+    for id in ids:
+        total += int.from_bytes(hashlib.blake2b(id.encode(), digest_size=16).digest(), "big")
+    return total % _ID_DIGEST_MOD
+
+
+def _check_replayed_stream(
+    conn: Connection, bundle_id: str, objects: Iterable[ObjectSpec], chunk: int
+) -> int:
+    """The member count of a registered bundle, if ``objects`` are exactly its members."""
+    streamed, digest = 0, 0
+    for specs in chunked(objects, chunk):
+        by_id = _stream_chunk(specs, bundle_id)
+        streamed += len(by_id)
+        digest = (digest + _ids_digest(by_id)) % _ID_DIGEST_MOD
+    query = (
+        select(_MEMBERS.c.member_id)
+        .where(_MEMBERS.c.bundle_id == bundle_id)
+        .execution_options(yield_per=chunk)
+    )
+    stored, stored_digest = 0, 0
+    for partition in conn.execute(query).scalars().partitions():
+        stored += len(partition)
+        stored_digest = (stored_digest + _ids_digest(partition)) % _ID_DIGEST_MOD
+    if (streamed, digest) != (stored, stored_digest):
+        raise ValueError(f"bundle {bundle_id} is already registered with other members")
+    return streamed
+
+
+def _member_totals(conn: Connection, bundle_id: str, batch: int) -> tuple[int, int, str]:
+    """Count, total size and DRS checksum (see :func:`bundle_checksum`) of a bundle's
+    members, streamed from the database in checksum order: memory does not grow with the
+    bundle."""
+    sha256: ColumnElement[str] = _OBJECTS.c.sha256
+    if conn.dialect.name == "postgresql":
+        sha256 = _OBJECTS.c.sha256.collate("C")  # byte order, like sorted() on the hex strings
+    query = (
+        select(_OBJECTS.c.sha256, _OBJECTS.c.size)
+        .select_from(_MEMBERS.join(_OBJECTS, _OBJECTS.c.id == _MEMBERS.c.member_id))
+        .where(_MEMBERS.c.bundle_id == bundle_id)
+        .order_by(sha256)
+        .execution_options(yield_per=batch)  # a server-side cursor where there is one
+    )
+    checksum = hashlib.sha256()
+    count = size = 0
+    for rows in conn.execute(query).partitions():
+        checksum.update("".join(row[0] for row in rows).encode("ascii"))
+        count += len(rows)
+        size += sum(row[1] for row in rows)
+    return count, size, checksum.hexdigest()
+
+
+def _unique_member_names(conn: Connection, bundle_id: str) -> None:
+    """Rename members that share a name in their bundle as :func:`member_name` does, in
+    one UPDATE: only the rows whose name is shared are touched and none is read back."""
+    members = _MEMBERS
+    others = _MEMBERS.alias("others")  # an alias, so the subquery is not correlated away
+    shared = (
+        select(others.c.name)
+        .where(others.c.bundle_id == bundle_id)
+        .group_by(others.c.name)
+        .having(func.count() > 1)
+    )
+    name, member_id = members.c.name, members.c.member_id
+    find = func.strpos if conn.dialect.name == "postgresql" else func.instr
+    dot = find(name, ".")  # 1-based position of the first dot, 0 when there is none
+    stem = func.substr(name, 1, dot - 1, type_=Text)
+    suffix = func.substr(name, dot, type_=Text)  # from the dot on
+    renamed = case(
+        (dot > 1, stem.concat(".").concat(member_id).concat(suffix)),
+        else_=name.concat(".").concat(member_id),  # no dot, or nothing before it
+    )
+    conn.execute(
+        update(members)
+        .where(members.c.bundle_id == bundle_id, name.in_(shared))
+        .values(name=renamed)
+    )
+
+
 def _register_bundle(conn: Connection, bundle: BundleSpec, specs: dict[str, ObjectSpec]) -> None:
-    registered = conn.execute(
-        select(_OBJECTS.c.id).where(_OBJECTS.c.id == bundle.id)
-    ).scalar_one_or_none()
-    if registered is not None:
+    if _bundle_registered(conn, bundle.id):
         current = set(
             conn.execute(
                 select(_MEMBERS.c.member_id).where(_MEMBERS.c.bundle_id == bundle.id)
@@ -300,26 +499,8 @@ def _register_bundle(conn: Connection, bundle: BundleSpec, specs: dict[str, Obje
         raise ValueError(f"bundle {bundle.id}: {len(missing)} member(s) not registered: {shown}")
     counts = Counter(name for name, _, _ in members.values())
     checksum = bundle_checksum(sha256 for _, sha256, _ in members.values())
-    bundle_row = {
-        "id": bundle.id,
-        "name": bundle.name,
-        "description": bundle.description,
-        "size": sum(size for _, _, size in members.values()),
-        "created_time": bundle.created_time,
-        "updated_time": bundle.created_time,
-        "version": checksum,
-        "mime_type": None,
-        "sha256": checksum,
-        "path": None,
-        "submission_id": bundle.submission_id,
-        "dataset": bundle.dataset,
-        "access": bundle.access,
-        "role": None,
-        "is_bundle": True,
-        "aliases": list(bundle.aliases),
-        "deleted": False,
-    }
-    insert_ignore(conn, _OBJECTS, [bundle_row], ("id",))
+    size = sum(size for _, _, size in members.values())
+    insert_ignore(conn, _OBJECTS, [_bundle_row(bundle, checksum, size)], ("id",))
     member_rows = [
         {
             "bundle_id": bundle.id,

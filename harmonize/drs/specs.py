@@ -1,4 +1,5 @@
-"""What the publish stage hands to the registry: one spec per file, one per bundle.
+"""What the publish stage hands to the registry: one spec per file, one per bundle
+(a :class:`BundleSpec` listing its members, or a :class:`BundleHeader` for a streamed bundle).
 
 Specs are checked when built, so a bad one fails in the caller, not half-way through
 a registration.
@@ -78,6 +79,25 @@ class ObjectSpec:
                 f"{self.path!r}"
             )
         object.__setattr__(self, "path", posix)
+        object.__setattr__(self, "aliases", tuple(self.aliases))
+
+
+@dataclass(frozen=True, slots=True)
+class BundleHeader:
+    """A bundle without its member list, for :meth:`Registry.register_stream`: the members
+    are the objects streamed alongside it."""
+
+    id: str
+    name: str
+    submission_id: str
+    dataset: str
+    access: Access
+    description: str | None = None
+    created_time: datetime = field(default_factory=_now)
+    aliases: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        _check_common("bundle", self.id, self.access, self.created_time)
         object.__setattr__(self, "aliases", tuple(self.aliases))
 
 

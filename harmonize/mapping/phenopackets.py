@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 SCHEMA_VERSION = "2.0.2"
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
@@ -17,6 +18,65 @@ PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
 
 def _cols(table: pa.Table, names: list[str]) -> list[list[Any]]:
     return [table.column(n).to_pylist() for n in names]
+
+
+_ANNOTATION = [
+    "phenopacket_id",
+    "term_id",
+    "term_label",
+    "excluded",
+    "onset_age",
+    "onset_term_id",
+    "onset_term_label",
+]
+# the CURIE columns of each table that end up in a phenopacket
+_CURIE_COLUMNS = {
+    "phenotypic_features": ("term_id", "onset_term_id"),
+    "diseases": ("term_id", "onset_term_id"),
+    "variants": ("gene_id", "allelic_state_id", "disease_id"),
+    "measurements": ("assay_id", "unit_id"),
+}
+
+
+def _prefixes(tables: dict[str, pa.Table]) -> dict[str, list[str]]:
+    """Each phenopacket's CURIE prefixes, found column-wise (one MetaData resource each)."""
+    parts = []
+    for name, columns in _CURIE_COLUMNS.items():
+        table = tables[name]
+        if table.num_rows == 0:
+            continue
+        for column in columns:
+            ids = table.column(column)
+            has = pc.fill_null(pc.match_substring(ids, ":"), False)
+            prefix = pc.list_element(pc.split_pattern(pc.fill_null(ids, ""), ":", max_splits=1), 0)
+            parts.append(pa.table({"pp": table.column("phenopacket_id"), "p": prefix}).filter(has))
+    out: dict[str, list[str]] = {}
+    if not parts:
+        return out
+    pairs = pa.concat_tables(parts).group_by(["pp", "p"], use_threads=False).aggregate([])
+    for pid, prefix in zip(
+        pairs.column("pp").to_pylist(), pairs.column("p").to_pylist(), strict=True
+    ):
+        out.setdefault(pid, []).append(prefix)
+    return out
+
+
+def _annotation(
+    key: str,
+    tid: str,
+    label: str | None,
+    excluded: bool | None,
+    age: str | None,
+    onset_id: str | None,
+    onset_label: str | None,
+) -> dict[str, Any]:
+    item: dict[str, Any] = {key: {"id": tid, "label": label or ""}}
+    if excluded:
+        item["excluded"] = True
+    onset = _time(age, onset_id, onset_label)
+    if onset:
+        item["onset"] = onset
+    return item
 
 
 def _time(age: str | None, term_id: str | None, term_label: str | None) -> dict[str, Any] | None:
@@ -40,7 +100,7 @@ def build_documents(
     """
     ind = tables["individuals"]
     docs: dict[str, dict[str, Any]] = {}
-    prefixes: dict[str, set[str]] = {}
+    prefixes = _prefixes(tables)
     pid_, sid, sex, age, vital, ref, refdesc = _cols(
         ind,
         [
@@ -73,69 +133,25 @@ def build_documents(
                 external["description"] = refdesc[i]
             meta["externalReferences"] = [external]
         docs[pid] = {"id": pid, "subject": subject, "metaData": meta}
-        prefixes[pid] = set()
 
-    def add_prefix(pid: str, curie: str | None) -> None:
-        if curie and ":" in curie:
-            prefixes[pid].add(curie.split(":", 1)[0])
-
-    f = tables["phenotypic_features"]
-    for pid, tid, label, exc, oage, oid, olabel in zip(
-        *_cols(
-            f,
-            [
-                "phenopacket_id",
-                "term_id",
-                "term_label",
-                "excluded",
-                "onset_age",
-                "onset_term_id",
-                "onset_term_label",
-            ],
-        ),
-        strict=True,
+    # phenotypic features and diseases share a shape: an ontology class, excluded, an onset.
+    # The same (term, excluded, onset) recurs across thousands of individuals: build each
+    # such dict once and share it (nothing mutates them; orjson writes shared objects fine).
+    for table, field, key in (
+        ("phenotypic_features", "phenotypicFeatures", "type"),
+        ("diseases", "diseases", "term"),
     ):
-        doc = docs.get(pid)
-        if doc is None or tid is None:
-            continue
-        feature: dict[str, Any] = {"type": {"id": tid, "label": label or ""}}
-        if exc:
-            feature["excluded"] = True
-        onset = _time(oage, oid, olabel)
-        if onset:
-            feature["onset"] = onset
-            add_prefix(pid, oid)
-        doc.setdefault("phenotypicFeatures", []).append(feature)
-        add_prefix(pid, tid)
-
-    d = tables["diseases"]
-    for pid, tid, label, exc, oage, oid, olabel in zip(
-        *_cols(
-            d,
-            [
-                "phenopacket_id",
-                "term_id",
-                "term_label",
-                "excluded",
-                "onset_age",
-                "onset_term_id",
-                "onset_term_label",
-            ],
-        ),
-        strict=True,
-    ):
-        doc = docs.get(pid)
-        if doc is None or tid is None:
-            continue
-        disease: dict[str, Any] = {"term": {"id": tid, "label": label or ""}}
-        if exc:
-            disease["excluded"] = True
-        onset = _time(oage, oid, olabel)
-        if onset:
-            disease["onset"] = onset
-            add_prefix(pid, oid)
-        doc.setdefault("diseases", []).append(disease)
-        add_prefix(pid, tid)
+        made: dict[tuple[Any, ...], dict[str, Any]] = {}
+        columns = _cols(tables[table], _ANNOTATION)
+        for pid, *annotation in zip(*columns, strict=True):
+            doc = docs.get(pid)
+            if doc is None or annotation[0] is None:
+                continue
+            spec = tuple(annotation)
+            item = made.get(spec)
+            if item is None:
+                item = made[spec] = _annotation(key, *annotation)
+            doc.setdefault(field, []).append(item)
 
     v = tables["variants"]
     for pid, vid, did, dlabel, gid, gsym, hgvs, syntax, desc, zid, zlabel, status, progress in zip(
@@ -165,7 +181,6 @@ def build_documents(
         descriptor: dict[str, Any] = {"id": vid or f"{pid}:variant"}
         if gid or gsym:
             descriptor["geneContext"] = {"valueId": gid or "", "symbol": gsym or ""}
-            add_prefix(pid, gid)
         if hgvs:
             descriptor["expressions"] = [{"syntax": syntax or "hgvs", "value": hgvs}]
         if desc:
@@ -173,13 +188,11 @@ def build_documents(
         descriptor["moleculeContext"] = "genomic"
         if zid:
             descriptor["allelicState"] = {"id": zid, "label": zlabel or ""}
-            add_prefix(pid, zid)
         interps = doc.setdefault("interpretations", [])
         if not interps:
             diagnosis: dict[str, Any] = {}
             if did:
                 diagnosis["disease"] = {"id": did, "label": dlabel or ""}
-                add_prefix(pid, did)
             interps.append(
                 {
                     "id": doc["subject"]["id"],
@@ -223,13 +236,13 @@ def build_documents(
         if when:
             measurement["timeObserved"] = {"age": {"iso8601duration": when}}
         doc.setdefault("measurements", []).append(measurement)
-        add_prefix(pid, aid)
-        add_prefix(pid, uid)
 
     out = []
     for pid, doc in docs.items():
         meta = doc.pop("metaData")
-        resources = [r for r in (resource(p) for p in sorted(prefixes[pid])) if r is not None]
+        resources = [
+            r for r in (resource(p) for p in sorted(prefixes.get(pid, ()))) if r is not None
+        ]
         meta["resources"] = resources
         meta["phenopacketSchemaVersion"] = SCHEMA_VERSION
         doc["metaData"] = {

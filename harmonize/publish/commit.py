@@ -28,9 +28,9 @@ import orjson
 
 from harmonize.drs.ids import bundle_id as make_bundle_id
 from harmonize.drs.ids import drs_id
-from harmonize.drs.registry import BundleSpec, ObjectSpec, Registry
+from harmonize.drs.registry import BundleHeader, ObjectSpec, Registry
 from harmonize.errors import PublishError
-from harmonize.publish.stage import StagedFile
+from harmonize.publish.stage import staged_files
 from harmonize.state.store import StateStore
 
 JOURNAL = "commit.json"
@@ -71,33 +71,18 @@ def write_journal(
     *,
     submission_id: str,
     manifest_sha256: str,
-    files: list[StagedFile],
     dataset: str,
     access: str,
     description: str,
 ) -> dict[str, Any]:
-    created = datetime.now(UTC).isoformat()
-    objects = [
-        {
-            "id": drs_id(submission_id, f.rel, f.sha256),
-            "name": f.name,
-            "path": f.rel,
-            "size": f.size,
-            "sha256": f.sha256,
-            "mime_type": f.mime_type,
-            "role": f.role,
-            "description": f"{f.role} file of submission {submission_id}",
-        }
-        for f in files
-    ]
+    """Step 2: the commit decision. The files to register stay in ``files.jsonl``."""
     journal = {
         "submission_id": submission_id,
         "manifest_sha256": manifest_sha256,
         "dataset": dataset,
         "access": access,
-        "created": created,
+        "created": datetime.now(UTC).isoformat(),
         "moves": _moves(stage_root),
-        "objects": objects,
         "bundle": {
             "id": make_bundle_id(submission_id, manifest_sha256),
             "name": submission_id,
@@ -108,6 +93,27 @@ def write_journal(
     tmp.write_bytes(orjson.dumps(journal))
     os.replace(tmp, stage_root / JOURNAL)
     return journal
+
+
+def _specs(stage_root: Path, journal: dict[str, Any]) -> Iterator[ObjectSpec]:
+    """The DRS objects of the staged files, streamed (ids are derived from content)."""
+    sid = journal["submission_id"]
+    created = datetime.fromisoformat(journal["created"])
+    for f in staged_files(stage_root):
+        yield ObjectSpec(
+            id=drs_id(sid, f.rel, f.sha256),
+            name=f.name,
+            path=f.rel,
+            size=f.size,
+            sha256=f.sha256,
+            mime_type=f.mime_type,
+            submission_id=sid,
+            dataset=journal["dataset"],
+            access=journal["access"],
+            role=f.role,
+            description=f"{f.role} file of submission {sid}",
+            created_time=created,
+        )
 
 
 def apply_journal(
@@ -131,38 +137,19 @@ def apply_journal(
             os.rename(src, dest)
     except OSError as exc:
         raise PublishError(f"moving staged files failed: {exc}", submission_id=sid) from exc
-    created = datetime.fromisoformat(journal["created"])
-    objects = [
-        ObjectSpec(
-            id=o["id"],
-            name=o["name"],
-            path=o["path"],
-            size=o["size"],
-            sha256=o["sha256"],
-            mime_type=o["mime_type"],
-            submission_id=sid,
-            dataset=journal["dataset"],
-            access=journal["access"],
-            role=o["role"],
-            description=o["description"],
-            created_time=created,
-        )
-        for o in journal["objects"]
-    ]
     b = journal["bundle"]
-    bundle = BundleSpec(
+    header = BundleHeader(
         id=b["id"],
         name=b["name"],
         submission_id=sid,
         dataset=journal["dataset"],
         access=journal["access"],
-        member_ids=[o.id for o in objects],
         description=b["description"],
-        created_time=created,
+        created_time=datetime.fromisoformat(journal["created"]),
     )
-    registry.register(objects, bundle)
+    journal["objects"] = registry.register_stream(_specs(stage_root, journal), header)
     state.set_status(
-        sid, journal["manifest_sha256"], "published", bundle_id=bundle.id, detail="committed"
+        sid, journal["manifest_sha256"], "published", bundle_id=header.id, detail="committed"
     )
     shutil.rmtree(stage_root, ignore_errors=True)
     return journal

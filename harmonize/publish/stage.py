@@ -4,7 +4,9 @@ Everything a submission publishes is first written under
 ``WORKSPACE/staging/<submission_id>/`` with the same layout it will have when
 published: Parquet tables (zstd) streamed batch by batch, one Phenopacket JSON per
 individual, the accepted input files and the quality report. Every file's size and
-sha-256 are computed as it is written, so registration never re-reads them.
+sha-256 are computed as it is written, so registration never re-reads them, and each
+file's record is appended to ``files.jsonl`` there rather than kept in memory: a
+million phenopackets cost a file on disk, not a million objects.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import contextlib
 import hashlib
 import mimetypes
 import os
+import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harmonize.drs.models import Role
 from harmonize.errors import PublishError
 from harmonize.mapping import tables
 
@@ -37,13 +42,17 @@ MIME = {
 }
 
 
+FILES = "files.jsonl"
+_UNSAFE = re.compile(r"[^\w.-]")
+
+
 @dataclass(frozen=True)
 class StagedFile:
     rel: str  # path relative to the staging root == path relative to the workspace once published
     size: int
     sha256: str
     mime_type: str
-    role: str  # input | published | report
+    role: Role
     name: str  # DRS object name
 
 
@@ -68,7 +77,8 @@ class Stage:
     def __init__(self, root: Path, submission_id: str) -> None:
         self.root = root
         self.submission_id = submission_id
-        self.files: list[StagedFile] = []
+        self.count = 0
+        self._records = open(root / FILES, "ab")  # noqa: SIM115 - closed in close()/abort()
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._rows: dict[str, int] = {}
         self.pp_dir = f"published/phenopackets/{submission_id}"
@@ -96,23 +106,26 @@ class Stage:
             ) from exc
 
     def write_documents(self, docs: list[dict[str, Any]]) -> None:
-        base = self.root / self.pp_dir
+        base = str(self.root / self.pp_dir)
+        lines = []
         try:
             for doc in docs:
                 data = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
                 name = f"{_safe(doc['id'])}.json"
-                with open(base / name, "wb") as fh:
+                with open(os.path.join(base, name), "wb") as fh:
                     fh.write(data)
-                self.files.append(
-                    StagedFile(
-                        f"{self.pp_dir}/{name}",
-                        len(data),
-                        hashlib.sha256(data).hexdigest(),
-                        "application/json",
-                        "published",
-                        name,
-                    )
+                row = (
+                    f"{self.pp_dir}/{name}",
+                    len(data),
+                    hashlib.sha256(data).hexdigest(),
+                    "application/json",
+                    "published",
+                    name,
                 )
+                lines.append(orjson.dumps(row))
+            if lines:
+                self._records.write(b"\n".join(lines) + b"\n")
+                self.count += len(lines)
         except OSError as exc:
             raise PublishError(
                 f"writing phenopackets failed: {exc}", submission_id=self.submission_id
@@ -127,7 +140,7 @@ class Stage:
             for p in sorted(q for q in dest.rglob("*") if q.is_file()):
                 size, digest = _hash_file(p)
                 r = p.relative_to(self.root).as_posix()
-                self.files.append(
+                self._record(
                     StagedFile(
                         r,
                         size,
@@ -140,7 +153,7 @@ class Stage:
             return
         shutil.copyfile(source, dest)
         size, digest = _hash_file(dest)
-        self.files.append(StagedFile(rel, size, digest, mime_of(rel), "input", name))
+        self._record(StagedFile(rel, size, digest, mime_of(rel), "input", name))
 
     def add_report(self, json_path: Path, html_path: Path) -> None:
         for p in (json_path, html_path):
@@ -149,9 +162,14 @@ class Stage:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(p, dest)
             size, digest = _hash_file(dest)
-            self.files.append(
+            self._record(
                 StagedFile(rel, size, digest, mime_of(rel), "report", f"quality-report{p.suffix}")
             )
+
+    def _record(self, f: StagedFile) -> None:
+        row = (f.rel, f.size, f.sha256, f.mime_type, f.role, f.name)
+        self._records.write(orjson.dumps(row) + b"\n")
+        self.count += 1
 
     def close(self) -> dict[str, int]:
         """Finish the Parquet files; return rows written per table."""
@@ -159,24 +177,41 @@ class Stage:
             writer.close()
             rel = self.table_rel(name)
             size, digest = _hash_file(self.root / rel)
-            self.files.append(
+            self._record(
                 StagedFile(rel, size, digest, mime_of(rel), "published", f"{name}.parquet")
             )
         self._writers.clear()
         return dict(self._rows)
+
+    def seal(self) -> None:
+        """No more files: flush the records to disk before the commit journal names them."""
+        self._records.flush()
+        os.fsync(self._records.fileno())
+        self._records.close()
 
     def abort(self) -> None:
         for writer in self._writers.values():
             with contextlib.suppress(Exception):  # best effort while discarding
                 writer.close()
         self._writers.clear()
+        self._records.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _safe(name: str) -> str:
-    """A phenopacket id as a file name: no path separators, nothing hidden."""
-    cleaned = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
-    return cleaned.lstrip(".") or "phenopacket"
+    """A phenopacket id as a file name: no path separators, nothing hidden.
+
+    >>> _safe("PMID_1_Famille_é/../x")
+    'PMID_1_Famille_é_.._x'
+    """
+    return _UNSAFE.sub("_", name).lstrip(".") or "phenopacket"
+
+
+def staged_files(root: Path) -> Iterator[StagedFile]:
+    """The records of a stage's files, streamed back from ``files.jsonl``."""
+    with open(root / FILES, "rb") as fh:
+        for line in fh:
+            yield StagedFile(*orjson.loads(line))
 
 
 def fsync_tree(root: Path) -> None:

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from harmonize.mapping import tables
 from harmonize.mapping.resolver import Resolver
@@ -62,6 +64,34 @@ class MappedBatch:
             for name in tables.TABLES
         }
         return cls(out, documents, sources)
+
+
+def flag_unmapped(
+    ctx: MappingContext,
+    batch: SourceBatch,
+    raw: pa.Array,
+    mapped: pa.Array,
+    column: str,
+    category: str,
+    hint: str,
+    validator: str,
+) -> None:
+    """An error for every cell that held a value the profile could not map."""
+    bad = pc.and_(pc.is_valid(raw), pc.is_null(mapped))
+    for i in np.flatnonzero(bad.to_numpy(zero_copy_only=False)):
+        value = raw[int(i)].as_py()
+        ctx.findings.add(
+            "error",
+            category,
+            f"{column} value {value!r} is not understood",
+            validator,
+            hint=hint,
+            file=batch.file,
+            sheet=batch.sheet,
+            row=batch.rows[int(i)].as_py(),
+            column=column,
+            value=str(value),
+        )
 
 
 class Profile(ABC):

@@ -21,7 +21,13 @@ import pyarrow.compute as pc
 
 from harmonize.errors import MappingError
 from harmonize.mapping.ages import normalize_age, onset_terms
-from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
+from harmonize.mapping.profiles.base import (
+    MappedBatch,
+    MappingContext,
+    Profile,
+    flag_unmapped,
+    register,
+)
 from harmonize.mapping.values import NA_VALUES, clean, column_or_nulls, map_distinct
 from harmonize.readers.base import ReadOptions, SourceBatch
 
@@ -234,20 +240,8 @@ class CaseTemplateProfile(Profile):
         column: str,
         category: str,
         hint: str,
-        level: str = "error",
     ) -> None:
-        """A finding for every cell that had a value but did not map."""
-        bad = pc.and_(pc.is_valid(raw), pc.is_null(mapped))
-        for i in np.flatnonzero(bad.to_numpy(zero_copy_only=False)):
-            value = raw[int(i)].as_py()
-            ctx.findings.add(
-                "error" if level == "error" else "warning",
-                category,
-                f"{column} value {value!r} is not understood",
-                VALIDATOR,
-                hint=hint,
-                **self._where(batch, int(i), column, value),
-            )
+        flag_unmapped(ctx, batch, raw, mapped, column, category, hint, VALIDATOR)
 
     def _diseases(
         self, batch: SourceBatch, ctx: MappingContext, pp_id: pa.Array, common: dict[str, pa.Array]

@@ -17,7 +17,13 @@ import pyarrow.compute as pc
 
 from harmonize.errors import ConfigurationError, MappingError
 from harmonize.mapping.ages import normalize_age
-from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
+from harmonize.mapping.profiles.base import (
+    MappedBatch,
+    MappingContext,
+    Profile,
+    flag_unmapped,
+    register,
+)
 from harmonize.mapping.profiles.mapping_file import AgeColumn, MappingFile, ValueMap, load_mapping
 from harmonize.mapping.values import as_array, column_or_nulls, map_distinct
 from harmonize.readers.base import SourceBatch
@@ -174,30 +180,8 @@ class TabularProfile(Profile):
         return MappedBatch.of(**tables)
 
     # -- helpers -------------------------------------------------------------------------
-    def _flag(
-        self,
-        raw: pa.Array,
-        mapped: pa.Array,
-        column: str,
-        category: str,
-        hint: str,
-        level: str = "error",
-    ) -> None:
-        bad = pc.and_(pc.is_valid(raw), pc.is_null(mapped))
-        for i in np.flatnonzero(bad.to_numpy(zero_copy_only=False)):
-            value = raw[int(i)].as_py()
-            self._ctx.findings.add(
-                "error" if level == "error" else "warning",
-                category,
-                f"{column} value {value!r} is not understood",
-                VALIDATOR,
-                hint=hint,
-                file=self._batch.file,
-                sheet=self._batch.sheet,
-                row=self._batch.rows[int(i)].as_py(),
-                column=column,
-                value=str(value),
-            )
+    def _flag(self, raw: pa.Array, mapped: pa.Array, column: str, category: str, hint: str) -> None:
+        flag_unmapped(self._ctx, self._batch, raw, mapped, column, category, hint, VALIDATOR)
 
     def _value_map(self, vm: ValueMap | None, allowed: set[str]) -> pa.Array:
         n = self._batch.num_rows
