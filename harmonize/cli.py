@@ -90,6 +90,10 @@ def ingest(
     unmapped: Annotated[
         str, typer.Option(help="A value no ontology term matches: reject | flag | drop.")
     ] = "reject",
+    obsolete: Annotated[
+        str,
+        typer.Option(help="An obsolete term with a replacement: replace (warn) | reject."),
+    ] = "replace",
     low_confidence: Annotated[
         str,
         typer.Option(help="A fuzzy or weak term match: review (hold for a curator) | accept."),
@@ -110,6 +114,7 @@ def ingest(
         on_conflict=_choice("--on-conflict", on_conflict, ("reject", "keep-observed")),
         unmapped_policy=_choice("--unmapped", unmapped, ("reject", "flag", "drop")),
         low_confidence=_choice("--low-confidence", low_confidence, ("review", "accept")),
+        obsolete=_choice("--obsolete", obsolete, ("replace", "reject")),
     )
     with Progress(
         SpinnerColumn(),

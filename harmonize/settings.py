@@ -17,6 +17,9 @@ ConflictPolicy = Literal["reject", "keep-observed"]
 # a low-confidence term match (fuzzy, or a weak synonym): hold the submission for a
 # curator's review, or accept it with a warning
 LowConfidencePolicy = Literal["review", "accept"]
+# an obsolete term with a replaced_by: replace it (a warning), or reject and propose the
+# replacement (submitted Phenopackets are never rewritten: always the latter)
+ObsoletePolicy = Literal["replace", "reject"]
 
 
 class Settings(BaseModel):
@@ -37,6 +40,7 @@ class Settings(BaseModel):
     unmapped_policy: UnmappedPolicy = "reject"
     on_conflict: ConflictPolicy = "reject"
     low_confidence: LowConfidencePolicy = "review"
+    obsolete: ObsoletePolicy = "replace"
     reject_on: tuple[str, ...] = ("error",)  # finding levels that reject a submission
     created_by: str = "harmonize"
     run_great_expectations: bool = True

@@ -101,7 +101,8 @@ class Checker:
     # -- harmonized -------------------------------------------------------------------------
     def harmonized(self, mapped: MappedBatch) -> MappedBatch:
         t = dict(mapped.tables)
-        replace = mapped.documents is None  # submitted phenopackets are republished as they are
+        republish = mapped.documents is not None  # submitted phenopackets stay as they are
+        replace = not republish and self.settings.obsolete == "replace"
         for name, id_col, label_col in TERM_COLUMNS:
             t[name] = harmonize_terms(
                 t[name],
@@ -110,7 +111,7 @@ class Checker:
                 id_column=id_col,
                 label_column=label_col,
                 replace=replace,
-                keep_labels=not replace,
+                keep_labels=republish,
             )
         self.report.ran("ontology-terms")
         for name, table in t.items():
@@ -129,7 +130,7 @@ class Checker:
             t["phenotypic_features"],
             self.ontologies,
             self.findings,
-            remove_redundant=self.settings.remove_redundant_ancestors and replace,
+            remove_redundant=self.settings.remove_redundant_ancestors and not republish,
             on_conflict=self.settings.on_conflict,
         )
         self.report.ran(semantic.VALIDATOR)

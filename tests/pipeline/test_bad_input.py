@@ -232,3 +232,24 @@ def test_contradiction_rejects_with_the_cell(tmp_path: Path, settings: Settings)
     assert err["category"] == "excluded-ancestor" and err["location"]["column"] == "Seizure"
     lenient = settings.model_copy(update={"on_conflict": "keep-observed"})
     assert ingest(path, lenient, profile="hpo-case-template").status == "published"
+
+
+def test_obsolete_term_is_replaced_or_rejected_by_policy(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """HP:0002631 is obsolete in HPO 2025-01-16, replaced by HP:0002616."""
+    h1 = [*HEADER_1, "Dilatation of ascending aorta"]
+    h2 = [*HEADER_2, "HP:0002631"]
+    path = write_case(tmp_path / "obsolete.csv", h1, h2, [[*ROW, "observed"]])
+    replaced = ingest(path, settings, profile="hpo-case-template")
+    assert replaced.status == "published"
+    report = json.loads(replaced.report_json.read_text())
+    warning = next(f for f in report["findings"] if f["category"] == "obsolete-term")
+    assert warning["level"] == "warning" and "HP:0002616" in warning["message"]
+    strict = settings.model_copy(
+        update={"obsolete": "reject", "workspace": settings.workspace.parent / "strict"}
+    )
+    report = assert_nothing_published(strict, ingest(path, strict, profile="hpo-case-template"))
+    err = first_error(report)
+    assert err["category"] == "obsolete-term" and "HP:0002616" in err["message"]
+    assert err["location"]["column"] == "Dilatation of ascending aorta"
