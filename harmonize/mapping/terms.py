@@ -35,6 +35,11 @@ class TermFix:
     message: str | None = None
     hint: str | None = None
 
+    @classmethod
+    def problem(cls, curie: str, category: str, message: str, hint: str) -> TermFix:
+        """An id that cannot be used as it is: an error, nothing resolved."""
+        return cls(curie, None, None, None, "error", category, message, hint)
+
 
 def prefix_of(curie: str) -> str | None:
     m = _CURIE.match(curie)
@@ -45,12 +50,8 @@ def judge(curie: str, ontologies: Ontologies, *, replace: bool) -> TermFix:
     """What to do with one term id."""
     m = _CURIE.match(curie.strip())
     if not m:
-        return TermFix(
+        return TermFix.problem(
             curie,
-            None,
-            None,
-            None,
-            "error",
             "malformed-curie",
             f"{curie!r} is not a CURIE such as HP:0001250",
             "write ontology ids as PREFIX:ACCESSION",
@@ -58,23 +59,15 @@ def judge(curie: str, ontologies: Ontologies, *, replace: bool) -> TermFix:
     prefix = m.group(1)
     if not ontologies.has_index(prefix):
         if prefix not in ontologies.prefixes():
-            return TermFix(
+            return TermFix.problem(
                 curie,
-                None,
-                None,
-                None,
-                "error",
                 "missing-resource",
                 f"no ontology or code system is configured for prefix {prefix!r}",
                 "use a supported prefix, or add the resource to ontologies/manifest.yaml",
             )
         if not ontologies.check_curie(curie):
-            return TermFix(
+            return TermFix.problem(
                 curie,
-                None,
-                None,
-                None,
-                "error",
                 "malformed-curie",
                 f"{curie!r} is not a valid {prefix} identifier",
                 "check the identifier's format",

@@ -5,26 +5,9 @@ from __future__ import annotations
 import pytest
 
 from harmonize.errors import OntologyError
-from harmonize.ontology import TermIndex
-from harmonize.ontology.compile import RawTerm, compile_terms
 
-
-def _term(term_id: str, label: str, **fields: object) -> RawTerm:
-    values: dict[str, object] = {
-        "alt_ids": (),
-        "exact_synonyms": (),
-        "related_synonyms": (),
-        "parents": (),
-        "obsolete": False,
-        "replaced_by": (),
-        "consider": (),
-    }
-    values.update(fields)
-    return RawTerm(id=term_id, label=label, **values)  # type: ignore[arg-type]
-
-
-def _index(*terms: RawTerm) -> TermIndex:
-    return TermIndex(compile_terms(terms, prefix="X", version="1", sha256="0" * 64))
+from .factory import make_index as _index
+from .factory import make_term as _term
 
 
 def test_shared_synonym_is_ambiguous() -> None:

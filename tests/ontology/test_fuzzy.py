@@ -5,26 +5,10 @@ from __future__ import annotations
 import pytest
 
 from harmonize.ontology import Resolution, TermIndex
-from harmonize.ontology.compile import RawTerm, compile_terms
 from harmonize.ontology.fuzzy import RESOLVE_CUTOFF, FuzzyMatcher, fuzzy_score
 
-
-def _term(term_id: str, label: str, **fields: object) -> RawTerm:
-    values: dict[str, object] = {
-        "alt_ids": (),
-        "exact_synonyms": (),
-        "related_synonyms": (),
-        "parents": (),
-        "obsolete": False,
-        "replaced_by": (),
-        "consider": (),
-    }
-    values.update(fields)
-    return RawTerm(id=term_id, label=label, **values)  # type: ignore[arg-type]
-
-
-def _index(*terms: RawTerm) -> TermIndex:
-    return TermIndex(compile_terms(terms, prefix="X", version="1", sha256="0" * 64))
+from .factory import make_index as _index
+from .factory import make_term as _term
 
 
 @pytest.mark.parametrize(
