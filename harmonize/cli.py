@@ -24,11 +24,13 @@ app = typer.Typer(
 
 def _add_ontology_commands() -> None:
     """``harmonize ontologies ...`` lives in its own module (kept light at import)."""
+    from harmonize.cli_drs import drs
     from harmonize.cli_ontologies import ontologies
     from harmonize.cli_review import review
 
     app.add_typer(ontologies, name="ontologies")
     app.add_typer(review, name="review")
+    app.add_typer(drs, name="drs")
 
 
 Workspace = Annotated[

@@ -313,6 +313,28 @@ class Registry:
         with self.session() as session:
             return list(session.scalars(query))
 
+    def iter_objects(
+        self, submission_id: str | None = None, page: int = 1000
+    ) -> Iterator[DrsObjectRow]:
+        """Every object and bundle (deleted rows included), optionally of one submission,
+        in id order, read ``page`` rows at a time (keyset pagination, one short session
+        per page): memory does not grow with the registry."""
+        if page < 1:
+            raise ValueError(f"page must be positive, not {page}")
+        after: str | None = None
+        while True:
+            query = select(DrsObjectRow).order_by(DrsObjectRow.id).limit(page)
+            if submission_id is not None:
+                query = query.where(DrsObjectRow.submission_id == submission_id)
+            if after is not None:
+                query = query.where(DrsObjectRow.id > after)
+            with self.session() as session:
+                rows = list(session.scalars(query))
+            yield from rows
+            if len(rows) < page:
+                return
+            after = rows[-1].id
+
     def has_bundle(self, id: str) -> bool:
         """Whether a (live or deleted) bundle with this id is registered."""
         query = select(_OBJECTS.c.id).where(_OBJECTS.c.id == id, _OBJECTS.c.is_bundle == true())
