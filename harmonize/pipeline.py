@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -256,7 +256,7 @@ def _harmonize(
     for file in submission.files:
         reader = reader_for(file.path, prefer=file.format)
         base = profile.read_options(ctx)
-        options = type(base)(**{**base.__dict__, "label": file.name, "sheet": file.sheet})
+        options = replace(base, label=file.name, sheet=file.sheet)
         for batch in reader.read(file.path, options):
             checker.raw(batch)
             mapped = profile.map_batch(batch, ctx)

@@ -194,6 +194,8 @@ def _report(
     validator: str,
 ) -> None:
     """One finding per distinct problem id and source column, with the count and first row."""
+    if all(fix.level is None for fix in fixes):
+        return  # the usual case: nothing to report, so nothing to convert
     indices = enc.indices.to_numpy(zero_copy_only=False)
     columns = (
         table.column("source_column").to_pylist()

@@ -40,15 +40,25 @@ MOVABLE_PARENTS = ("published/phenopackets", "published/inputs", "published/repo
 
 
 @contextmanager
-def staging_lock(root: Path) -> Iterator[None]:
-    """Hold an exclusive lock on a staging directory while a run writes to it."""
+def staging_lock(root: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold an exclusive lock on a staging directory while a run writes to it.
+
+    Yields whether the lock is held: with ``wait=False`` it does not wait for a run that
+    holds it (recovery skips such a directory).
+    """
     root.mkdir(parents=True, exist_ok=True)
     fd = os.open(root / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
 
@@ -162,13 +172,8 @@ def recover(workspace: Path, registry: Registry, state: StateStore) -> list[str]
     if not staging.is_dir():
         return done
     for root in sorted(p for p in staging.iterdir() if p.is_dir()):
-        fd = os.open(root / LOCK, os.O_CREAT | os.O_RDWR, 0o644) if root.exists() else None
-        if fd is None:
-            continue
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        with staging_lock(root, wait=False) as held:
+            if not held:
                 continue  # a run is writing there right now
             if (root / JOURNAL).exists():
                 apply_journal(root, workspace, registry, state)
@@ -176,6 +181,4 @@ def recover(workspace: Path, registry: Registry, state: StateStore) -> list[str]
             else:
                 shutil.rmtree(root, ignore_errors=True)
                 done.append(f"discarded {root.name}")
-        finally:
-            os.close(fd)
     return done

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from harmonize.errors import ReadError
@@ -30,7 +31,7 @@ def validate_files(paths: list[Path], settings: Settings) -> QualityReport:
             raise ReadError("file not found", file=str(path), hint="check the path")
         reader = reader_for(path, prefer="phenopacket")
         options = profile.read_options(ctx)
-        options = type(options)(**{**options.__dict__, "label": path.name})
+        options = replace(options, label=path.name)
         for batch in reader.read(path, options):
             mapped = checker.harmonized(profile.map_batch(batch, ctx))
             count += mapped.tables["individuals"].num_rows

@@ -79,6 +79,25 @@ def qualitative(measurement: dict[str, Any]) -> bool:
     return bool(value.get("ontologyClass") or measurement.get("complexValue"))
 
 
+def _annotation_row(
+    pid: Any, obj: dict[str, Any], key: str, where: dict[str, Any], column: str
+) -> dict[str, Any]:
+    """A phenotypic feature or a disease: an ontology class, excluded, an onset."""
+    tid, label = _term(obj.get(key))
+    age, oid, olabel = _onset(obj.get("onset"))
+    return {
+        "phenopacket_id": pid,
+        "term_id": tid,
+        "term_label": label,
+        "excluded": bool(obj.get("excluded", False)),
+        "onset_age": age,
+        "onset_term_id": oid,
+        "onset_term_label": olabel,
+        **where,
+        "source_column": column,
+    }
+
+
 def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """One phenopacket as rows of the harmonized tables."""
     pid = doc.get("id")
@@ -105,39 +124,12 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
         }
     )
     for i, f in enumerate(doc.get("phenotypicFeatures") or []):
-        tid, label = _term(f.get("type"))
-        age, oid, olabel = _onset(f.get("onset"))
+        row = _annotation_row(pid, f, "type", where, f"phenotypicFeatures[{i}]")
         out["phenotypic_features"].append(
-            {
-                "phenopacket_id": pid,
-                "term_id": tid,
-                "term_label": label,
-                "excluded": bool(f.get("excluded", False)),
-                "onset_age": age,
-                "onset_term_id": oid,
-                "onset_term_label": olabel,
-                **where,
-                "source_column": f"phenotypicFeatures[{i}]",
-                "raw_value": tid,
-                "resolution_method": "id",
-            }
+            {**row, "raw_value": row["term_id"], "resolution_method": "id"}
         )
     for i, d in enumerate(doc.get("diseases") or []):
-        tid, label = _term(d.get("term"))
-        age, oid, olabel = _onset(d.get("onset"))
-        out["diseases"].append(
-            {
-                "phenopacket_id": pid,
-                "term_id": tid,
-                "term_label": label,
-                "excluded": bool(d.get("excluded", False)),
-                "onset_age": age,
-                "onset_term_id": oid,
-                "onset_term_label": olabel,
-                **where,
-                "source_column": f"diseases[{i}]",
-            }
-        )
+        out["diseases"].append(_annotation_row(pid, d, "term", where, f"diseases[{i}]"))
     for i, interp in enumerate(doc.get("interpretations") or []):
         diagnosis = interp.get("diagnosis") or {}
         did, dlabel = _term(diagnosis.get("disease"))

@@ -250,12 +250,10 @@ class TabularProfile(Profile):
             )
         # a delimited list of ids or labels: one feature per item
         split = pc.split_pattern(pc.fill_null(raw, ""), pattern=p.separator)
-        lengths = pc.list_value_length(split)
         parent = pc.list_parent_indices(split)
         items = pc.utf8_trim_whitespace(pc.list_flatten(split))
         nonempty = pc.not_equal(items, "")
         items, parent = items.filter(nonempty), parent.filter(nonempty)
-        del lengths
         written = items  # the submitter's text, "NOT Macrocephaly" included
         excluded = pa.repeat(False, len(items))
         if p.excluded_prefix:
