@@ -1,7 +1,8 @@
 """Start the DRS service under uvicorn; the environment is how settings reach the workers.
 
 ``harmonize serve`` puts :func:`app_factory_env` into the environment and runs
-``uvicorn harmonize.drs.serve:app_from_env --factory`` (one app per worker process).
+``uvicorn harmonize.drs.serve:app_from_env --factory`` (one app per worker process): the
+DRS API plus the features of :mod:`harmonize.web`.
 
 >>> env = app_factory_env(workspace=Path("ws"), host="127.0.0.1", port=8080)
 >>> env["HARMONIZE_DRS_PUBLIC_URL"], env["HARMONIZE_DRS_WORKSPACE"].endswith("ws")
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harmonize.drs.app import app_from_env
 from harmonize.drs.config import default_registry_url
+from harmonize.web import app_from_env
 
 __all__ = ["app_factory_env", "app_from_env"]
 
