@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-unit lint typecheck bench clean
+.PHONY: install system demo test test-unit lint typecheck bench clean
 
 .venv/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -12,6 +12,10 @@ PYTEST_ARGS ?=
 	@touch $@
 
 install: .venv/.synced
+
+# Debian's PostgreSQL server and Chromium for the integration tests (only when missing)
+system:
+	infra/install-system.sh
 
 demo: install
 	$(UV) run --frozen python -m harmonize.demo
@@ -23,7 +27,7 @@ lint: install
 typecheck: install
 	$(UV) run --frozen mypy
 
-test: lint typecheck
+test: system lint typecheck
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 test-unit: install
