@@ -24,13 +24,22 @@ app = typer.Typer(
 
 def _add_ontology_commands() -> None:
     """``harmonize ontologies ...`` lives in its own module (kept light at import)."""
+    from harmonize.cli_db import db
     from harmonize.cli_drs import drs
+    from harmonize.cli_events import events
     from harmonize.cli_ontologies import ontologies
     from harmonize.cli_review import review
+    from harmonize.cli_submit import submit
+    from harmonize.cli_worker import worker
+
+    app.command()(worker)
 
     app.add_typer(ontologies, name="ontologies")
     app.add_typer(review, name="review")
     app.add_typer(drs, name="drs")
+    app.command()(submit)
+    app.add_typer(events, name="events")
+    app.add_typer(db, name="db")
 
 
 Workspace = Annotated[
@@ -213,16 +222,28 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+    registry_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="HARMONIZE_REGISTRY_URL",
+            help="SQLAlchemy URL of the registry (default: SQLite in the workspace).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the GA4GH DRS 1.5 API over the workspace's registry."""
+    """Serve the DRS 1.5 API, and the submissions API and dashboard when configured."""
+    import os
+    import secrets
+
     import uvicorn
 
     from harmonize.drs.serve import app_factory_env
 
-    env = app_factory_env(workspace=workspace, host=host, port=port)
-    import os
-
-    os.environ.update(env)
+    os.environ.update(
+        app_factory_env(workspace=workspace, host=host, port=port, registry_url=registry_url)
+    )
+    # one URL-signing key for every worker of this run (a URL signed by one worker must
+    # open on the others); a configured key wins
+    os.environ.setdefault("HARMONIZE_DRS_URL_SIGNING_KEY", secrets.token_urlsafe(32))
     uvicorn.run(
         "harmonize.drs.serve:app_from_env",
         factory=True,

@@ -61,3 +61,49 @@ def ls(
             typer.echo(json.dumps(record, separators=(",", ":")))
     finally:
         registry.dispose()
+
+
+@drs.command("resolve")
+def resolve(
+    uri: Annotated[str, typer.Argument(help="drs://host/id or drs://prefix:accession")],
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="Base URL of the DRS service (required for compact URIs; "
+            "default for drs://host/id: https://host).",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="HARMONIZE_DRS_TOKEN", help="Bearer JWT or passport."),
+    ] = None,
+) -> None:
+    """Fetch the DRS object a drs:// URI names and print it as JSON."""
+    from urllib.parse import quote
+
+    import httpx
+
+    from harmonize.drs.links import API_PREFIX
+    from harmonize.drs.uris import parse_drs_uri
+
+    try:
+        parsed = parse_drs_uri(uri)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if parsed.host is not None:
+        base, object_id = server or f"https://{parsed.host}", parsed.accession
+    elif server is None:
+        raise typer.BadParameter("a compact URI needs --server (where its prefix resolves)")
+    else:
+        base, object_id = server, f"{parsed.prefix}:{parsed.accession}"
+    url = f"{base.rstrip('/')}{API_PREFIX}/objects/{quote(object_id, safe=':')}"
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = httpx.get(url, headers=headers, timeout=30)
+    except httpx.HTTPError as exc:
+        typer.echo(f"cannot reach {url}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(response.text)
+    if response.status_code != 200:
+        raise typer.Exit(1)

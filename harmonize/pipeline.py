@@ -48,8 +48,13 @@ def ingest(
     profile: str | None = None,
     mapping: Path | None = None,
     progress: Progress | None = None,
+    before_commit: Callable[[Path], None] | None = None,
 ) -> IngestResult:
-    """Ingest one submission (a directory with manifest.yaml, or one file with ``profile``)."""
+    """Ingest one submission (a directory with manifest.yaml, or one file with ``profile``).
+
+    ``before_commit`` is called with the staging directory once the commit journal is
+    written and before anything moves (fault-injection tests crash the process there).
+    """
     from harmonize.drs.ids import bundle_id
     from harmonize.drs.registry import Registry
     from harmonize.publish.commit import recover
@@ -111,7 +116,28 @@ def ingest(
         profile=submission.manifest.profile,
         access=submission.manifest.access,
     )
-    return _process(submission, settings, registry, state, progress)
+    return _process(submission, settings, registry, state, progress, before_commit)
+
+
+def reject_unreceived(
+    settings: Settings, submission_id: str, manifest_sha256: str, exc: HarmonizeError
+) -> IngestResult:
+    """Reject a submission that could not even be received (fetch failed, bad manifest).
+
+    Writes the report and records the rejection in the state store, like :func:`ingest`.
+    """
+    from harmonize.state.store import StateStore
+
+    settings.workspace.mkdir(parents=True, exist_ok=True)
+    result = _reject(settings, submission_id, exc, None, FindingCollector())
+    StateStore(settings.registry).set_status(
+        submission_id,
+        manifest_sha256,
+        "rejected",
+        report_path=str(result.report_json),
+        detail=str(exc)[:2000],
+    )
+    return result
 
 
 def _fallback_id(source: Path) -> str:
@@ -126,7 +152,9 @@ def _process(
     registry: Any,
     state: Any,
     progress: Progress | None,
+    before_commit: Callable[[Path], None] | None = None,
 ) -> IngestResult:
+    from harmonize.drs.ids import bundle_id
     from harmonize.publish.commit import apply_journal, staging_lock, write_journal
     from harmonize.publish.stage import Stage
 
@@ -135,6 +163,24 @@ def _process(
     findings = FindingCollector()
     stage_root = settings.staging_dir / sid
     with staging_lock(stage_root):
+        # a concurrent run of the same version (a redelivered event) may have committed
+        # while this one waited for the lock, and removed the staging directory
+        stage_root.mkdir(parents=True, exist_ok=True)
+        committed = bundle_id(sid, submission.manifest_sha256)
+        if registry.has_bundle(committed):
+            state.set_status(
+                sid,
+                submission.manifest_sha256,
+                "published",
+                bundle_id=committed,
+                detail="committed by a concurrent run",
+            )
+            return IngestResult(
+                "already-published",
+                sid,
+                bundle_id=committed,
+                message=f"submission {sid} is already published",
+            )
         for leftover in stage_root.iterdir():
             if leftover.name != ".lock":
                 shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
@@ -199,6 +245,8 @@ def _process(
             stats=counts,
             detail="committing",
         )
+        if before_commit is not None:
+            before_commit(stage_root)
         journal = apply_journal(stage_root, settings.workspace, registry, state)
     return IngestResult(
         "published",

@@ -45,6 +45,11 @@ class Settings(BaseModel):
     created_by: str = "harmonize"
     run_great_expectations: bool = True
     data_docs: bool = True
+    # events and intake: kafka://host:port or a local log directory (default WORKSPACE/events);
+    # the landing store: a local directory (default WORKSPACE/landing) or s3://bucket/prefix
+    events_url: str | None = None
+    landing_url: str | None = None
+    s3_endpoint_url: str | None = None  # an S3-compatible endpoint (MinIO, moto); None: AWS
 
     @property
     def registry(self) -> str:
@@ -65,3 +70,13 @@ class Settings(BaseModel):
     @property
     def cache_dir(self) -> Path:
         return self.ontology_cache or self.workspace / "cache"
+
+    @property
+    def events(self) -> str:
+        """The event bus URL (:func:`harmonize.events.open_bus`)."""
+        return self.events_url or str(self.workspace / "events")
+
+    @property
+    def landing(self) -> str:
+        """Where submitted files land: a local directory or ``s3://bucket/prefix``."""
+        return self.landing_url or str(self.workspace / "landing")

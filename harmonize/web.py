@@ -12,14 +12,18 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from harmonize.dashboard.config import DashboardEnvSettings, DashboardSettings
 from harmonize.drs.app import create_app as create_drs_app
 from harmonize.drs.config import DrsEnvSettings, DrsSettings
+from harmonize.intake.config import IntakeEnvSettings, IntakeSettings
 
 
 class WebSettings(BaseModel):
     """Everything the service needs; the DRS part is always there."""
 
     drs: DrsSettings
+    dashboard: DashboardSettings | None = None  # None: no dashboard is served
+    intake: IntakeSettings | None = None  # None: no submissions API (POST /submissions)
 
 
 Feature = Callable[[FastAPI, WebSettings], None]
@@ -27,7 +31,10 @@ Feature = Callable[[FastAPI, WebSettings], None]
 
 def _features() -> list[Feature]:
     """The features mounted next to DRS, in order (each module's ``mount``)."""
-    return []
+    from harmonize import dashboard
+    from harmonize.intake import api as intake
+
+    return [dashboard.mount, intake.mount]
 
 
 def create_app(settings: WebSettings) -> FastAPI:
@@ -41,4 +48,10 @@ def create_app(settings: WebSettings) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """The edge: settings from ``HARMONIZE_*`` variables (a uvicorn ``--factory``)."""
-    return create_app(WebSettings(drs=DrsEnvSettings().to_settings()))
+    return create_app(
+        WebSettings(
+            drs=DrsEnvSettings().to_settings(),
+            dashboard=DashboardEnvSettings().to_settings(),
+            intake=IntakeEnvSettings().to_settings(),
+        )
+    )

@@ -19,3 +19,9 @@ def submissions() -> Path:
 def ontology_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One compiled-index cache for the whole session: HPO is compiled once."""
     return tmp_path_factory.mktemp("ontology-cache")
+
+
+# PostgreSQL for tests: postgres_url (session), fresh_postgres_url, database_url (both back ends)
+# Kafka for tests: kafka_broker (session; .restart() keeps data and port), kafka_url, kafka_group
+# Airflow for tests: airflow_env (session; api-server, scheduler, dag-processor, triggerer)
+pytest_plugins = ["tests.support.postgres", "tests.support.kafka", "tests.support.airflow"]

@@ -13,11 +13,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from harmonize import __version__
+from harmonize.drs.auth import Authority
 from harmonize.drs.config import DrsEnvSettings, DrsSettings
 from harmonize.drs.http_errors import install_error_handlers
+from harmonize.drs.limits import BodyLimit, NoEncodedSlash
 from harmonize.drs.links import API_PREFIX
 from harmonize.drs.registry import Registry
-from harmonize.drs.routes import access, download, objects, service_info
+from harmonize.drs.routes import access, admin, authorizations, download, objects, service_info
+from harmonize.drs.signing import UrlSigner
+from harmonize.drs.stores import S3Store
 
 
 def create_app(settings: DrsSettings, *, registry: Registry | None = None) -> FastAPI:
@@ -43,10 +47,21 @@ def create_app(settings: DrsSettings, *, registry: Registry | None = None) -> Fa
     )
     app.state.settings = settings
     app.state.registry = active
+    app.state.authority = Authority(settings.auth)
+    key = settings.auth.url_signing_key
+    app.state.url_signer = UrlSigner(
+        key.get_secret_value().encode() if key is not None else None,
+        ttl=settings.auth.signed_url_ttl_seconds,
+    )
+    app.state.s3_store = S3Store(settings.s3) if settings.s3 is not None else None
     install_error_handlers(app)
     # access before objects: POST /objects/access must not match /objects/{object_id}
-    for module in (service_info, access, objects, download):
+    for module in (service_info, access, authorizations, objects, download):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(admin.router, prefix=admin.PREFIX)
+    guarded = (API_PREFIX, admin.PREFIX)  # features mounted beside DRS keep their own limits
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes, prefixes=guarded)
+    app.add_middleware(NoEncodedSlash, prefixes=guarded)
     return app
 
 

@@ -20,6 +20,14 @@ class Links:
 
     host: str
     base_url: str
+    compact_prefix: str | None = None  # also name objects drs://prefix:id
+
+    def drs_uris(self, object_id: str) -> list[str]:
+        """The hostname-based URI, then the compact one when a prefix is configured."""
+        uris = [self.self_uri(object_id)]
+        if self.compact_prefix:
+            uris.append(f"drs://{self.compact_prefix}:{object_id}")
+        return uris
 
     def self_uri(self, object_id: str) -> str:
         """The hostname-based DRS URI of an object."""

@@ -44,6 +44,7 @@ from sqlalchemy import (
     Engine,
     Table,
     Text,
+    bindparam,
     case,
     create_engine,
     delete,
@@ -61,7 +62,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.elements import ColumnElement
 
 from harmonize.drs.bulk import IN_CHUNK, batched, chunked, insert_ignore
-from harmonize.drs.models import Base, BundleMember, DrsObjectRow
+from harmonize.drs.models import BundleMember, DrsObjectRow
 from harmonize.drs.specs import BundleHeader, BundleSpec, ObjectSpec
 from harmonize.errors import RegistryError
 
@@ -69,6 +70,7 @@ __all__ = ["BundleHeader", "BundleSpec", "ObjectSpec", "Registry", "bundle_check
 
 _OBJECTS: Table = DrsObjectRow.__table__  # type: ignore[assignment]
 _MEMBERS: Table = BundleMember.__table__  # type: ignore[assignment]
+_BY_ID = select(_OBJECTS).where(_OBJECTS.c.id == bindparam("id"))
 
 
 def bundle_checksum(member_sha256s: Iterable[str]) -> str:
@@ -163,18 +165,29 @@ class Registry:
             elif not database.startswith("file:"):
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             options["connect_args"] = connect_args
+        else:  # one pool per process (per uvicorn worker), sized for its request threads
+            options.update(pool_size=10, max_overflow=20, pool_timeout=busy_timeout_ms / 1000)
         self.engine: Engine = create_engine(url, **options)
         if self._sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # reads on a server database run in autocommit: one round trip per query, no
+        # BEGIN/COMMIT (a lookup is one statement); same pool as the writes
+        self._reader: Engine = (
+            self.engine
+            if self._sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
 
     def __repr__(self) -> str:
         return f"Registry({self.engine.url.render_as_string(hide_password=True)!r})"
 
     def create_all(self) -> None:
-        """Create the tables that do not exist yet."""
-        with _translate("schema creation"):
-            Base.metadata.create_all(self.engine)
+        """Bring the schema to the newest migration (:func:`harmonize.db.upgrade`)."""
+        from harmonize.db import upgrade
+
+        upgrade(self.engine)
 
     def dispose(self) -> None:
         """Close pooled connections."""
@@ -193,6 +206,12 @@ class Registry:
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on error."""
         with _translate("session"), self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _read(self, action: str = "lookup") -> Iterator[Session]:
+        """A session for reads (autocommit on PostgreSQL); nothing is written through it."""
+        with _translate(action), self._read_sessions() as session:
             yield session
 
     # -- writing ---------------------------------------------------------------------
@@ -276,20 +295,45 @@ class Registry:
                 changed += result.rowcount
         return changed
 
+    def update_metadata(self, id: str, changes: dict[str, Any]) -> DrsObjectRow | None:
+        """Change descriptive fields of a live object (``name``, ``description``,
+        ``mime_type``, ``aliases``); returns the updated row, None when the id is unknown
+        or deleted. Bytes, checksums, paths and access are never changed here."""
+        allowed = {"name", "description", "mime_type", "aliases"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"cannot change {sorted(unknown)}; only {sorted(allowed)}")
+        values = {**changes, "updated_time": datetime.now(UTC)}
+        with _translate("update"), self._write() as conn:
+            result = conn.execute(
+                update(_OBJECTS)
+                .where(_OBJECTS.c.id == id, _OBJECTS.c.deleted.is_(False))
+                .values(**values)
+            )
+            if result.rowcount == 0:
+                return None
+        return self.get(id)
+
     # -- reading ---------------------------------------------------------------------
 
     def get(self, id: str) -> DrsObjectRow | None:
-        """The row for one id (deleted rows included), or None."""
-        with self.session() as session:
-            return session.get(DrsObjectRow, id)
+        """The row for one id (deleted rows included), or None.
+
+        One Core query and a plain (session-less) row object: the hot path of every DRS
+        request, about twice as fast as an ORM ``Session.get``.
+        """
+        with _translate("lookup"), self._reader.connect() as conn:
+            found = conn.execute(_BY_ID, {"id": id}).mappings().first()
+        return None if found is None else DrsObjectRow(**found)
 
     def get_many(self, ids: Collection[str]) -> dict[str, DrsObjectRow]:
         """Rows by id for the ids that exist (deleted rows included)."""
         found: dict[str, DrsObjectRow] = {}
-        with self.session() as session:
+        with _translate("lookup"), self._reader.connect() as conn:
             for chunk in batched(list(dict.fromkeys(ids)), IN_CHUNK):
-                query = select(DrsObjectRow).where(DrsObjectRow.id.in_(chunk))
-                found.update((row.id, row) for row in session.scalars(query))
+                query = select(_OBJECTS).where(_OBJECTS.c.id.in_(chunk))
+                for row in conn.execute(query).mappings():
+                    found[row["id"]] = DrsObjectRow(**row)
         return found
 
     def bundle_members(self, id: str) -> list[tuple[str, str]]:
@@ -299,7 +343,7 @@ class Registry:
             .where(_MEMBERS.c.bundle_id == id)
             .order_by(_MEMBERS.c.name, _MEMBERS.c.member_id)
         )
-        with _translate("lookup"), self.engine.connect() as conn:
+        with _translate("lookup"), self._reader.connect() as conn:
             return [(member_id, name) for member_id, name in conn.execute(query)]
 
     def objects_for_submission(
@@ -310,7 +354,7 @@ class Registry:
         if not include_deleted:
             query = query.where(DrsObjectRow.deleted.is_(False))
         query = query.order_by(DrsObjectRow.is_bundle.desc(), DrsObjectRow.role, DrsObjectRow.name)
-        with self.session() as session:
+        with self._read() as session:
             return list(session.scalars(query))
 
     def iter_objects(
@@ -328,7 +372,7 @@ class Registry:
                 query = query.where(DrsObjectRow.submission_id == submission_id)
             if after is not None:
                 query = query.where(DrsObjectRow.id > after)
-            with self.session() as session:
+            with self._read() as session:
                 rows = list(session.scalars(query))
             yield from rows
             if len(rows) < page:
@@ -338,13 +382,13 @@ class Registry:
     def has_bundle(self, id: str) -> bool:
         """Whether a (live or deleted) bundle with this id is registered."""
         query = select(_OBJECTS.c.id).where(_OBJECTS.c.id == id, _OBJECTS.c.is_bundle == true())
-        with _translate("lookup"), self.engine.connect() as conn:
+        with _translate("lookup"), self._reader.connect() as conn:
             return conn.execute(query).first() is not None
 
     def count(self) -> int:
         """Live DRS objects, bundles included."""
         query = select(func.count()).select_from(_OBJECTS).where(_OBJECTS.c.deleted.is_(False))
-        with _translate("count"), self.engine.connect() as conn:
+        with _translate("count"), self._reader.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
     def total_size(self) -> int:
@@ -352,7 +396,7 @@ class Registry:
         query = select(func.coalesce(func.sum(_OBJECTS.c.size), 0)).where(
             _OBJECTS.c.deleted.is_(False), _OBJECTS.c.is_bundle.is_(False)
         )
-        with _translate("size"), self.engine.connect() as conn:
+        with _translate("size"), self._reader.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
 

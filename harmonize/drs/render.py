@@ -46,8 +46,7 @@ def drs_object(
     row: DrsObjectRow,
     links: Links,
     *,
-    root: Path,
-    expose_files: bool,
+    methods: list[AccessMethod] | None = None,
     contents: list[ContentsObject] | None = None,
 ) -> DrsObject:
     """One DrsObject; bundles get ``contents`` and no access methods."""
@@ -61,9 +60,7 @@ def drs_object(
         version=row.version,
         mime_type=row.mime_type,
         checksums=[Checksum(checksum=row.sha256, type="sha-256")],
-        access_methods=None
-        if row.is_bundle
-        else access_methods(row, root, expose_files=expose_files),
+        access_methods=None if row.is_bundle else methods,
         contents=(contents or []) if row.is_bundle else None,
         description=row.description,
         aliases=list(row.aliases or []),
@@ -75,5 +72,5 @@ def contents_object(
 ) -> ContentsObject:
     """One entry of a bundle's contents."""
     return ContentsObject(
-        name=name, id=member_id, drs_uri=[links.self_uri(member_id)], contents=nested
+        name=name, id=member_id, drs_uri=links.drs_uris(member_id), contents=nested
     )

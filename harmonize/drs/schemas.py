@@ -6,7 +6,7 @@ fields that are None, because the specification's optional fields are never ``nu
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Error(BaseModel):
@@ -114,14 +114,40 @@ class ServiceInfo(BaseModel):
     drs: DrsSection
 
 
-class Passports(BaseModel):
-    """Body of the POST variants; passports are accepted and not yet checked."""
+class Authorizations(BaseModel):
+    """How to authorize requests for one object (the OPTIONS answer)."""
 
-    passports: list[str] | None = None
+    drs_object_id: str
+    supported_types: list[str]
+    passport_auth_issuers: list[str] | None = None
+    bearer_auth_issuers: list[str] | None = None
+
+
+class BulkAuthorizations(BaseModel):
+    summary: Summary
+    unresolved_drs_objects: list[Unresolved]
+    resolved_drs_object: list[Authorizations]
+
+
+class BulkObjectIdNoPassport(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    bulk_object_ids: list[str] = Field(default_factory=list)
+
+
+class Passports(BaseModel):
+    """Body of the POST variants: GA4GH Passports (JWTs) that may open controlled objects.
+
+    Request bodies are validated strictly: ``"true"`` is not a boolean, ``null`` not a list.
+    """
+
+    model_config = ConfigDict(strict=True)
+
+    passports: list[str] = Field(default_factory=list, max_length=64)
 
 
 class ObjectRequest(Passports):
-    expand: bool | None = None
+    expand: bool = False
 
 
 class BulkObjectsRequest(Passports):
@@ -129,6 +155,8 @@ class BulkObjectsRequest(Passports):
 
 
 class ObjectAccessIds(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     bulk_object_id: str
     bulk_access_ids: list[str] = Field(min_length=1)
 

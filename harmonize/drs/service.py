@@ -1,9 +1,10 @@
 """The DRS read model for one request: look objects up, check access, describe them.
 
 Routes stay thin: they parse the request, call one method here and return its result.
-Answers for a missing id and for a controlled id are the specification's 404 and
-401/403; a tombstoned object answers 404 saying it was deleted (after the access check,
-so a deleted controlled object reveals no more than a live one).
+A controlled id the caller may not read answers 401/403 (see :mod:`harmonize.drs.auth`),
+and so does an id that is not registered, so that neither reveals whether a controlled
+object exists; a tombstoned object answers 404 saying it was deleted (after the access
+check, so a deleted controlled object reveals no more than a live one).
 """
 
 from __future__ import annotations
@@ -11,14 +12,21 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from harmonize.drs.auth import denial
+from harmonize.drs.auth import Authority, Caller, decide
 from harmonize.drs.config import DrsSettings
 from harmonize.drs.http_errors import DrsHTTPError
 from harmonize.drs.links import Links
 from harmonize.drs.models import DrsObjectRow
 from harmonize.drs.registry import Registry
-from harmonize.drs.render import HTTPS_ACCESS_ID, contents_object, drs_object, inside
+from harmonize.drs.render import (
+    HTTPS_ACCESS_ID,
+    access_methods,
+    contents_object,
+    drs_object,
+    inside,
+)
 from harmonize.drs.schemas import (
+    AccessMethod,
     AccessURL,
     BulkAccessURL,
     BulkAccessURLs,
@@ -29,22 +37,50 @@ from harmonize.drs.schemas import (
     Summary,
     Unresolved,
 )
+from harmonize.drs.signing import UrlSigner
 from harmonize.drs.specs import OBJECT_ID
+from harmonize.drs.stores import S3_ACCESS_ID, S3Store
 
 MAX_NESTING = 16  # bundles inside bundles, when expanding
 
 
 class DrsObjects:
-    """Lookups, access checks and rendering, bound to one request's token and links."""
+    """Lookups, access checks and rendering, bound to one request's credentials and links."""
 
     def __init__(
-        self, registry: Registry, settings: DrsSettings, links: Links, token: str | None
+        self,
+        registry: Registry,
+        settings: DrsSettings,
+        links: Links,
+        token: str | None,
+        *,
+        authority: Authority,
+        signer: UrlSigner,
+        s3: S3Store | None = None,
     ) -> None:
         self.registry = registry
         self.settings = settings
         self.links = links
         self.token = token
+        self.authority = authority
+        self.signer = signer
+        self.s3 = s3
         self.root = settings.workspace.resolve()
+        self.passports: list[str] = []
+        self._caller: Caller | None = None
+
+    def use_passports(self, passports: list[str] | None) -> DrsObjects:
+        """Add the passports of a POST body to the request's credentials."""
+        self.passports = list(passports or [])
+        self._caller = None
+        return self
+
+    @property
+    def caller(self) -> Caller:
+        """What the request's credentials prove (verified once per request)."""
+        if self._caller is None:
+            self._caller = self.authority.caller(self.token, self.passports)
+        return self._caller
 
     # -- single objects --------------------------------------------------------------
 
@@ -52,23 +88,47 @@ class DrsObjects:
         """Why ``row`` cannot be shown to this caller, or None."""
         if not OBJECT_ID.match(object_id):
             return DrsHTTPError(400, f"invalid DRS object id {object_id!r}")
-        if row is None:
-            return DrsHTTPError(404, f"no DRS object with id {object_id}")
-        status = denial(row.access, self.token, self.settings.controlled_token)
+        value = None if row is None else self.settings.auth.visa_value(row.dataset)
+        status = decide(row.access if row is not None else "controlled", value, self.caller)
         if status == 401:
+            problem = self.caller.problem
+            challenge = 'Bearer realm="drs"' + (', error="invalid_token"' if problem else "")
+            why = f"the credentials are not accepted ({problem})" if problem else "no credentials"
             return DrsHTTPError(
                 401,
-                f"DRS object {object_id} is controlled: send an Authorization bearer token",
-                {"WWW-Authenticate": 'Bearer realm="drs"'},
+                f"{why}: DRS object {object_id} is unknown or controlled; send a bearer token "
+                "or passports with a ControlledAccessGrants visa for its dataset",
+                {"WWW-Authenticate": challenge},
             )
         if status == 403:
-            return DrsHTTPError(403, f"the bearer token does not grant access to {object_id}")
+            return DrsHTTPError(
+                403, f"the credentials do not open DRS object {object_id} (unknown or controlled)"
+            )
+        assert row is not None
         if row.deleted:
             return DrsHTTPError(404, f"DRS object {object_id} was deleted")
         return None
 
+    def untrusted(self) -> DrsHTTPError | None:
+        """401 when the request presents a credential that cannot be trusted (any route:
+        an invalid token is never silently ignored, even for public objects)."""
+        if not self.caller.presented or self.caller.problem is None:
+            return None
+        return DrsHTTPError(
+            401,
+            f"the credentials are not accepted ({self.caller.problem})",
+            {"WWW-Authenticate": 'Bearer realm="drs", error="invalid_token"'},
+        )
+
+    def check_credentials(self) -> None:
+        """Raise :meth:`untrusted`'s 401, if any."""
+        error = self.untrusted()
+        if error is not None:
+            raise error
+
     def lookup(self, object_id: str) -> DrsObjectRow:
         """The row, if this caller may see it; otherwise raise the specified error."""
+        self.check_credentials()
         row = self.registry.get(object_id) if OBJECT_ID.match(object_id) else None
         error = self.problem(object_id, row)
         if error is not None:
@@ -79,13 +139,14 @@ class DrsObjects:
     def describe(self, row: DrsObjectRow, *, expand: bool = False) -> DrsObject:
         """The DrsObject of a visible row (bundles with their contents)."""
         contents = self.contents(row.id, expand=expand, seen={row.id}) if row.is_bundle else None
-        return drs_object(
-            row,
-            self.links,
-            root=self.root,
-            expose_files=self.settings.expose_file_urls,
-            contents=contents,
-        )
+        methods = None
+        if self.s3 is not None and not row.is_bundle:
+            methods = [
+                AccessMethod(type="s3", access_id=S3_ACCESS_ID, region=self.s3.settings.region)
+            ]
+        elif not row.is_bundle:
+            methods = access_methods(row, self.root, expose_files=self.settings.expose_file_urls)
+        return drs_object(row, self.links, methods=methods, contents=contents)
 
     def contents(self, bundle_id: str, *, expand: bool, seen: set[str]) -> list[ContentsObject]:
         """A bundle's contents; with ``expand``, nested bundles the caller may see, recursively."""
@@ -109,12 +170,29 @@ class DrsObjects:
 
     def access_url(self, row: DrsObjectRow, access_id: str) -> AccessURL:
         """The URL (and headers) that fetch a blob's bytes."""
-        if row.is_bundle or access_id != HTTPS_ACCESS_ID:
-            raise DrsHTTPError(404, f"DRS object {row.id} has no access method {access_id!r}")
-        headers = None
-        if row.access == "controlled" and self.token is not None:
-            headers = [f"Authorization: Bearer {self.token}"]
-        return AccessURL(url=self.links.download_url(row.id), headers=headers)
+        missing = DrsHTTPError(404, f"DRS object {row.id} has no access method {access_id!r}")
+        if row.is_bundle or not row.path:
+            raise missing
+        if self.s3 is not None:
+            if access_id != S3_ACCESS_ID:
+                raise missing
+            return AccessURL(url=self.s3.presigned_url(row.path))
+        if access_id != HTTPS_ACCESS_ID:
+            raise missing
+        url = self.links.download_url(row.id)
+        if row.access == "controlled":  # a short-lived signed URL: no credential to forward
+            expires, signature = self.signer.sign(row.id)
+            url += f"?expires={expires}&signature={signature}"
+        return AccessURL(url=url)
+
+    def signed_lookup(self, object_id: str, expires: int, signature: str) -> DrsObjectRow:
+        """The row behind a signed download URL, if the signature holds and has not expired."""
+        if not OBJECT_ID.match(object_id) or not self.signer.valid(object_id, expires, signature):
+            raise DrsHTTPError(403, "the signed URL is invalid or has expired")
+        row = self.registry.get(object_id)
+        if row is None or row.deleted:
+            raise DrsHTTPError(404, f"DRS object {object_id} was deleted")
+        return row
 
     def local_file(self, row: DrsObjectRow) -> Path:
         """The file behind a blob; only paths that resolve inside the workspace are served."""
@@ -144,6 +222,7 @@ class DrsObjects:
     def bulk(self, object_ids: list[str], *, expand: bool = False) -> BulkObjects:
         """Several objects at once; failures are listed per error code, not raised."""
         self._check_length(len(object_ids))
+        self.check_credentials()
         wanted = list(dict.fromkeys(object_ids))
         rows = self._rows(wanted)
         resolved: list[DrsObject] = []
@@ -165,6 +244,7 @@ class DrsObjects:
     def bulk_access(self, requests: list[ObjectAccessIds]) -> BulkAccessURLs:
         """Access URLs for several objects; an object with any failing access id is unresolved."""
         self._check_length(len(requests))
+        self.check_credentials()
         rows = self._rows([request.bulk_object_id for request in requests])
         resolved: list[BulkAccessURL] = []
         failed: dict[int, list[str]] = defaultdict(list)

@@ -70,8 +70,10 @@ def text_key(text: str) -> str:
 
 class ReviewStore:
     def __init__(self, url: str) -> None:
+        from harmonize.db import upgrade
+
         self.engine = make_engine(url)
-        metadata.create_all(self.engine)
+        upgrade(self.engine)
 
     def decision(self, dataset: str, ontology: str, text: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -57,6 +58,11 @@ state_events = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("detail", String(2048)),
 )
+# the dashboard's list and trend queries filter on these and order by received_at
+Index("ix_submissions_received_at", submissions.c.received_at)
+Index("ix_submissions_dataset_received_at", submissions.c.dataset, submissions.c.received_at)
+Index("ix_submissions_submitter_received_at", submissions.c.submitter, submissions.c.received_at)
+Index("ix_submissions_status", submissions.c.status)
 
 
 def now() -> datetime:
@@ -80,11 +86,10 @@ def make_engine(url: str) -> Engine:
 
 class StateStore:
     def __init__(self, url: str) -> None:
+        from harmonize.db import upgrade
+
         self.engine = make_engine(url)
-        try:
-            metadata.create_all(self.engine)
-        except OperationalError as exc:
-            raise RegistryError(f"state store unavailable: {exc}") from exc
+        upgrade(self.engine)  # RegistryError when the database is unreachable
 
     def get(self, submission_id: str, manifest_sha256: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

@@ -23,11 +23,11 @@ from harmonize.drs.app import create_app
 from harmonize.drs.config import DrsSettings
 from harmonize.drs.ids import bundle_id, drs_id
 from harmonize.drs.registry import BundleSpec, ObjectSpec, Registry
+from tests.drs.passport_kit import KIT, Kit
 
 DATA = Path(__file__).parent / "data"
 COMPLIANCE = DATA / "compliance-suite" / "schemas" / "v1.3.0"
 OPENAPI = DATA / "drs-openapi" / "drs-1.5.0.openapi.bundled.json"
-TOKEN = "s3cret-token"
 CREATED = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 MANIFEST_SHA = hashlib.sha256(b"manifest of s1").hexdigest()
 CONTROLLED_MANIFEST_SHA = hashlib.sha256(b"manifest of s2").hexdigest()
@@ -197,7 +197,8 @@ def object_spec(
 
 
 @pytest.fixture
-def published(tmp_path: Path) -> Iterator[Published]:
+def published(tmp_path: Path, database_url: str) -> Iterator[Published]:
+    """Real files in a workspace, registered on each back end (ids ``sqlite``, ``postgresql``)."""
     workspace = tmp_path / "workspace"
     specs = []
     contents = {}
@@ -237,7 +238,7 @@ def published(tmp_path: Path) -> Iterator[Published]:
         member_ids=[controlled.id],
         created_time=CREATED,
     )
-    registry = Registry(f"sqlite:///{tmp_path / 'registry.sqlite'}")
+    registry = Registry(database_url)
     registry.create_all()
     registry.register(specs, bundle)
     registry.register([controlled], controlled_bundle)
@@ -259,7 +260,7 @@ def settings_for(published: Published, **overrides: Any) -> DrsSettings:
         "workspace": published.workspace,
         "registry_url": published.registry.url,
         "hostname": "drs.example.org",
-        "controlled_token": TOKEN,
+        "auth": KIT.auth_settings(),
     }
     values.update(overrides)
     return DrsSettings(**values)
@@ -289,8 +290,14 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
 
 @pytest.fixture
 def token() -> str:
-    """The static bearer token that opens controlled objects in these tests."""
-    return TOKEN
+    """A bearer JWT (a passport with a ControlledAccessGrants visa for dataset ``demo``)."""
+    return KIT.token_for("demo")
+
+
+@pytest.fixture(scope="session")
+def kit() -> Kit:
+    """The test issuers (broker RS256, visa issuer ES256, an untrusted rogue)."""
+    return KIT
 
 
 @pytest.fixture

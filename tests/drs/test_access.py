@@ -62,7 +62,8 @@ def test_access_errors(client: TestClient, published: Any, schemas: Any) -> None
     schemas.check_error(client.get(f"{API}/objects/{spec.id}/access/s3"), 404)
     schemas.check_error(client.get(f"{API}/objects/{published.bundle.id}/access/https"), 404)
     schemas.check_error(client.get(f"{API}/objects/{published.bundle.id}/download"), 404)
-    schemas.check_error(client.get(f"{API}/objects/hzmissing/access/https"), 404)
+    # an unknown id answers as a controlled one would: existence is not revealed
+    schemas.check_error(client.get(f"{API}/objects/hzmissing/access/https"), 401)
 
 
 def test_bulk_access(client: TestClient, published: Any, schemas: Any) -> None:
@@ -75,8 +76,11 @@ def test_bulk_access(client: TestClient, published: Any, schemas: Any) -> None:
             {"bulk_object_id": published.controlled.id, "bulk_access_ids": ["https"]},
             {"bulk_object_id": published.specs[2].id, "bulk_access_ids": ["https", "gs"]},
         ],
-        "passports": ["x.y.z"],
+        "passports": [],
     }
+    # an untrusted passport spoils the whole request (never silently ignored)
+    garbage = client.post(f"{API}/objects/access", json={**body, "passports": ["x.y.z"]})
+    schemas.check_error(garbage, 401)
     response = client.post(f"{API}/objects/access", json=body)
     assert response.status_code == 200, response.text
     result = response.json()
@@ -89,8 +93,8 @@ def test_bulk_access(client: TestClient, published: Any, schemas: Any) -> None:
     ]
     assert all(u["url"].endswith(f"/objects/{u['drs_object_id']}/download") for u in urls)
     assert result["unresolved_drs_objects"] == [
-        {"error_code": 401, "object_ids": [published.controlled.id]},
-        {"error_code": 404, "object_ids": ["hzmissing", published.specs[2].id]},
+        {"error_code": 401, "object_ids": ["hzmissing", published.controlled.id]},
+        {"error_code": 404, "object_ids": [published.specs[2].id]},
     ]
 
 
@@ -101,18 +105,23 @@ def test_bulk_access_limit(make_client: Callable[..., TestClient], schemas: Any)
     schemas.check_error(response, 413)
 
 
-def test_controlled_object(client: TestClient, published: Any, schemas: Any, token: str) -> None:
+def test_controlled_object(
+    client: TestClient, published: Any, schemas: Any, token: str, kit: Any
+) -> None:
     spec = published.controlled
     url = f"{API}/objects/{spec.id}"
+    other = {"Authorization": f"Bearer {kit.token_for('other')}"}
     missing = schemas.check_error(client.get(url), 401)
     assert "bearer" in missing["msg"].lower()
     assert client.get(url).headers["www-authenticate"].startswith("Bearer")
-    schemas.check_error(client.get(url, headers={"Authorization": "Bearer wrong"}), 403)
+    schemas.check_error(client.get(url, headers={"Authorization": "Bearer wrong"}), 401)
+    schemas.check_error(client.get(url, headers=other), 403)
     schemas.check_error(client.get(url, headers={"Authorization": f"Basic {token}"}), 401)
     schemas.check_error(client.get(f"{API}/objects/{published.controlled_bundle.id}"), 401)
     for path in ("/access/https", "/download"):
         schemas.check_error(client.get(url + path), 401)
-        schemas.check_error(client.get(url + path, headers={"Authorization": "Bearer no"}), 403)
+        schemas.check_error(client.get(url + path, headers={"Authorization": "Bearer no"}), 401)
+        schemas.check_error(client.get(url + path, headers=other), 403)
 
     auth = {"Authorization": f"Bearer {token}"}
     body = client.get(url, headers=auth).json()
@@ -121,9 +130,9 @@ def test_controlled_object(client: TestClient, published: Any, schemas: Any, tok
     bundle = client.get(f"{API}/objects/{published.controlled_bundle.id}", headers=auth).json()
     assert [entry["id"] for entry in bundle["contents"]] == [spec.id]
     access = client.get(f"{url}/access/https", headers=auth).json()
-    assert access["headers"] == [f"Authorization: Bearer {token}"]
-    name, value = access["headers"][0].split(": ", 1)
-    download = client.get(access["url"], headers={name: value})
+    assert "headers" not in access  # a signed URL: the bearer token is never forwarded
+    assert "signature=" in access["url"] and "expires=" in access["url"]
+    download = client.get(access["url"])
     assert download.status_code == 200
     assert hashlib.sha256(download.content).hexdigest() == spec.sha256
 
@@ -159,7 +168,7 @@ def test_hostile_ids_never_reach_files(
 ) -> None:
     for method in ("GET", "POST") if suffix != "/download" else ("GET",):
         response = client.request(method, f"{API}/objects/{hostile}{suffix}")
-        assert response.status_code in (400, 404, 405), (hostile, suffix, response.status_code)
+        assert response.status_code in (400, 401, 404, 405), (hostile, suffix, response.status_code)
         schemas.check_error(response, response.status_code)
         assert b"root:" not in response.content
 

@@ -15,6 +15,7 @@ router = APIRouter(prefix="/objects", tags=["Objects"])
 @router.post("/access", response_model=BulkAccessURLs, response_model_exclude_none=True)
 def bulk_access(body: BulkAccessRequest, objects: ObjectsDep) -> BulkAccessURLs:
     """Access URLs for several objects at once."""
+    objects.use_passports(body.passports)
     return objects.bulk_access(body.bulk_object_access_ids)
 
 
@@ -22,7 +23,8 @@ def bulk_access(body: BulkAccessRequest, objects: ObjectsDep) -> BulkAccessURLs:
     "/{object_id}/access/{access_id}", response_model=AccessURL, response_model_exclude_none=True
 )
 def get_access_url(object_id: ObjectIdDep, access_id: str, objects: ObjectsDep) -> AccessURL:
-    """A URL that fetches the object's bytes (the service's own download route)."""
+    """A URL that fetches the object's bytes: the service's own download route (signed
+    and short-lived for controlled objects) or a presigned S3 URL."""
     return objects.access_url(objects.lookup(object_id), access_id)
 
 
@@ -33,7 +35,8 @@ def post_access_url(
     object_id: ObjectIdDep,
     access_id: str,
     objects: ObjectsDep,
-    body: Annotated[Passports | None, Body()] = None,
+    body: Annotated[Passports, Body()],
 ) -> AccessURL:
-    """As GET, with passports in the body (accepted, not yet checked)."""
+    """As GET, with passports in the body that may open a controlled object."""
+    objects.use_passports(body.passports)
     return objects.access_url(objects.lookup(object_id), access_id)

@@ -1,0 +1,67 @@
+"""``harmonize worker``: the Airflow-free driver of event-driven ingestion."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+
+def worker(
+    events: Annotated[
+        str | None,
+        typer.Option(
+            help="Event bus: kafka://host:port or a local event-log directory "
+            "(default: WORKSPACE/events)."
+        ),
+    ] = None,
+    workspace: Annotated[
+        Path,
+        typer.Option(
+            "--workspace", "-w", help="Where published data, reports and the registry live."
+        ),
+    ] = Path("workspace"),
+    landing: Annotated[
+        str | None,
+        typer.Option(
+            help="Landing store: a directory or s3://bucket/prefix (default: WORKSPACE/landing)."
+        ),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Stop when no message is waiting instead of polling.")
+    ] = False,
+    group: Annotated[str, typer.Option(help="Consumer group.")] = "harmonize-worker",
+) -> None:
+    """Consume harmonize.submissions, ingest each submission, announce the result."""
+    from harmonize.events import open_bus
+    from harmonize.orchestrate.worker import run_worker
+    from harmonize.settings import Settings
+
+    overrides: dict[str, Any] = {"events_url": events, "landing_url": landing}
+    settings = Settings(
+        workspace=workspace, **{k: v for k, v in overrides.items() if v is not None}
+    )
+    stop = {"now": False}
+
+    def _stop(*_: Any) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    bus = open_bus(settings.events)
+    try:
+        stats = run_worker(
+            settings,
+            bus,
+            once=once,
+            group=group,
+            should_stop=lambda: stop["now"],
+            on_processed=lambda p: typer.echo(f"{p.outcome} {p.submission_id or '-'}"),
+        )
+    finally:
+        bus.close()
+    typer.echo(
+        f"{len(stats.processed)} events processed, {stats.transient_failures} transient failures"
+    )

@@ -1,0 +1,52 @@
+"""Alembic environment of Harmonize: runs on the connection :func:`harmonize.db.upgrade`
+hands over (``config.attributes["connection"]``), or on ``sqlalchemy.url`` otherwise.
+
+Importing this file outside Alembic (a doctest collector does) runs nothing.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection
+
+from harmonize.db.schema import target_metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata(),
+        render_as_batch=connection.dialect.name == "sqlite",  # ALTER TABLE by table copy
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations() -> None:
+    config = context.config
+    connection = config.attributes.get("connection")
+    if isinstance(connection, Connection):
+        _run(connection)
+        return
+    if context.is_offline_mode():
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url"),
+            target_metadata=target_metadata(),
+            literal_binds=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(str(config.get_main_option("sqlalchemy.url")))
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+            connection.commit()
+    finally:
+        engine.dispose()
+
+
+if getattr(context, "config", None) is not None:
+    run_migrations()

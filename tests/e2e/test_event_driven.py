@@ -1,0 +1,150 @@
+"""End to end through a real Kafka broker and a real Airflow scheduler + triggerer.
+
+``harmonize submit`` -> submission event -> the triggerer's AssetWatcher -> an ingest DAG
+run -> published -> result event, with the DRS objects resolvable; duplicates, a
+malformed event, a broker restart mid-flight, a task killed during publish, and the
+scheduled landing scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harmonize.drs.registry import Registry
+from harmonize.events import DLQ, RESULTS, SUBMISSIONS, open_bus, submission_created
+from harmonize.intake import LocalLanding, submit
+from harmonize.orchestrate.faults import CRASH_BEFORE_COMMIT
+from harmonize.state.store import StateStore
+from tests.e2e.helpers import for_submission, unique_submission, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def published_files(settings: Any, sid: str) -> list[Path]:
+    return sorted(
+        p for p in settings.published_dir.rglob("*") if p.is_file() and sid in p.as_posix()
+    )
+
+
+def assert_published_once(settings: Any, sid: str, bundle_id: str) -> None:
+    """One complete publication: every file registered once, nothing staged, no duplicates."""
+    registry = Registry(settings.registry)
+    rows = registry.objects_for_submission(sid)
+    files = [r for r in rows if not r.is_bundle]
+    bundles = [r for r in rows if r.is_bundle]
+    assert [b.id for b in bundles] == [bundle_id]
+    on_disk = {p.relative_to(settings.workspace).as_posix() for p in published_files(settings, sid)}
+    assert {r.path for r in files} == on_disk
+    assert len(registry.bundle_members(bundle_id)) == len(files) > 0
+    staged = settings.staging_dir / sid
+    assert not staged.exists() or not any(p.suffix == ".parquet" for p in staged.rglob("*"))
+    history = StateStore(settings.registry).history(sid)
+    commits = [h for h in history if h["status"] == "published" and h["detail"] == "committed"]
+    assert len(commits) == 1, [(h["status"], h["detail"]) for h in history]  # one commit
+
+
+def test_submit_to_published_result_with_resolvable_drs_objects(
+    airflow_env: Any, submissions: Path, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from harmonize.drs.app import create_app
+    from harmonize.drs.config import DrsSettings
+
+    settings = airflow_env.settings
+    source, sid = unique_submission(submissions / "aire-aps1", tmp_path, "e2e-submit")
+    created = submit(source, settings)
+    (result,) = wait_for(settings.events, RESULTS, for_submission(sid))
+    assert result.type == "org.ga4gh.harmonize.submission.published"
+    assert result.data["manifest_sha256"] == created.manifest_sha256
+    assert_published_once(settings, sid, result.data["bundle_id"])
+    app = create_app(DrsSettings(workspace=settings.workspace, registry_url=settings.registry))
+    with TestClient(app) as client:
+        bundle = client.get(f"/ga4gh/drs/v1/objects/{result.data['bundle_id']}").json()
+        assert len(bundle["contents"]) == result.data["object_count"]
+        for member in bundle["contents"][:5]:
+            obj = client.get(f"/ga4gh/drs/v1/objects/{member['id']}").json()
+            access = client.get(f"/ga4gh/drs/v1/objects/{member['id']}/access/https").json()
+            body = client.get(access["url"]).content
+            assert hashlib.sha256(body).hexdigest() == obj["checksums"][0]["checksum"]
+
+
+def test_the_same_event_three_times_gives_one_publication(
+    airflow_env: Any, submissions: Path, tmp_path: Path
+) -> None:
+    settings = airflow_env.settings
+    source, sid = unique_submission(submissions / "aire-aps1", tmp_path, "e2e-thrice")
+    created = submit(source, settings)
+    event = submission_created(
+        sid, created.manifest_uri, created.manifest_sha256, source="urn:test:redelivery"
+    )
+    bus = open_bus(settings.events)
+    try:
+        for _ in range(2):  # the original plus two redeliveries of one event
+            bus.publish(SUBMISSIONS, event.to_bytes(), key=sid)
+    finally:
+        bus.close()
+    results = wait_for(settings.events, RESULTS, for_submission(sid), count=3, timeout_s=300)
+    assert {r.data["status"] for r in results} == {"published"}
+    assert len({r.data["bundle_id"] for r in results}) == 1
+    assert_published_once(settings, sid, results[0].data["bundle_id"])
+
+
+def test_a_malformed_event_lands_in_the_dlq_with_a_reason(airflow_env: Any) -> None:
+    settings = airflow_env.settings
+    marker = f"not-an-event-{time.time_ns()}"
+    bus = open_bus(settings.events)
+    try:
+        bus.publish(SUBMISSIONS, json.dumps({"hello": marker}).encode(), key=marker)
+    finally:
+        bus.close()
+    (dead,) = wait_for(settings.events, DLQ, lambda e: marker in str(e.data.get("original")))
+    assert dead.data["reason"]
+    assert dead.data["topic"] == SUBMISSIONS
+
+
+def test_broker_restarted_while_in_flight_publishes_once(
+    airflow_env: Any, kafka_broker: Any, submissions: Path, tmp_path: Path
+) -> None:
+    settings = airflow_env.settings
+    source, sid = unique_submission(submissions / "aire-aps1", tmp_path, "e2e-restart")
+    submit(source, settings)
+    kafka_broker.restart()
+    (result,) = wait_for(settings.events, RESULTS, for_submission(sid), timeout_s=300)
+    assert result.data["status"] == "published"
+    assert_published_once(settings, sid, result.data["bundle_id"])
+
+
+def test_a_task_killed_during_publish_is_retried_to_a_complete_publication(
+    airflow_env: Any, submissions: Path, tmp_path: Path
+) -> None:
+    settings = airflow_env.settings
+    source, sid = unique_submission(submissions / "aire-aps1", tmp_path, "e2e-crash")
+    marker = airflow_env.faults_dir / f"{CRASH_BEFORE_COMMIT}{sid}"
+    marker.touch()
+    submit(source, settings)
+    (result,) = wait_for(settings.events, RESULTS, for_submission(sid), timeout_s=300)
+    assert not marker.exists()  # the task did crash once
+    assert result.data["status"] == "published"
+    assert_published_once(settings, sid, result.data["bundle_id"])
+
+
+def test_a_scheduled_scan_picks_up_a_manifest_dropped_without_an_event(
+    airflow_env: Any, submissions: Path, tmp_path: Path
+) -> None:
+    settings = airflow_env.settings
+    source, sid = unique_submission(submissions / "aire-aps1", tmp_path, "e2e-scan")
+    manifest = (source / "manifest.yaml").read_bytes()
+    sha = hashlib.sha256(manifest).hexdigest()
+    files = [(p.name, p) for p in source.iterdir() if p.name != "manifest.yaml"]
+    LocalLanding(Path(settings.landing)).land(sid, sha, manifest, files)
+    (result,) = wait_for(settings.events, RESULTS, for_submission(sid), timeout_s=300)
+    assert result.data["status"] == "published"
+    assert result.data["manifest_sha256"] == sha
+    assert_published_once(settings, sid, result.data["bundle_id"])
