@@ -30,7 +30,7 @@ from sqlalchemy import insert  # noqa: E402
 
 from harmonize.dashboard import AccessToken, DashboardSettings  # noqa: E402
 from harmonize.dashboard.local import serve_in_thread  # noqa: E402
-from harmonize.dashboard.summaries import categories, create_all, month, summaries  # noqa: E402
+from harmonize.dashboard.summaries import categories, month, summaries  # noqa: E402
 from harmonize.drs.config import DrsSettings, default_registry_url  # noqa: E402
 from harmonize.state.store import StateStore, state_events, submissions  # noqa: E402
 from harmonize.web import WebSettings, create_app  # noqa: E402
@@ -53,7 +53,6 @@ def fill(url: str, n: int, seed: int = 7) -> None:
     """``n`` submissions over the last 12 months, with history, summaries and finding counts."""
     rng = random.Random(seed)
     store = StateStore(url)
-    create_all(store.engine)
     datasets = [f"dataset-{i}" for i in range(8)]
     submitters = [f"submitter-{i:02d}" for i in range(20)]
     home = {s: rng.sample(datasets, 2) for s in submitters}

@@ -47,7 +47,6 @@ def mount(app: FastAPI, settings: WebSettings) -> None:
     )
     state = StateStore(pipeline.registry)
     engine = state.engine
-    summaries.create_all(engine)
     app.state.dashboard = Dashboard(
         settings=config,
         pipeline=pipeline,

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.engine import Engine
 
+from harmonize.db import upgrade
+
 metadata = MetaData()
 audit = Table(
     "dashboard_audit",
@@ -33,7 +35,7 @@ audit = Table(
 class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        upgrade(engine)  # the table comes with the migrations (harmonize/db)
 
     def record(
         self, actor: str, role: str, action: str, target: str, detail: str | None = None

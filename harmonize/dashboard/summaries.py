@@ -87,14 +87,6 @@ LOW_CONFIDENCE = 0.9
 """Mappings scoring below this (and not curated) count as low-confidence terms."""
 
 
-def create_all(engine: Engine) -> None:
-    """The dashboard's own tables, and the state store's list/trend indexes if missing."""
-    metadata.create_all(engine)
-    for table in (submissions, summaries, categories):  # indexes added after the table
-        for index in table.indexes:
-            index.create(engine, checkfirst=True)
-
-
 def summarize(stats: dict[str, Any] | None, report: dict[str, Any] | None) -> dict[str, Any]:
     """Counts for one submission from its table stats and report JSON.
 

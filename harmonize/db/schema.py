@@ -1,7 +1,8 @@
 """Every table Harmonize keeps, in one :class:`~sqlalchemy.MetaData` (what migrations target).
 
 >>> sorted(target_metadata().tables)  # doctest: +NORMALIZE_WHITESPACE
-['drs_bundle_members', 'drs_objects', 'mapping_decisions', 'review_items',
+['dashboard_audit', 'dashboard_finding_counts', 'dashboard_summaries',
+ 'drs_bundle_members', 'drs_objects', 'mapping_decisions', 'review_items',
  'submission_events', 'submissions']
 """
 
@@ -11,12 +12,19 @@ from sqlalchemy import MetaData
 
 
 def target_metadata() -> MetaData:
-    """The registry, state and review tables together, as the models declare them today."""
+    """The registry, state, review and dashboard tables together, as the models declare them."""
+    from harmonize.dashboard import audit, summaries
     from harmonize.drs.models import Base
     from harmonize.state import review, store
 
     combined = MetaData()
-    for metadata in (Base.metadata, store.metadata, review.metadata):
+    for metadata in (
+        Base.metadata,
+        store.metadata,
+        review.metadata,
+        summaries.metadata,
+        audit.metadata,
+    ):
         for table in metadata.tables.values():
             table.to_metadata(combined)
     return combined
