@@ -7,26 +7,28 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from harmonize.dashboard.context import PREFIX, Dashboard
 from harmonize.dashboard.deps import CallerDep, CuratorDep, DashboardDep, FormDep, render
 from harmonize.dashboard.errors import NotFound, PageError
-from harmonize.dashboard.readmodel import STATUSES, Filters
+from harmonize.dashboard.readmodel import STATUSES, Filters, Page
 from harmonize.dashboard.report_view import data_docs, finding_groups, load_report, may_see_values
 from harmonize.drs.links import API_PREFIX
 
 router = APIRouter()
 
 
-def _filters(
-    status: str | None,
-    submitter: str | None,
-    dataset: str | None,
-    since: str | None,
-    until: str | None,
+def list_filters(
+    status: str | None = None,
+    submitter: str | None = None,
+    dataset: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> Filters:
+    """The list's filters, from the query string (a dependency of the HTML and JSON lists)."""
+
     def day(value: str | None) -> date | None:
         if not value:
             return None
@@ -40,6 +42,17 @@ def _filters(
     return Filters(status or None, submitter or None, dataset or None, day(since), day(until))
 
 
+FiltersDep = Annotated[Filters, Depends(list_filters)]
+OffsetDep = Annotated[int, Query(ge=0)]
+
+
+def _page(dashboard: Dashboard, who: CallerDep, filters: Filters, offset: int) -> Page:
+    dashboard.refresh.all()
+    return dashboard.read.page(
+        who.principal, filters, offset=offset, size=dashboard.settings.page_size
+    )
+
+
 @router.get("/", include_in_schema=False)
 def home() -> Response:
     return RedirectResponse(f"{PREFIX}/submissions", status_code=303)
@@ -50,18 +63,10 @@ def submission_list(
     request: Request,
     dashboard: DashboardDep,
     who: CallerDep,
-    status: str | None = None,
-    submitter: str | None = None,
-    dataset: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    filters: FiltersDep,
+    offset: OffsetDep = 0,
 ) -> Response:
-    dashboard.refresh.all()
-    filters = _filters(status, submitter, dataset, since, until)
-    page = dashboard.read.page(
-        who.principal, filters, offset=offset, size=dashboard.settings.page_size
-    )
+    page = _page(dashboard, who, filters, offset)
     query = {k: v for k, v in request.query_params.items() if k != "offset" and v}
     return render(
         "submissions.html.j2",
@@ -76,21 +81,10 @@ def submission_list(
 
 @router.get("/api/submissions")
 def submission_list_json(
-    dashboard: DashboardDep,
-    who: CallerDep,
-    status: str | None = None,
-    submitter: str | None = None,
-    dataset: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    dashboard: DashboardDep, who: CallerDep, filters: FiltersDep, offset: OffsetDep = 0
 ) -> JSONResponse:
     """The same list as JSON, for scripts with a bearer token."""
-    dashboard.refresh.all()
-    filters = _filters(status, submitter, dataset, since, until)
-    page = dashboard.read.page(
-        who.principal, filters, offset=offset, size=dashboard.settings.page_size
-    )
+    page = _page(dashboard, who, filters, offset)
     keys = ("id", "status", "submitter", "dataset", "individuals", "features", "errors", "warnings")
     rows = [
         {**{k: r[k] for k in keys}, "received_at": r["received_at"].isoformat()} for r in page.rows

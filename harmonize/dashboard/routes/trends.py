@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from harmonize.dashboard.charts import bar_chart, line_chart
 from harmonize.dashboard.deps import CallerDep, DashboardDep, render
 from harmonize.dashboard.errors import PageError
-from harmonize.dashboard.routes.submissions import _filters
+from harmonize.dashboard.routes.submissions import list_filters
 from harmonize.dashboard.trends import GroupBy, trends
 
 router = APIRouter()
@@ -28,7 +28,7 @@ def trend_page(
         raise PageError(f"group by dataset or submitter, not {by!r}")
     group: GroupBy = "dataset" if by == "dataset" else "submitter"
     dashboard.refresh.all()
-    filters = _filters(None, submitter, dataset, since, until)
+    filters = list_filters(None, submitter, dataset, since, until)
     t = trends(dashboard.engine, who.principal, filters, group)
     charts = [
         line_chart(f"Pass rate per {by}", t.months, t.pass_rate, percent=True, slug="pass-rate"),

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic import op
 
+from harmonize.db.adopt import create_missing
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | None = None
@@ -142,19 +144,7 @@ _INDEXES: dict[str, tuple[str, list[str]]] = {
 
 
 def upgrade() -> None:
-    inspector = sa.inspect(op.get_bind())
-    existing = set(inspector.get_table_names())
-    for name, create in _TABLES.items():
-        if name not in existing:
-            create()
-    indexed = {
-        index["name"]
-        for table in existing & {table for table, _ in _INDEXES.values()}
-        for index in inspector.get_indexes(table)
-    }
-    for index, (table, columns) in _INDEXES.items():
-        if index not in indexed:
-            op.create_index(index, table, columns)
+    create_missing(_TABLES, _INDEXES)
 
 
 def downgrade() -> None:
