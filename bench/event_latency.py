@@ -6,7 +6,8 @@ scheduler, dag-processor, triggerer) in a work directory unless ``--kafka`` and
 ``AIRFLOW_HOME/airflow.env``). Then:
 
 1. submits ``--small`` synthetic HPO case-template submissions of ``--small-rows``
-   individuals each (``bench/synth.py``) with ``harmonize.intake.submit``, back to back,
+   individuals each (``bench/synth.py``) with ``harmonize.intake.submit``, back to back
+   (or one every ``--spacing`` seconds),
    and times each from its event being acknowledged by the broker to its result event
    arriving on ``harmonize.results``: p50 / p95 latency and submissions per minute;
 2. submits one submission of ``--large-rows`` individuals the same way, then runs
@@ -18,7 +19,7 @@ most 1.5 for the large one. Nothing is asserted; exit status 1 only if a submiss
 not published.
 
     uv run --frozen python bench/event_latency.py [--small 20] [--small-rows 100]
-        [--large-rows 100000] [--workdir DIR] [--kafka HOST:PORT --airflow-home DIR]
+        [--spacing SECONDS] [--large-rows 100000] [--workdir DIR] [--kafka HOST:PORT --airflow-home DIR]
 """
 
 from __future__ import annotations
@@ -108,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small", type=int, default=20)
     parser.add_argument("--small-rows", type=int, default=100)
+    parser.add_argument(
+        "--spacing",
+        type=float,
+        default=0.0,
+        help="seconds between small submissions (default 0: all at once, a burst)",
+    )
     parser.add_argument("--large-rows", type=int, default=100_000)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--kafka", help="bootstrap HOST:PORT of a running broker")
@@ -172,8 +179,11 @@ def main(argv: list[str] | None = None) -> int:
             sid = f"small-{tag}-{i:02d}"
             write_submission(work / "inputs" / sid, args.small_rows, submission_id=sid, seed=i)
             small_ids.append(sid)
-        log(f"submitting {args.small} submissions of {args.small_rows} individuals")
-        for sid in small_ids:
+        how = f"one every {args.spacing:g} s" if args.spacing else "back to back"
+        log(f"submitting {args.small} submissions of {args.small_rows} individuals, {how}")
+        for i, sid in enumerate(small_ids):
+            if i and args.spacing:
+                time.sleep(args.spacing)
             submit(work / "inputs" / sid, settings)
             sent[sid] = time.monotonic()
         listener.wait(small_ids, args.timeout)
