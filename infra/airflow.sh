@@ -63,6 +63,10 @@ write_env() {
         echo "export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True"
         echo "export AIRFLOW__CORE__EXECUTION_API_SERVER_URL='http://127.0.0.1:$port/execution/'"
         echo "export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN='$db'"
+        # Airflow's async engine would default to asyncpg; psycopg 3 (installed) is async too
+        if [[ $db == postgresql+psycopg://* ]]; then
+            echo "export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC='${db/postgresql+psycopg:/postgresql+psycopg_async:}'"
+        fi
         echo "export AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS=False"
         echo "export AIRFLOW__API__HOST=127.0.0.1"
         echo "export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=$AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"
