@@ -36,6 +36,7 @@ def may_see_values(principal: Principal, row: dict[str, Any]) -> bool:
 
 
 def load_report(path: str | None) -> dict[str, Any] | None:
+    """A report's JSON object, or None when there is none or it cannot be read."""
     if not path:
         return None
     try:

@@ -9,12 +9,10 @@ unaware of the dashboard; the projection can be rebuilt at any time.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from harmonize.dashboard.report_view import load_report
 from harmonize.state.store import submissions
 
 metadata = MetaData()
@@ -178,16 +177,6 @@ def record(
         conn.execute(insert(categories), rows)
 
 
-def _load(path: str | None) -> dict[str, Any] | None:
-    if not path:
-        return None
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def sync(engine: Engine, *, submission_id: str | None = None, limit: int = 5000) -> int:
     """Summarize submissions that are new or changed since last seen; how many were.
 
@@ -211,7 +200,7 @@ def sync(engine: Engine, *, submission_id: str | None = None, limit: int = 5000)
     try:
         with engine.begin() as conn:
             for row in rows:
-                record(conn, row, summarize(row["stats"], _load(row["report_path"])))
+                record(conn, row, summarize(row["stats"], load_report(row["report_path"])))
     except IntegrityError:  # another request projected the same rows first
         return 0
     return len(rows)
