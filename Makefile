@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 
 .venv/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen --all-groups --all-extras
+	$(UV) sync --frozen --all-groups --all-extras --compile-bytecode
 	@touch $@
 
 install: .venv/.synced

@@ -1,10 +1,14 @@
 """Bring a database to the newest schema revision, once, even when many processes try.
 
 :func:`upgrade` is what every store calls instead of ``create_all``. When the database is
-at the head revision already it costs one query. Otherwise it takes a lock that spans
-processes and runs the Alembic migrations under it, in one transaction: a PostgreSQL
-transaction-level advisory lock, or SQLite's write lock (``BEGIN IMMEDIATE``, waiting for
-the busy timeout). The second process to arrive finds the work done.
+at the head revision already it costs one query, and nothing at all the next time in the
+same process: a database never goes down a revision, so a process remembers which
+databases it found at head (a server database by URL; a SQLite file by its device and
+inode, so a file deleted and created anew is checked again; an in-memory database never).
+Otherwise it takes a lock that spans processes and runs the Alembic migrations under it,
+in one transaction: a PostgreSQL transaction-level advisory lock, or SQLite's write lock
+(``BEGIN IMMEDIATE``, waiting for the busy timeout). The second process to arrive finds
+the work done.
 
 >>> from sqlalchemy import create_engine, inspect
 >>> engine = create_engine("sqlite://")
@@ -20,8 +24,9 @@ True
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +36,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -43,6 +48,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # the pg_advisory_xact_lock key: any fixed 64-bit number, the same in every process
 _ADVISORY_KEY = 0x2F1E_6A53_9C0B_7D41
 _IN_PROCESS = threading.Lock()
+# the databases this process found (or brought) at head: see _at_head_key
+_KNOWN_AT_HEAD: set[Hashable] = set()
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -76,19 +83,55 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
     ``create_all`` before migrations existed are adopted by the first revision. Raises
     :class:`~harmonize.errors.RegistryError` (transient) when the database is unreachable.
     """
+    if revision == "head" and _known_at_head(target):
+        return
     with _engine(target) as engine, _translate(engine):
         if revision == "head" and _at_head(engine):
+            _remember_at_head(engine.url)
             return
         # Alembic's ``context``/``op`` are module-wide proxies: one run per process at a time
         with _IN_PROCESS, _locked(engine) as conn:
             config = alembic_config()
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
+        if revision == "head":
+            _remember_at_head(engine.url)
 
 
 def _at_head(engine: Engine) -> bool:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_heads() == (head_revision(),)
+
+
+def _at_head_key(url: URL) -> Hashable | None:
+    """What identifies the database at ``url`` for the at-head memo; None: do not memoize.
+
+    A server database by its URL. A SQLite file by (device, inode): a file deleted and
+    created anew (a reset workspace) gets a new entry; an empty file is not at head. An
+    in-memory SQLite database is new with every engine.
+    """
+    if url.get_backend_name() != "sqlite":
+        return url
+    database = url.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    try:
+        stat = os.stat(database)  # the path SQLite opens
+    except OSError:
+        return None
+    return ("sqlite", stat.st_dev, stat.st_ino) if stat.st_size else None
+
+
+def _known_at_head(target: str | Engine) -> bool:
+    url = target.url if isinstance(target, Engine) else make_url(target)
+    key = _at_head_key(url)
+    return key is not None and key in _KNOWN_AT_HEAD
+
+
+def _remember_at_head(url: URL) -> None:
+    key = _at_head_key(url)
+    if key is not None:
+        _KNOWN_AT_HEAD.add(key)
 
 
 @contextmanager
