@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 # the safety net for events Airflow coalesced away (see scan.py)
                 "HARMONIZE_SCAN_SCHEDULE": os.environ.get("HARMONIZE_SCAN_SCHEDULE", "15"),
                 "HARMONIZE_SCAN_MIN_AGE": os.environ.get("HARMONIZE_SCAN_MIN_AGE", "20"),
-                "HARMONIZE_SCAN_STALE": os.environ.get("HARMONIZE_SCAN_STALE", "60"),
+                "HARMONIZE_SCAN_STALE": os.environ.get("HARMONIZE_SCAN_STALE", "180"),
             }
             log("starting Airflow (infra/airflow.sh)")
             sh(str(ROOT / "infra/airflow.sh"), "start", str(home), "--kafka", bootstrap, env=env)

@@ -1,14 +1,20 @@
 """Event-driven ingest: one run per batch of ``harmonize.submissions`` events.
 
-An ``AssetWatcher`` runs the Kafka message-queue trigger in the triggerer; each message
-becomes an asset event whose payload is the raw message. ``receive`` checks the events
-(malformed ones go to the dead-letter topic) and fetches the landed files; ``ingest``
-(mapped, one per submission) runs the same stages as ``harmonize ingest``; ``announce``
-emits the result on ``harmonize.results``. Tasks pass paths, never data.
+An ``AssetWatcher`` runs Harmonize's Kafka event trigger in the triggerer; each message
+becomes an asset event whose payload is the raw message. The tasks are the pipeline's
+stages and hand each other paths under ``WORKSPACE/runs/``, never data:
+
+- ``receive``: check the events (malformed ones go to the dead-letter topic), fetch the
+  landed files;
+- ``read``: admit each submission and write its raw batches (Arrow IPC);
+- ``harmonize`` (mapped over groups of batches: a large submission fans out, small ones
+  share a task): check-raw, harmonize and check each batch;
+- ``publish``: for each submission, merge the batches, check across them, write the
+  report, reject or commit atomically, and emit the result on ``harmonize.results``.
 
 Configuration (read inside tasks): HARMONIZE_WORKSPACE, HARMONIZE_EVENTS_URL,
-HARMONIZE_LANDING_URL, HARMONIZE_REGISTRY_URL; the Airflow connection
-``harmonize_kafka`` (bootstrap servers, consumer group) for the trigger.
+HARMONIZE_LANDING_URL, HARMONIZE_REGISTRY_URL, HARMONIZE_FANOUT; the trigger reads the
+broker from HARMONIZE_EVENTS_URL (kafka://host:port) when the DAG is parsed.
 """
 
 from __future__ import annotations
@@ -17,17 +23,16 @@ import os
 from datetime import datetime, timedelta
 from typing import Any
 
-from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
+from harmonize.orchestrate.kafka_trigger import SubmissionEventTrigger
+from harmonize.orchestrate.trigger import kafka_servers
+
 TOPIC = "harmonize.submissions"
-trigger = MessageQueueTrigger(
-    scheme="kafka",
-    topics=[TOPIC],
-    apply_function="harmonize.orchestrate.trigger.message_payload",
-    kafka_config_id=os.environ.get("HARMONIZE_KAFKA_CONN_ID", "harmonize_kafka"),
-    poll_timeout=1,
-    poll_interval=1,
+trigger = SubmissionEventTrigger(
+    bootstrap_servers=kafka_servers(os.environ.get("HARMONIZE_EVENTS_URL")),
+    topic=TOPIC,
+    group_id=os.environ.get("HARMONIZE_TRIGGER_GROUP", "harmonize-airflow"),
 )
 submissions = Asset(
     "harmonize_submissions",
@@ -60,19 +65,30 @@ def harmonize_ingest() -> None:
         events = context["triggering_asset_events"][submissions]
         return receive_events([event.extra.get("payload") for event in events], os.environ)
 
-    @task(max_active_tis_per_dagrun=2)
-    def ingest(received: dict[str, Any]) -> str:
-        from harmonize.orchestrate.tasks import ingest_one
+    @task
+    def read(received: list[dict[str, Any]]) -> list[list[str]]:
+        from harmonize.orchestrate.tasks import read_received
 
-        return ingest_one(received, os.environ)
+        return read_received(received, os.environ)
 
     @task
-    def announce(result_file: str) -> dict[str, Any]:
-        from harmonize.orchestrate.tasks import announce_one
+    def harmonize(batches: list[str]) -> list[str]:
+        from harmonize.orchestrate.tasks import harmonize_unit
 
-        return announce_one(result_file, os.environ)
+        return harmonize_unit(batches, os.environ)
 
-    announce.expand(result_file=ingest.expand(received=receive()))
+    # runs when there was nothing to harmonize (every outcome decided at read)
+    @task(trigger_rule="none_failed")
+    def publish(received: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from harmonize.orchestrate.tasks import publish_received
+
+        return publish_received(received, os.environ)
+
+    received = receive()
+    units = read(received)
+    published = publish(received)  # reads what `read` saved in each run directory
+    harmonize.expand(batches=units) >> published
+    units >> published
 
 
 harmonize_ingest()

@@ -78,6 +78,43 @@ def fetch(
         raise typer.Exit(1)
 
 
+@ontologies.command()
+def compile(
+    cache_dir: Annotated[
+        Path,
+        typer.Option(
+            "--cache-dir", help="Where compiled indexes live (the pipeline's ontology cache)."
+        ),
+    ] = Path("workspace") / "cache",
+    ontologies_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--ontologies-dir", help="Directory with manifest.yaml; default: the repository's."
+        ),
+    ] = None,
+) -> None:
+    """Compile every pinned release's term index into the cache (once; later runs load it).
+
+    Run it before starting Airflow so the scheduler's warm-up loads the indexes and every
+    task starts with them.
+    """
+    from harmonize.errors import OntologyError
+    from harmonize.ontology import Ontologies
+    from harmonize.settings import Settings
+
+    directory = ontologies_dir or Settings().ontologies_dir
+    try:
+        loaded = Ontologies.load(directory, cache_dir)
+        for entry in loaded.manifest.ontologies:
+            if loaded.manifest.path(entry.prefix) is None:
+                continue  # a code system: no index
+            index = loaded.get(entry.prefix)
+            typer.echo(f"{entry.prefix} {entry.version}: {len(index):,} terms in {cache_dir}")
+    except OntologyError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 def _entries(manifest: OntologyManifest, prefixes: list[str] | None) -> list[OntologyEntry]:
     """The entries asked for; every one with a release file when none are named."""
     from harmonize.errors import OntologyError

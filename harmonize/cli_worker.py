@@ -8,6 +8,24 @@ from typing import Annotated, Any
 
 import typer
 
+# The policy options of ``harmonize ingest``, same names, help and defaults (cli.py declares
+# them inline; a test keeps the two in step). The values are checked by cli._choice.
+OnConflict = Annotated[
+    str,
+    typer.Option(help="An observed term with an excluded ancestor: reject | keep-observed."),
+]
+Unmapped = Annotated[
+    str, typer.Option(help="A value no ontology term matches: reject | flag | drop.")
+]
+Obsolete = Annotated[
+    str,
+    typer.Option(help="An obsolete term with a replacement: replace (warn) | reject."),
+]
+LowConfidence = Annotated[
+    str,
+    typer.Option(help="A fuzzy or weak term match: review (hold for a curator) | accept."),
+]
+
 
 def worker(
     events: Annotated[
@@ -33,15 +51,24 @@ def worker(
         bool, typer.Option("--once", help="Stop when no message is waiting instead of polling.")
     ] = False,
     group: Annotated[str, typer.Option(help="Consumer group.")] = "harmonize-worker",
+    on_conflict: OnConflict = "reject",
+    unmapped: Unmapped = "reject",
+    obsolete: Obsolete = "replace",
+    low_confidence: LowConfidence = "review",
 ) -> None:
     """Consume harmonize.submissions, ingest each submission, announce the result."""
+    from harmonize.cli import _choice, _settings
     from harmonize.events import open_bus
     from harmonize.orchestrate.worker import run_worker
-    from harmonize.settings import Settings
 
-    overrides: dict[str, Any] = {"events_url": events, "landing_url": landing}
-    settings = Settings(
-        workspace=workspace, **{k: v for k, v in overrides.items() if v is not None}
+    settings = _settings(
+        workspace,
+        events_url=events,
+        landing_url=landing,
+        on_conflict=_choice("--on-conflict", on_conflict, ("reject", "keep-observed")),
+        unmapped_policy=_choice("--unmapped", unmapped, ("reject", "flag", "drop")),
+        low_confidence=_choice("--low-confidence", low_confidence, ("review", "accept")),
+        obsolete=_choice("--obsolete", obsolete, ("replace", "reject")),
     )
     stop = {"now": False}
 

@@ -8,17 +8,22 @@ turns a terminal error into a rejected submission with a report.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from harmonize.errors import AlreadyPublished, HarmonizeError, SubmissionError, TerminalError
 from harmonize.quality.collect import FindingCollector
 from harmonize.quality.findings import QualityReport
 from harmonize.settings import Settings
 from harmonize.submission.receive import Submission, receive
+
+if TYPE_CHECKING:
+    from harmonize.mapping.profiles.base import MappedBatch
+    from harmonize.readers.base import SourceBatch
 
 Status = Literal["published", "rejected", "already-published"]
 Progress = Callable[[str, int], None]  # (what, how many more individuals)
@@ -55,7 +60,22 @@ def ingest(
     ``before_commit`` is called with the staging directory once the commit journal is
     written and before anything moves (fault-injection tests crash the process there).
     """
-    from harmonize.drs.ids import bundle_id
+    stores = open_stores(settings)
+    admitted = admit(source, settings, stores, profile=profile, mapping=mapping)
+    if isinstance(admitted, IngestResult):
+        return admitted
+    return _process(admitted, settings, stores, progress, before_commit)
+
+
+@dataclass
+class Stores:
+    """The registry and the state store of a workspace, with interrupted commits rolled forward."""
+
+    registry: Any
+    state: Any
+
+
+def open_stores(settings: Settings) -> Stores:
     from harmonize.drs.registry import Registry
     from harmonize.publish.commit import recover
     from harmonize.state.store import StateStore
@@ -65,6 +85,25 @@ def ingest(
     registry.create_all()
     state = StateStore(settings.registry)
     recover(settings.workspace, registry, state)
+    return Stores(registry, state)
+
+
+def admit(
+    source: Path,
+    settings: Settings,
+    stores: Stores,
+    *,
+    profile: str | None = None,
+    mapping: Path | None = None,
+) -> Submission | IngestResult:
+    """The receive stage: a checked :class:`Submission` recorded as received, or the outcome.
+
+    The outcome is decided here when the files do not pass (rejected), when this version
+    is already published, or when its id was published with other content.
+    """
+    from harmonize.drs.ids import bundle_id
+
+    registry, state = stores.registry, stores.state
     try:
         submission = receive(
             source, profile=profile, max_file_bytes=settings.max_file_bytes, mapping=mapping
@@ -116,7 +155,7 @@ def ingest(
         profile=submission.manifest.profile,
         access=submission.manifest.access,
     )
-    return _process(submission, settings, registry, state, progress, before_commit)
+    return submission
 
 
 def reject_unreceived(
@@ -149,105 +188,155 @@ def _fallback_id(source: Path) -> str:
 def _process(
     submission: Submission,
     settings: Settings,
-    registry: Any,
-    state: Any,
+    stores: Stores,
     progress: Progress | None,
     before_commit: Callable[[Path], None] | None = None,
 ) -> IngestResult:
-    from harmonize.drs.ids import bundle_id
-    from harmonize.publish.commit import apply_journal, staging_lock, write_journal
     from harmonize.publish.stage import Stage
 
     sid = submission.id
-    state.set_status(sid, submission.manifest_sha256, "processing")
+    stores.state.set_status(sid, submission.manifest_sha256, "processing")
     findings = FindingCollector()
-    stage_root = settings.staging_dir / sid
-    with staging_lock(stage_root):
-        # a concurrent run of the same version (a redelivered event) may have committed
-        # while this one waited for the lock, and removed the staging directory
-        stage_root.mkdir(parents=True, exist_ok=True)
-        committed = bundle_id(sid, submission.manifest_sha256)
-        if registry.has_bundle(committed):
-            state.set_status(
-                sid,
-                submission.manifest_sha256,
-                "published",
-                bundle_id=committed,
-                detail="committed by a concurrent run",
-            )
-            return IngestResult(
-                "already-published",
-                sid,
-                bundle_id=committed,
-                message=f"submission {sid} is already published",
-            )
-        for leftover in stage_root.iterdir():
-            if leftover.name != ".lock":
-                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    with staging(submission, settings, stores) as stage_root:
+        if stage_root is None:
+            return _concurrently_published(submission, stores)
         stage = Stage(stage_root, sid)
         try:
             run = _harmonize(submission, settings, stage, findings, progress)
         except TerminalError as exc:
             stage.abort()
-            return _reject(settings, sid, exc, submission, findings, state=state)
+            return _reject(settings, sid, exc, submission, findings, state=stores.state)
         except BaseException:
             stage.abort()
-            state.set_status(
-                sid,
-                submission.manifest_sha256,
-                "failed",
-                detail="a transient error stopped the run; retry",
-            )
+            failed(submission, stores)
             raise
-        report = run.report
-        rejected = any(findings.count(level) for level in settings.reject_on)  # type: ignore[arg-type]
-        report.status = "rejected" if rejected else "published"
-        json_path, html_path = _write_report(settings, report)
-        if rejected:
-            stage.abort()
-            state.set_status(
-                sid,
-                submission.manifest_sha256,
-                "rejected",
-                report_path=str(json_path),
-                stats=run.counts,
-                detail=f"{findings.count('error')} errors",
-            )
-            return IngestResult(
-                "rejected",
-                sid,
-                json_path,
-                html_path,
-                counts=run.counts,
-                findings=report.counts(),
-                message=f"{findings.count('error')} errors, {findings.count('warning')} warnings",
-            )
-        counts = stage.close()
-        for f in submission.files:
-            stage.add_input(f.path, f.name)
-        stage.add_report(json_path, html_path)
-        stage.seal()
-        manifest = submission.manifest
-        journal = write_journal(
-            stage_root,
-            submission_id=sid,
-            manifest_sha256=submission.manifest_sha256,
-            dataset=manifest.dataset,
-            access=manifest.access,
-            description=f"{manifest.dataset} submission {sid} by {manifest.submitter} "
-            f"({manifest.profile})",
+        return finish(submission, settings, stores, stage, run, findings, before_commit)
+
+
+@contextmanager
+def staging(submission: Submission, settings: Settings, stores: Stores) -> Iterator[Path | None]:
+    """Hold the submission's staging directory, emptied; ``None`` if it got committed meanwhile.
+
+    A concurrent run of the same version (a redelivered event) may have committed while
+    this one waited for the lock, and removed the staging directory.
+    """
+    from harmonize.drs.ids import bundle_id
+    from harmonize.publish.commit import staging_lock
+
+    stage_root = settings.staging_dir / submission.id
+    with staging_lock(stage_root):
+        stage_root.mkdir(parents=True, exist_ok=True)
+        if stores.registry.has_bundle(bundle_id(submission.id, submission.manifest_sha256)):
+            yield None
+            return
+        for leftover in stage_root.iterdir():
+            if leftover.name != ".lock":
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+        yield stage_root
+
+
+def _concurrently_published(submission: Submission, stores: Stores) -> IngestResult:
+    from harmonize.drs.ids import bundle_id
+
+    committed = bundle_id(submission.id, submission.manifest_sha256)
+    stores.state.set_status(
+        submission.id,
+        submission.manifest_sha256,
+        "published",
+        bundle_id=committed,
+        detail="committed by a concurrent run",
+    )
+    return IngestResult(
+        "already-published",
+        submission.id,
+        bundle_id=committed,
+        message=f"submission {submission.id} is already published",
+    )
+
+
+def failed(submission: Submission, stores: Stores) -> None:
+    """Record that a transient error stopped the run (it is retried)."""
+    stores.state.set_status(
+        submission.id,
+        submission.manifest_sha256,
+        "failed",
+        detail="a transient error stopped the run; retry",
+    )
+
+
+def finish(
+    submission: Submission,
+    settings: Settings,
+    stores: Stores,
+    stage: Any,
+    run: Run,
+    findings: FindingCollector,
+    before_commit: Callable[[Path], None] | None = None,
+) -> IngestResult:
+    """The publish stage: write the report, then reject, or commit what is staged atomically."""
+    from harmonize.publish.commit import apply_journal, write_journal
+
+    sid = submission.id
+    state = stores.state
+    if not run.counts.get("individuals"):
+        findings.add(
+            "error",
+            "empty-submission",
+            "no individuals were found in the submission",
+            "pipeline",
+            hint="check that the files hold data rows",
         )
+    report = run.report
+    report.add(findings.findings())
+    report.stats = run.counts
+    rejected = any(findings.count(level) for level in settings.reject_on)  # type: ignore[arg-type]
+    report.status = "rejected" if rejected else "published"
+    json_path, html_path = _write_report(settings, report)
+    if rejected:
+        stage.abort()
         state.set_status(
             sid,
             submission.manifest_sha256,
-            "processing",
+            "rejected",
             report_path=str(json_path),
-            stats=counts,
-            detail="committing",
+            stats=run.counts,
+            detail=f"{findings.count('error')} errors",
         )
-        if before_commit is not None:
-            before_commit(stage_root)
-        journal = apply_journal(stage_root, settings.workspace, registry, state)
+        return IngestResult(
+            "rejected",
+            sid,
+            json_path,
+            html_path,
+            counts=run.counts,
+            findings=report.counts(),
+            message=f"{findings.count('error')} errors, {findings.count('warning')} warnings",
+        )
+    counts = stage.close()
+    for f in submission.files:
+        stage.add_input(f.path, f.name)
+    stage.add_report(json_path, html_path)
+    stage.seal()
+    manifest = submission.manifest
+    write_journal(
+        stage.root,
+        submission_id=sid,
+        manifest_sha256=submission.manifest_sha256,
+        dataset=manifest.dataset,
+        access=manifest.access,
+        description=f"{manifest.dataset} submission {sid} by {manifest.submitter} "
+        f"({manifest.profile})",
+    )
+    state.set_status(
+        sid,
+        submission.manifest_sha256,
+        "processing",
+        report_path=str(json_path),
+        stats=counts,
+        detail="committing",
+    )
+    if before_commit is not None:
+        before_commit(stage.root)
+    journal = apply_journal(stage.root, settings.workspace, stores.registry, state)
     return IngestResult(
         "published",
         sid,
@@ -262,9 +351,85 @@ def _process(
 
 
 @dataclass
-class _Run:
+class Run:
+    """What harmonizing a submission gave: the report so far and rows per table."""
+
     report: QualityReport
     counts: dict[str, int]
+
+
+class Harmonizer:
+    """The read -> check-raw -> harmonize -> check stages for one submission, batch by batch.
+
+    Built once per submission (ontologies, profile, term resolver, checker); :meth:`batch`
+    takes one raw batch to its checked tables and Phenopacket documents. Findings go to
+    ``findings``; the validators that ran, data docs and mapping evidence to ``report``.
+    """
+
+    def __init__(
+        self,
+        submission: Submission,
+        settings: Settings,
+        findings: FindingCollector,
+        *,
+        created: str | None = None,
+    ) -> None:
+        from harmonize.mapping.profiles import MappingContext, get_profile
+        from harmonize.mapping.resolver import Resolver
+        from harmonize.ontology import Ontologies
+        from harmonize.quality import checks
+        from harmonize.state.review import ReviewStore
+
+        ontologies = Ontologies.load(settings.ontologies_dir, settings.cache_dir)
+        self.settings = settings
+        self.submission = submission
+        self.profile = get_profile(submission.manifest.profile)
+        self.ctx = MappingContext(
+            submission.id, ontologies, settings, findings, config_path=submission.mapping_path
+        )
+        self.ctx.resolver = Resolver(
+            ontologies=ontologies,
+            settings=settings,
+            findings=findings,
+            mappings=self.ctx.mappings,
+            dataset=submission.manifest.dataset,
+            submission_id=submission.id,
+            store=ReviewStore(settings.registry),
+        )
+        self.profile.configure(self.ctx)
+        self.report = QualityReport(submission_id=submission.id)
+        self.checker = checks.Checker(
+            settings, ontologies, findings, self.report, self.profile, self.ctx
+        )
+        self.created = created or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def read(self, file: Any) -> Iterator[SourceBatch]:
+        """The raw batches of one of the submission's files."""
+        from harmonize.readers import reader_for
+
+        reader = reader_for(file.path, prefer=file.format)
+        options = replace(self.profile.read_options(self.ctx), label=file.name, sheet=file.sheet)
+        yield from reader.read(file.path, options)
+
+    def batch(self, batch: SourceBatch) -> tuple[MappedBatch, list[dict[str, Any]]]:
+        """Check, map and check one raw batch: its tables and its Phenopacket documents."""
+        from harmonize.mapping.phenopackets import build_documents
+
+        self.checker.raw(batch)
+        mapped = self.checker.harmonized(self.profile.map_batch(batch, self.ctx))
+        docs = mapped.documents
+        if docs is None:
+            docs = build_documents(
+                mapped.tables,
+                created=self.created,
+                created_by=self.settings.created_by,
+                resource=self.checker.resource,
+            )
+        return mapped, docs
+
+    def result(self, counts: dict[str, int]) -> Run:
+        self.report.mappings = self.ctx.mappings
+        return Run(self.report, counts)
 
 
 def _harmonize(
@@ -273,68 +438,19 @@ def _harmonize(
     stage: Any,
     findings: FindingCollector,
     progress: Progress | None,
-) -> _Run:
-    from harmonize.mapping.phenopackets import build_documents
-    from harmonize.mapping.profiles import MappingContext, get_profile
-    from harmonize.mapping.resolver import Resolver
-    from harmonize.ontology import Ontologies
-    from harmonize.quality import checks
-    from harmonize.readers import reader_for
-    from harmonize.state.review import ReviewStore
-
-    ontologies = Ontologies.load(settings.ontologies_dir, settings.cache_dir)
-    profile = get_profile(submission.manifest.profile)
-    ctx = MappingContext(
-        submission.id, ontologies, settings, findings, config_path=submission.mapping_path
-    )
-    ctx.resolver = Resolver(
-        ontologies=ontologies,
-        settings=settings,
-        findings=findings,
-        mappings=ctx.mappings,
-        dataset=submission.manifest.dataset,
-        submission_id=submission.id,
-        store=ReviewStore(settings.registry),
-    )
-    profile.configure(ctx)
-    report = QualityReport(submission_id=submission.id)
-    checker = checks.Checker(settings, ontologies, findings, report, profile, ctx)
-    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+) -> Run:
+    work = Harmonizer(submission, settings, findings)
     counts: dict[str, int] = {}
     for file in submission.files:
-        reader = reader_for(file.path, prefer=file.format)
-        base = profile.read_options(ctx)
-        options = replace(base, label=file.name, sheet=file.sheet)
-        for batch in reader.read(file.path, options):
-            checker.raw(batch)
-            mapped = profile.map_batch(batch, ctx)
-            mapped = checker.harmonized(mapped)
-            docs = mapped.documents
-            if docs is None:
-                docs = build_documents(
-                    mapped.tables,
-                    created=created,
-                    created_by=settings.created_by,
-                    resource=checker.resource,
-                )
+        for batch in work.read(file):
+            mapped, docs = work.batch(batch)
             stage.write_tables(mapped.tables)
             stage.write_documents(docs)
             for name, table in mapped.tables.items():
                 counts[name] = counts.get(name, 0) + table.num_rows
             if progress is not None:
                 progress(file.name, mapped.tables["individuals"].num_rows)
-    if not counts.get("individuals"):
-        findings.add(
-            "error",
-            "empty-submission",
-            "no individuals were found in the submission",
-            "pipeline",
-            hint="check that the files hold data rows",
-        )
-    report.add(findings.findings())
-    report.stats = counts
-    report.mappings = ctx.mappings
-    return _Run(report, counts)
+    return work.result(counts)
 
 
 def _write_report(settings: Settings, report: QualityReport) -> tuple[Path, Path]:

@@ -8,8 +8,8 @@
 #       `airflow db migrate`, starts the four processes in the background (pid files
 #       DIR/run/*.pid, logs DIR/logs/*.log), waits until the api-server answers and the
 #       harmonize DAGs are parsed, then unpauses them. Prints the api-server's URL.
-#       The Kafka connection `harmonize_kafka` (used by the ingest DAG's trigger) points
-#       at --kafka or HARMONIZE_KAFKA. HARMONIZE_* variables in the caller's environment
+#       The ingest DAG's trigger reads the broker (--kafka or HARMONIZE_KAFKA) from
+#       HARMONIZE_EVENTS_URL, set here unless given. HARMONIZE_* variables in the caller's environment
 #       (workspace, events URL, landing, scan schedule ...) reach the tasks.
 #   infra/airflow.sh stop DIR      stop every process started from DIR (TERM, then KILL)
 #   infra/airflow.sh status DIR    which processes run; exit 1 if any is down
@@ -83,7 +83,6 @@ write_env() {
         echo "export AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK=False"
         echo "export AIRFLOW__TRIGGERER__CAPACITY=50"
         echo "export AIRFLOW__LOGGING__BASE_LOG_FOLDER='$dir/logs/tasks'"
-        echo "export AIRFLOW_CONN_HARMONIZE_KAFKA='{\"conn_type\": \"kafka\", \"extra\": {\"bootstrap.servers\": \"$kafka\", \"group.id\": \"harmonize-airflow\", \"auto.offset.reset\": \"earliest\", \"enable.auto.commit\": false}}'"
         # the caller's Harmonize configuration reaches the tasks
         local var
         while IFS='=' read -r var _; do
@@ -118,6 +117,14 @@ cmd_start() {
     write_env "$dir" "$db" "$kafka" "$port"
     # shellcheck disable=SC1091
     source "$dir/airflow.env"
+    # compiled term indexes before the scheduler starts: its warm-up loads them for every task
+    local cache=${HARMONIZE_ONTOLOGY_CACHE:-${HARMONIZE_WORKSPACE:-workspace}/cache}
+    "$ROOT/.venv/bin/harmonize" ontologies compile --cache-dir "$cache" \
+        ${HARMONIZE_ONTOLOGIES_DIR:+--ontologies-dir "$HARMONIZE_ONTOLOGIES_DIR"} \
+        >"$dir/logs/ontologies.log" 2>&1 || {
+        tail -20 "$dir/logs/ontologies.log" >&2
+        die "compiling the ontology indexes failed (see $dir/logs/ontologies.log)"
+    }
     "$airflow" db migrate >"$dir/logs/db-migrate.log" 2>&1 || {
         tail -20 "$dir/logs/db-migrate.log" >&2
         die "airflow db migrate failed (see $dir/logs/db-migrate.log)"

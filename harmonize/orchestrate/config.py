@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from harmonize.settings import Settings
 
 # environment variable -> Settings field
@@ -20,7 +22,11 @@ ENV = {
     "HARMONIZE_ONTOLOGY_CACHE": "ontology_cache",
     "HARMONIZE_ONTOLOGIES_DIR": "ontologies_dir",
     "HARMONIZE_ON_CONFLICT": "on_conflict",
+    "HARMONIZE_UNMAPPED_POLICY": "unmapped_policy",
+    "HARMONIZE_LOW_CONFIDENCE": "low_confidence",
+    "HARMONIZE_OBSOLETE": "obsolete",
     "HARMONIZE_S3_ENDPOINT_URL": "s3_endpoint_url",
+    "HARMONIZE_BATCH_SIZE": "batch_size",  # rows per batch: what the ingest DAG fans out
 }
 
 
@@ -35,7 +41,19 @@ def settings_from_env(env: Mapping[str, str], **overrides: Any) -> Settings:
         if env.get(var) and field in Settings.model_fields:
             values[field] = Path(env[var]) if field in _PATHS else env[var]
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        from harmonize.errors import ConfigurationError
+
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        name = {f: var for var, f in ENV.items()}.get(field, field)
+        raise ConfigurationError(
+            f"{name}={first.get('input')!r}: {first['msg']}",
+            value=first.get("input"),
+            hint=f"set {name} to an allowed value, or unset it for the default",
+        ) from exc
 
 
 _PATHS = {"workspace", "ontology_cache", "ontologies_dir"}

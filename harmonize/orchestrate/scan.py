@@ -8,6 +8,12 @@ or ``processing`` for longer than ``stale_after_s`` (its event was consumed but 
 took it to the end: Airflow coalesces asset events that arrive while a run is being
 created, and a run can fail for good), is announced again. Idempotent processing makes
 a needless re-announcement harmless.
+
+The landing store is a local directory or ``s3://bucket/prefix``, as for
+:func:`harmonize.intake.open_landing`. Either way a manifest younger than ``min_age_s``
+is skipped (its upload and event may still be under way), and so is an upload in flight:
+on a local directory it is still in a hidden ``.incoming-*`` directory, on S3 its
+``<id>/<sha-256>/manifest.yaml`` is not written yet (the landing writes it last).
 """
 
 from __future__ import annotations
@@ -15,10 +21,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harmonize.settings import Settings
+
+if TYPE_CHECKING:
+    from harmonize.intake.landing import LandingStore, S3Landing
 
 SOURCE = "urn:harmonize:landing-scan"
 FINAL = {"published", "rejected"}
@@ -32,13 +42,38 @@ class Landed:
     manifest_sha256: str
 
 
-def landed_manifests(root: Path, *, min_age_s: float = 0.0) -> Iterator[Landed]:
-    """Every ``manifest.yaml`` under a local landing directory older than ``min_age_s``.
+def landed_manifests(store: LandingStore, *, min_age_s: float = 0.0) -> Iterator[Landed]:
+    """Every complete landed manifest of ``store`` older than ``min_age_s``.
 
-    Young manifests are skipped: their upload (and event) may still be under way.
+    The manifest URI is the one :meth:`~harmonize.intake.landing.LandingStore.fetch` reads.
     """
-    from harmonize.submission.manifest import MANIFEST_NAME, derived_id, parse_manifest
+    from harmonize.errors import ConfigurationError
+    from harmonize.intake.landing import LocalLanding, S3Landing
+
+    if isinstance(store, S3Landing):
+        return _s3_manifests(store, min_age_s=min_age_s)
+    if isinstance(store, LocalLanding):
+        return _local_manifests(store.root, min_age_s=min_age_s)
+    raise ConfigurationError(f"the landing scan cannot list a {type(store).__name__}")
+
+
+def _landed(raw: bytes, uri: str) -> Landed:
+    """The announcement for a manifest's bytes: its sha-256 and its submission id."""
+    from harmonize.submission.manifest import derived_id, parse_manifest
     from harmonize.submission.manifest import sha256_bytes as digest
+
+    sha = digest(raw)
+    try:
+        manifest = parse_manifest(raw, label=uri)
+    except Exception:  # an unusable manifest is still announced: ingest rejects it
+        manifest = None
+    sid = (manifest.submission_id if manifest else None) or derived_id(sha)
+    return Landed(sid, uri, sha)
+
+
+def _local_manifests(root: Path, *, min_age_s: float) -> Iterator[Landed]:
+    """Every ``manifest.yaml`` under a local landing directory older than ``min_age_s``."""
+    from harmonize.submission.manifest import MANIFEST_NAME
 
     if not root.is_dir():
         return
@@ -48,32 +83,67 @@ def landed_manifests(root: Path, *, min_age_s: float = 0.0) -> Iterator[Landed]:
             continue  # an upload still being written (LocalLanding's .incoming-*)
         if now - path.stat().st_mtime < min_age_s:
             continue
-        raw = path.read_bytes()
-        sha = digest(raw)
+        yield _landed(path.read_bytes(), str(path.resolve()))
+
+
+def _s3_manifests(store: S3Landing, *, min_age_s: float) -> Iterator[Landed]:
+    """Every ``<prefix>/<id>/<sha-256>/manifest.yaml`` whose LastModified is old enough.
+
+    Only a manifest at exactly that depth marks a complete version: S3Landing uploads the
+    files first, so a ``manifest.yaml`` among a version's own files must not count.
+    """
+    from harmonize.errors import SubmissionError
+    from harmonize.intake.landing import _s3_errors
+    from harmonize.submission.manifest import MANIFEST_NAME
+
+    base = f"{store.prefix}/" if store.prefix else ""
+    now = datetime.now(UTC)
+    candidates: list[str] = []
+    with _s3_errors(f"s3://{store.bucket}/{base}"):
+        paginator = store.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=store.bucket, Prefix=base):
+            for obj in page.get("Contents", []):
+                parts = obj["Key"][len(base) :].split("/")
+                if len(parts) != 3 or parts[2] != MANIFEST_NAME or not all(parts):
+                    continue
+                if (now - obj["LastModified"]).total_seconds() < min_age_s:
+                    continue
+                candidates.append(obj["Key"])
+    for key in sorted(candidates):
+        uri = f"s3://{store.bucket}/{key}"
         try:
-            manifest = parse_manifest(raw, label=str(path))
-        except Exception:  # an unusable manifest is still announced: ingest rejects it
-            manifest = None
-        sid = (manifest.submission_id if manifest else None) or derived_id(sha)
-        yield Landed(sid, str(path.resolve()), sha)
+            with _s3_errors(uri):
+                raw = store.client.get_object(Bucket=store.bucket, Key=key)["Body"].read()
+        except SubmissionError:
+            continue  # deleted since it was listed
+        yield _landed(raw, uri)
 
 
 def scan_landing(
     settings: Settings,
     bus: Any,
     *,
-    landing_root: Path,
+    landing: str | None = None,
+    client: Any = None,
     min_age_s: float = 60.0,
     stale_after_s: float = 300.0,
 ) -> list[Landed]:
-    """Emit ``submission.created`` for every landed version the state store has not seen."""
+    """Emit ``submission.created`` for every landed version the state store has not seen.
+
+    ``landing`` is a directory or ``s3://bucket/prefix`` (default ``settings.landing``);
+    ``client`` an S3 client to use instead of one for ``settings.s3_endpoint_url``.
+    """
     from harmonize.events import SUBMISSIONS, submission_created
+    from harmonize.intake.landing import open_landing
     from harmonize.state.store import StateStore
 
+    store = open_landing(
+        landing or settings.landing, s3_endpoint_url=settings.s3_endpoint_url, client=client
+    )
     settings.workspace.mkdir(parents=True, exist_ok=True)
     state = StateStore(settings.registry)
     emitted = []
-    for landed in landed_manifests(landing_root, min_age_s=min_age_s):
+    for landed in landed_manifests(store, min_age_s=min_age_s):
         row = state.get(landed.submission_id, landed.manifest_sha256)
         if row is not None and not _needs_event(row, stale_after_s):
             continue
@@ -86,8 +156,6 @@ def scan_landing(
 
 
 def _needs_event(row: dict[str, Any], stale_after_s: float) -> bool:
-    from datetime import UTC, datetime
-
     if row["status"] in FINAL:
         return False
     if row["status"] in IN_PROGRESS:

@@ -107,18 +107,26 @@ def ingest_received(
     assert received.source_dir is not None
     outcome = ingest(Path(received.source_dir), settings, before_commit=before_commit)
     if outcome.submission_id != received.submission_id:
-        from harmonize.errors import SubmissionError
-        from harmonize.pipeline import reject_unreceived
+        outcome = mismatch(received, outcome.submission_id, settings)
+    return finished(received, settings, outcome)
 
-        mismatch = SubmissionError(
-            f"the event names submission {received.submission_id!r} but its manifest "
-            f"says {outcome.submission_id!r}",
-            submission_id=received.submission_id,
-            hint="submit again with `harmonize submit`",
-        )
-        outcome = reject_unreceived(
-            settings, received.submission_id, received.manifest_sha256, mismatch
-        )
+
+def mismatch(received: Received, manifest_id: str, settings: Settings) -> Any:
+    """Reject a submission whose manifest names another id than its event."""
+    from harmonize.errors import SubmissionError
+    from harmonize.pipeline import reject_unreceived
+
+    exc = SubmissionError(
+        f"the event names submission {received.submission_id!r} but its manifest "
+        f"says {manifest_id!r}",
+        submission_id=received.submission_id,
+        hint="submit again with `harmonize submit`",
+    )
+    return reject_unreceived(settings, received.submission_id, received.manifest_sha256, exc)
+
+
+def finished(received: Received, settings: Settings, outcome: Any) -> Path:
+    """Write an :class:`~harmonize.pipeline.IngestResult` as the run's result file."""
     result = _result(outcome, received.manifest_sha256)
     if outcome.status == "already-published":  # e.g. rolled forward after a crash
         count = _object_count({"bundle_id": outcome.bundle_id}, settings.registry)

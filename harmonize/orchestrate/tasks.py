@@ -6,6 +6,7 @@ imports one function from here and passes ``os.environ``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from harmonize.orchestrate.config import settings_from_env
 
 DAG_SOURCE = "urn:harmonize:airflow:harmonize_ingest"
+log = logging.getLogger(__name__)
 
 
 def _bus(env: Mapping[str, str]) -> Any:
@@ -31,8 +33,8 @@ def receive_events(payloads: list[Any], env: Mapping[str, str]) -> list[dict[str
     received = []
     try:
         for payload in payloads:
-            if not payload:
-                continue
+            if not payload or "value_b64" not in payload:
+                continue  # a tombstone, or the trigger's flush (see kafka_trigger)
             origin = {k: payload.get(k) for k in ("topic", "partition", "offset", "key")}
             got = receive_event(payload_bytes(payload), settings, bus, origin=origin)
             if got is not None:
@@ -42,49 +44,92 @@ def receive_events(payloads: list[Any], env: Mapping[str, str]) -> list[dict[str
     return received
 
 
-def ingest_one(received: dict[str, Any], env: Mapping[str, str]) -> str:
-    """Run the pipeline on one received submission; the result file's path."""
-    from harmonize.orchestrate.faults import crash_hook
-    from harmonize.orchestrate.stages import Received, ingest_received
+def read_received(received: list[dict[str, Any]], env: Mapping[str, str]) -> list[list[str]]:
+    """The read stage for every received submission; how their batches are grouped.
+
+    Each submission's :class:`~harmonize.orchestrate.fanout.Planned` is saved in its run
+    directory for ``publish``. Returns lists of batch directories, one mapped
+    ``harmonize`` task each: at most ``HARMONIZE_FANOUT`` of them (default: the machine's
+    CPUs), balanced by rows.
+    """
+    from harmonize.orchestrate.fanout import read_submission, work_units
+    from harmonize.orchestrate.stages import Received
 
     settings = settings_from_env(env)
-    got = Received.from_dict(received)
+    planned = [read_submission(Received.from_dict(r), settings) for r in received]
+    return work_units(planned, units=fanout_width(env))
+
+
+def fanout_width(env: Mapping[str, str]) -> int:
+    """How many ``harmonize`` tasks one run maps at most (``HARMONIZE_FANOUT``)."""
+    import os
+
+    return max(int(env.get("HARMONIZE_FANOUT") or os.cpu_count() or 2), 1)
+
+
+def harmonize_unit(batches: list[str], env: Mapping[str, str]) -> list[str]:
+    """Check, map and check a group of raw batches (one mapped task)."""
+    from harmonize.orchestrate.fanout import harmonize_batches
+
+    return harmonize_batches(batches, settings_from_env(env))
+
+
+def publish_received(
+    received: list[dict[str, Any]], env: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Publish (or reject) each submission of the run and announce its result at once.
+
+    One task for the run's submissions: a small one costs less than starting a task. A
+    failure of one does not hold up the others; the task then fails (and is retried) once
+    they are done, and the retry finds them published already and announces them again
+    (at least once: consumers dedupe on the submission id and sha-256). Returns the
+    results (small) for the task's XCom.
+    """
+    from harmonize.orchestrate.fanout import Planned, publish_submission
+    from harmonize.orchestrate.faults import crash_hook
+    from harmonize.orchestrate.stages import Received, announce
+
+    settings = settings_from_env(env)
     faults = Path(env["HARMONIZE_FAULTS_DIR"]) if env.get("HARMONIZE_FAULTS_DIR") else None
-    hook = crash_hook(faults, got.submission_id)
-    return str(ingest_received(got, settings, before_commit=hook))
-
-
-def announce_one(result_file: str, env: Mapping[str, str]) -> dict[str, Any]:
-    """Emit the result event; the result as a dict (small) for the task's XCom."""
-    from harmonize.orchestrate.stages import announce
-
+    results, failures = [], []
     bus = _bus(env)
     try:
-        result = announce(Path(result_file), bus, source=DAG_SOURCE)
+        for data in received:
+            got = Received.from_dict(data)
+            try:
+                planned = Planned.load(got)
+                hook = crash_hook(faults, got.submission_id)
+                path = publish_submission(planned, settings, before_commit=hook)
+                results.append(announce(path, bus, source=DAG_SOURCE).model_dump(mode="json"))
+            except Exception as exc:  # the others still publish; this task is then retried
+                log.exception("publishing %s failed", got.submission_id)
+                failures.append(f"{got.submission_id}: {exc!r}")
     finally:
         bus.close()
-    return dict(result.model_dump(mode="json"))
+    if failures:
+        from harmonize.errors import TransientError
+
+        raise TransientError(
+            f"{len(failures)} of {len(received)} submissions failed to publish: "
+            + "; ".join(failures),
+            hint="the task is retried",
+        )
+    return results
 
 
 def scan_landing_zone(env: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The landing scan over the configured landing directory."""
+    """The landing scan over the configured landing store (a directory or S3)."""
     from dataclasses import asdict
 
     from harmonize.orchestrate.scan import scan_landing
 
     settings = settings_from_env(env)
-    landing = settings.landing
-    if landing.startswith("s3://"):
-        from harmonize.errors import ConfigurationError
-
-        raise ConfigurationError("the landing scan reads a local landing directory", value=landing)
-    root = Path(landing.removeprefix("file://"))
     bus = _bus(env)
     try:
         found = scan_landing(
             settings,
             bus,
-            landing_root=root,
+            landing=settings.landing,
             min_age_s=float(env.get("HARMONIZE_SCAN_MIN_AGE", "60")),
             stale_after_s=float(env.get("HARMONIZE_SCAN_STALE", "300")),
         )

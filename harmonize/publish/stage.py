@@ -131,6 +131,38 @@ class Stage:
                 f"writing phenopackets failed: {exc}", submission_id=self.submission_id
             ) from exc
 
+    def adopt_documents(
+        self, other: Path, *, skip_ids: set[str] | frozenset[str] = frozenset()
+    ) -> int:
+        """Take the Phenopacket files another stage of this submission wrote (a batch's).
+
+        Files are hard-linked (copied across file systems), so the other stage stays whole
+        and a retried publish can take them again. Documents of ``skip_ids`` are left out.
+        Returns how many were taken.
+        """
+        skip = {f"{_safe(i)}.json" for i in skip_ids}
+        prefix = f"{self.pp_dir}/"
+        lines = []
+        try:
+            for f in staged_files(other):
+                if f.role != "published" or not f.rel.startswith(prefix) or f.name in skip:
+                    continue
+                dest = self.root / f.rel
+                try:
+                    os.link(other / f.rel, dest)
+                except OSError:
+                    shutil.copyfile(other / f.rel, dest)
+                lines.append(orjson.dumps((f.rel, f.size, f.sha256, f.mime_type, f.role, f.name)))
+            if lines:
+                self._records.write(b"\n".join(lines) + b"\n")
+                self.count += len(lines)
+        except OSError as exc:
+            raise PublishError(
+                f"taking the phenopackets of {other} failed: {exc}",
+                submission_id=self.submission_id,
+            ) from exc
+        return len(lines)
+
     def add_input(self, source: Path, name: str) -> None:
         rel = f"published/inputs/{self.submission_id}/{name}"
         dest = self.root / rel

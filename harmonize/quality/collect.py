@@ -30,6 +30,7 @@ class FindingCollector:
         self._kept: list[Finding] = []
         self._counts: Counter[tuple[str, str, str]] = Counter()
         self._first: dict[tuple[str, str, str], Finding] = {}
+        self._kept_n: Counter[tuple[str, str, str]] = Counter()
 
     def add(
         self,
@@ -55,16 +56,40 @@ class FindingCollector:
             hint=hint,
             data=data or {},
         )
-        self._first.setdefault(key, finding)
-        self._kept.append(finding)
+        self._keep(key, finding)
 
     def extend(self, findings: list[Finding]) -> None:
         for f in findings:
             key = (f.validator, f.category, f.level)
             self._counts[key] += 1
             if self._counts[key] <= self.max_examples:
-                self._first.setdefault(key, f)
-                self._kept.append(f)
+                self._keep(key, f)
+
+    def _keep(self, key: tuple[str, str, str], finding: Finding) -> None:
+        self._first.setdefault(key, finding)
+        self._kept.append(finding)
+        self._kept_n[key] += 1
+
+    def dump(self) -> dict[str, Any]:
+        """The kept findings and every group's count, JSON-safe: what :meth:`merge` takes."""
+        return {
+            "kept": [f.model_dump(mode="json") for f in self._kept],
+            "counts": [[*key, n] for key, n in self._counts.items()],
+        }
+
+    def merge(self, dumped: dict[str, Any]) -> None:
+        """Add another collector's :meth:`dump`, as if its findings had been added here.
+
+        Batches checked apart (in separate processes) merge in batch order into the
+        same findings, counts and examples one collector would have kept.
+        """
+        for data in dumped["kept"]:
+            finding = Finding.model_validate(data)
+            key = (finding.validator, finding.category, finding.level)
+            if self._kept_n[key] < self.max_examples:
+                self._keep(key, finding)
+        for validator, category, level, n in dumped["counts"]:
+            self._counts[(validator, category, level)] += n
 
     def count(self, level: Level | None = None) -> int:
         return sum(n for (_, _, lvl), n in self._counts.items() if level is None or lvl == level)

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
 EXPECTED: dict[str, dict[str, Any]] = {
     "harmonize_ingest": {
-        "tasks": {"receive", "ingest", "announce"},
+        "tasks": {"receive", "read", "harmonize", "publish"},
         "tags": {"harmonize", "ingest", "event-driven"},
         "min_retries": 3,
     },
@@ -61,25 +61,30 @@ def test_tasks_tags_and_retries(dagbag: Any, dag_id: str) -> None:
         assert task.retry_delay > timedelta(0)
 
 
-def test_ingest_is_event_driven_by_the_kafka_message_queue_trigger(dagbag: Any) -> None:
+def test_ingest_is_event_driven_by_harmonizes_kafka_event_trigger(dagbag: Any) -> None:
     dag = dagbag.dags["harmonize_ingest"]
     (asset,) = dag.timetable.asset_condition.objects
     (watcher,) = asset.watchers
     kind, kwargs = watcher.trigger.serialize()
-    assert kind.endswith("AwaitMessageTrigger")
-    assert kwargs["topics"] == ["harmonize.submissions"]
-    assert kwargs["apply_function"] == "harmonize.orchestrate.trigger.message_payload"
+    assert kind == "harmonize.orchestrate.kafka_trigger.SubmissionEventTrigger"
+    assert kwargs["topic"] == "harmonize.submissions"
+    assert kwargs["commit_delay_s"] > 0
 
 
-def test_ingest_retries_with_exponential_backoff_and_maps_submissions(dagbag: Any) -> None:
+def test_ingest_tasks_are_the_pipeline_stages_with_batches_fanned_out(dagbag: Any) -> None:
     dag = dagbag.dags["harmonize_ingest"]
-    for task_id in ("ingest", "announce"):
+    for task_id in ("receive", "read", "harmonize", "publish"):
         task = dag.get_task(task_id)
         assert task.retry_exponential_backoff >= 2.0
         assert task.max_retry_delay is not None
-        assert type(task).__name__.endswith("MappedOperator")  # one mapped task per submission
-    assert dag.get_task("ingest").upstream_task_ids == {"receive"}
-    assert dag.get_task("announce").upstream_task_ids == {"ingest"}
+    # one mapped task per group of batches
+    assert type(dag.get_task("harmonize")).__name__.endswith("MappedOperator")
+    assert not type(dag.get_task("publish")).__name__.endswith("MappedOperator")
+    assert dag.get_task("read").upstream_task_ids == {"receive"}
+    assert dag.get_task("harmonize").upstream_task_ids == {"read"}
+    assert dag.get_task("publish").upstream_task_ids == {"receive", "read", "harmonize"}
+    assert dag.get_task("publish").trigger_rule == "none_failed"
+    assert dag.get_task("publish").downstream_task_ids == set()  # it announces the results
 
 
 def test_scan_schedule_is_configurable() -> None:

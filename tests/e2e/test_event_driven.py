@@ -75,6 +75,29 @@ def test_submit_to_published_result_with_resolvable_drs_objects(
             assert hashlib.sha256(body).hexdigest() == obj["checksums"][0]["checksum"]
 
 
+def test_a_submission_of_several_batches_fans_out_over_mapped_tasks(
+    airflow_env: Any, submissions: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    settings = airflow_env.settings
+    source, sid = unique_submission(submissions / "aire-aps1", tmp_path, "e2e-fanout")
+    submit(source, settings)
+    (result,) = wait_for(settings.events, RESULTS, for_submission(sid))
+    assert result.type == "org.ga4gh.harmonize.submission.published"
+    assert_published_once(settings, sid, result.data["bundle_id"])
+    (run_dir,) = (p for p in (settings.workspace / "runs").iterdir() if p.name.startswith(sid))
+    planned = json.loads((run_dir / "planned.json").read_text())
+    assert len(planned["batches"]) >= 2  # AIRE's 70-odd rows in batches of 25
+    assert not (run_dir / "batches").exists()  # the hand-off files go once published
+    db = sqlite3.connect(f"file:{airflow_env.home / 'airflow.db'}?mode=ro", uri=True)
+    mapped = db.execute(
+        "SELECT run_id, COUNT(*) FROM task_instance WHERE dag_id = 'harmonize_ingest' "
+        "AND task_id = 'harmonize' AND state = 'success' GROUP BY run_id"
+    ).fetchall()
+    assert max(n for _, n in mapped) >= 2  # the batches ran as separate mapped tasks
+
+
 def test_the_same_event_three_times_gives_one_publication(
     airflow_env: Any, submissions: Path, tmp_path: Path
 ) -> None:

@@ -96,10 +96,10 @@ def test_the_scan_announces_a_manifest_landed_without_an_event(
     files = [(p.name, p) for p in source.iterdir() if p.name != "manifest.yaml"]
     landing.land("aire-aps1", sha, manifest, files)
     assert drain(bus, SUBMISSIONS) == []  # dropped in without an event
-    found = scan_landing(settings, bus, landing_root=Path(settings.landing), min_age_s=0)
+    found = scan_landing(settings, bus, landing=settings.landing, min_age_s=0)
     assert [(f.submission_id, f.manifest_sha256) for f in found] == [("aire-aps1", sha)]
     (message,) = drain(bus, SUBMISSIONS)
     assert process_event(message.value, settings, bus).outcome == "published"
-    assert scan_landing(settings, bus, landing_root=Path(settings.landing), min_age_s=0) == []
-    young = scan_landing(settings, bus, landing_root=Path(settings.landing), min_age_s=3600)
+    assert scan_landing(settings, bus, landing=settings.landing, min_age_s=0) == []
+    young = scan_landing(settings, bus, landing=settings.landing, min_age_s=3600)
     assert young == []

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-import confluent_kafka
-
+from harmonize.events.bus import Message
 from harmonize.orchestrate.config import settings_from_env
 from harmonize.orchestrate.faults import CRASH_BEFORE_COMMIT, crash_hook
-from harmonize.orchestrate.trigger import message_payload, payload_bytes
+from harmonize.orchestrate.trigger import kafka_servers, message_payload, payload_bytes
 
 
 def test_the_payload_carries_the_raw_bytes_and_where_they_were_read() -> None:
     raw = b'{"not": "judged here"}\xff'
-    message = confluent_kafka.Message(
-        topic="harmonize.submissions", partition=2, offset=41, key=b"sub-1", value=raw
-    )
+    message = Message("harmonize.submissions", 2, 41, "sub-1", raw)
     payload = message_payload(message)
     assert payload is not None
     assert payload_bytes(payload) == raw
@@ -25,17 +23,17 @@ def test_the_payload_carries_the_raw_bytes_and_where_they_were_read() -> None:
         41,
         "sub-1",
     )
-
-
-def test_serialized_leftover_kwargs_from_airflow_are_ignored() -> None:
-    """Regression: Airflow 3.2 passed {'Encoding.VAR': {}, ...} as kwargs; the trigger died."""
-    message = confluent_kafka.Message(topic="t", partition=0, offset=0, value=b"x")
-    payload = message_payload(message, **{"Encoding.VAR": {}, "Encoding.TYPE": "dict"})
-    assert payload is not None and payload_bytes(payload) == b"x"
+    assert json.loads(json.dumps(payload)) == payload  # an asset event's extra is JSON
 
 
 def test_a_tombstone_is_no_event() -> None:
-    assert message_payload(confluent_kafka.Message(topic="t", value=None)) is None
+    assert message_payload(Message("t", 0, 0, None, b"")) is None
+
+
+def test_the_trigger_reads_the_broker_from_the_events_url() -> None:
+    assert kafka_servers("kafka://k1:9092,k2:9092") == "k1:9092,k2:9092"
+    assert kafka_servers("/var/harmonize/events") == "127.0.0.1:9092"
+    assert kafka_servers(None, default="kafka:9092") == "kafka:9092"
 
 
 def test_settings_from_the_environment(tmp_path: Path) -> None:

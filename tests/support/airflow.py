@@ -22,6 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "infra" / "airflow.sh"
+# small batches, so every submission of the end-to-end tests fans out over mapped tasks
+BATCH_SIZE = 25
 
 
 @dataclass
@@ -49,6 +51,7 @@ def start_airflow(home: Path, kafka_bootstrap: str, settings: Any, faults: Path)
         "HARMONIZE_SCAN_SCHEDULE": "15",
         "HARMONIZE_SCAN_MIN_AGE": "20",
         "HARMONIZE_FAULTS_DIR": str(faults),
+        "HARMONIZE_BATCH_SIZE": str(settings.batch_size),
     }
     done = subprocess.run(
         ["bash", str(SCRIPT), "start", str(home), "--kafka", kafka_bootstrap],
@@ -77,6 +80,7 @@ def airflow_env(
         on_conflict="keep-observed",
         events_url=kafka_broker.url,
         landing_url=str(base / "landing"),
+        batch_size=BATCH_SIZE,
     )
     settings.workspace.mkdir(parents=True)
     faults = base / "faults"

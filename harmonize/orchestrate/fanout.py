@@ -1,0 +1,424 @@
+"""The pipeline's stages as separate steps over files, so a scheduler can fan batches out.
+
+``harmonize ingest`` streams a submission through read -> check-raw -> harmonize -> check
+-> publish in one process. The ingest DAG runs the same stages as tasks that hand each
+other paths:
+
+- :func:`read_submission` (read): admits the submission (:func:`harmonize.pipeline.admit`)
+  and writes each raw batch the reader yields as Arrow IPC;
+- :func:`harmonize_batches` (check-raw, harmonize, check; one mapped task per group of
+  batches): each batch's checked tables (Arrow IPC), Phenopacket files and findings;
+- :func:`publish_submission` (publish): merges the batches in order, checks what spans
+  batches (phenopacket ids unique across the submission, an empty submission), writes
+  the report, then rejects or commits everything at once
+  (:func:`harmonize.pipeline.finish`).
+
+A run's files live under ``WORKSPACE/runs/<submission>-<sha12>-<event12>/``::
+
+    planned.json                   what ``read`` decided (:class:`Planned`), for ``publish``
+    plan.json                      the batches, and the timestamp every document gets
+    batches/00000/raw.arrow        a raw batch; the submitter's row numbers in ``__row``
+    batches/00000/tables/*.arrow   its checked tables
+    batches/00000/files.jsonl      its Phenopacket files (a publish stage's layout)
+    batches/00000/outcome.json     findings and counts: written last, so a batch is done
+                                   exactly when it exists (a retried task skips it)
+    result.json                    the outcome, for ``announce``
+
+Merging batch findings in batch order gives the same report as one process would
+(:meth:`~harmonize.quality.collect.FindingCollector.merge`); only data docs differ: the
+first batch writes them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from harmonize.errors import HarmonizeError, TerminalError
+from harmonize.orchestrate.stages import Received, finished, mismatch
+from harmonize.quality.collect import FindingCollector
+from harmonize.settings import Settings
+
+PLAN = "plan.json"
+PLANNED = "planned.json"
+OUTCOME = "outcome.json"
+RAW = "raw.arrow"
+ROW = "__row"
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A received submission and its raw batches (none when its outcome is decided)."""
+
+    received: Received
+    batches: tuple[str, ...] = ()
+    rows: tuple[int, ...] = ()  # raw rows per batch
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "received": self.received.to_dict(),
+            "batches": list(self.batches),
+            "rows": list(self.rows),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Planned:
+        return cls(
+            Received.from_dict(data["received"]),
+            tuple(data.get("batches") or ()),
+            tuple(data.get("rows") or ()),
+        )
+
+    def save(self) -> Planned:
+        """Write to the run directory, where :meth:`load` finds it."""
+        path = Path(self.received.run_dir) / PLANNED
+        tmp = path.with_name(PLANNED + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2))
+        tmp.replace(path)
+        return self
+
+    @classmethod
+    def load(cls, received: Received) -> Planned:
+        try:
+            return cls.from_dict(json.loads((Path(received.run_dir) / PLANNED).read_text()))
+        except FileNotFoundError as exc:
+            from harmonize.errors import TransientError
+
+            raise TransientError(
+                f"submission {received.submission_id} was never read",
+                submission_id=received.submission_id,
+                hint="the read task must finish first; this task is retried",
+            ) from exc
+
+
+# --------------------------------------------------------------------------- read
+
+
+def read_submission(received: Received, settings: Settings) -> Planned:
+    """The read stage: admit the submission and write its raw batches; saved in the run.
+
+    A submission decided at admission (rejected files, already published) or one whose
+    files cannot be read (a terminal error) gets its result file now and no batches.
+    """
+    return _read(received, settings).save()
+
+
+def _read(received: Received, settings: Settings) -> Planned:
+    from harmonize.pipeline import (
+        Harmonizer,
+        IngestResult,
+        admit,
+        failed,
+        open_stores,
+    )
+
+    if received.result_file is not None:
+        return Planned(received)
+    assert received.source_dir is not None
+    stores = open_stores(settings)
+    admitted = admit(Path(received.source_dir), settings, stores)
+    if isinstance(admitted, IngestResult):
+        return _decided(received, settings, admitted)
+    submission = admitted
+    if submission.id != received.submission_id:
+        return _decided(received, settings, mismatch(received, submission.id, settings))
+    stores.state.set_status(submission.id, submission.manifest_sha256, "processing")
+    run_dir = Path(received.run_dir)
+    shutil.rmtree(run_dir / "batches", ignore_errors=True)
+    findings = FindingCollector()
+    batches: list[str] = []
+    rows: list[int] = []
+    try:
+        work = Harmonizer(submission, settings, findings)
+        for file in submission.files:
+            for batch in work.read(file):
+                path = run_dir / "batches" / f"{len(batches):05d}"
+                _write_raw(path, batch)
+                batches.append(str(path))
+                rows.append(batch.num_rows)
+    except TerminalError as exc:
+        from harmonize.pipeline import _reject
+
+        outcome = _reject(settings, submission.id, exc, submission, findings, state=stores.state)
+        return _decided(received, settings, outcome)
+    except BaseException:
+        failed(submission, stores)
+        raise
+    plan = {"created": work.created, "batches": batches, "source_dir": received.source_dir}
+    (run_dir / PLAN).write_text(json.dumps(plan, indent=2))
+    return Planned(received, tuple(batches), tuple(rows))
+
+
+def _write_raw(path: Path, batch: Any) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    table = batch.table.append_column(ROW, batch.rows)
+    meta = {
+        b"file": batch.file.encode(),
+        b"sheet": (batch.sheet or "").encode(),
+        b"has_sheet": b"1" if batch.sheet is not None else b"0",
+        b"headers": json.dumps(batch.headers).encode(),
+    }
+    table = table.replace_schema_metadata(meta)
+    _write_ipc(path / RAW, table)
+
+
+def _read_raw(path: Path) -> Any:
+    from harmonize.readers.base import SourceBatch
+
+    table = _read_ipc(path / RAW)
+    meta = table.schema.metadata or {}
+    rows = table.column(ROW).combine_chunks()
+    table = table.drop_columns([ROW]).replace_schema_metadata(None)
+    return SourceBatch(
+        file=meta[b"file"].decode(),
+        table=table,
+        rows=rows,
+        sheet=meta[b"sheet"].decode() if meta.get(b"has_sheet") == b"1" else None,
+        headers=json.loads(meta[b"headers"]),
+    )
+
+
+def _write_ipc(path: Path, table: pa.Table) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    tmp.replace(path)
+
+
+def _read_ipc(path: Path) -> pa.Table:
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
+# --------------------------------------------------------------------------- harmonize
+
+
+def harmonize_batches(batch_dirs: Iterable[str], settings: Settings) -> list[str]:
+    """The check-raw, harmonize and check stages for raw batches; their directories.
+
+    A batch already done (its ``outcome.json`` exists: a retried task) is skipped. A
+    terminal error is recorded in the batch's outcome for the publish stage to reject
+    with; a transient one propagates, so the task is retried.
+    """
+    for name in batch_dirs:
+        path = Path(name)
+        if not (path / OUTCOME).exists():
+            _harmonize_batch(path, settings)
+    return list(batch_dirs)
+
+
+def _harmonize_batch(path: Path, settings: Settings) -> None:
+    from harmonize.pipeline import Harmonizer
+    from harmonize.publish.stage import Stage
+    from harmonize.submission.receive import receive
+
+    plan = json.loads((path.parent.parent / PLAN).read_text())
+    if plan["batches"][0] != str(path):  # the first batch writes the data docs, as in one process
+        settings = settings.model_copy(update={"data_docs": False})
+    for leftover in ("tables", "published", "files.jsonl"):
+        target = path / leftover
+        shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    findings = FindingCollector()
+    outcome: dict[str, Any]
+    try:
+        submission = receive(Path(plan["source_dir"]), max_file_bytes=settings.max_file_bytes)
+        work = Harmonizer(submission, settings, findings, created=plan["created"])
+        mapped, docs = work.batch(_read_raw(path))
+        (path / "tables").mkdir()
+        for table_name, table in mapped.tables.items():
+            if table.num_rows:
+                _write_ipc(path / "tables" / f"{table_name}.arrow", table)
+        stage = Stage(path, submission.id)
+        stage.write_documents(docs)
+        stage.seal()
+        outcome = {
+            "findings": findings.dump(),
+            "validators": list(work.report.validators),
+            "data_docs": list(work.report.data_docs),
+            "mappings": list(work.ctx.mappings),
+        }
+    except TerminalError as exc:
+        outcome = {"findings": findings.dump(), "error": _error_dict(exc)}
+    tmp = path / (OUTCOME + ".tmp")
+    tmp.write_text(json.dumps(outcome, default=str))
+    tmp.replace(path / OUTCOME)
+
+
+def _error_dict(exc: HarmonizeError) -> dict[str, Any]:
+    return {
+        "type": type(exc).__name__,
+        "message": exc.message,
+        "hint": exc.hint,
+        "file": exc.file,
+        "sheet": exc.sheet,
+        "row": exc.row,
+        "column": exc.column,
+        "value": None if exc.value is None else str(exc.value),
+    }
+
+
+def work_units(planned: Iterable[Planned], *, units: int) -> list[list[str]]:
+    """Deal every batch of the planned submissions to at most ``units`` mapped tasks.
+
+    Largest batch first, each to the group with the fewest rows: a large submission
+    spreads over every task, and small ones share them (one process start for several).
+
+    >>> work_units([Planned(Received("a", "s", "e", "r", "d"), ("a0", "a1"), (9, 9)),
+    ...             Planned(Received("b", "s", "e", "r", "d"), ("b0",), (1,))], units=2)
+    [['a0', 'b0'], ['a1']]
+    """
+    items = sorted(
+        ((rows, batch) for p in planned for batch, rows in zip(p.batches, p.rows, strict=True)),
+        key=lambda item: -item[0],
+    )
+    groups: list[tuple[int, list[str]]] = []
+    for rows, batch in items:
+        if len(groups) < units:
+            groups.append((rows, [batch]))
+            continue
+        i = min(range(len(groups)), key=lambda g: groups[g][0])
+        load, members = groups[i]
+        groups[i] = (load + rows, [*members, batch])
+    return [sorted(members) for _, members in groups]
+
+
+# --------------------------------------------------------------------------- publish
+
+
+def publish_submission(
+    planned: Planned,
+    settings: Settings,
+    *,
+    before_commit: Callable[[Path], None] | None = None,
+) -> Path:
+    """The publish stage: merge the batches, check across them, reject or commit; the result file."""
+    from harmonize.pipeline import (
+        Run,
+        _concurrently_published,
+        _reject,
+        failed,
+        finish,
+        open_stores,
+        staging,
+    )
+    from harmonize.publish.stage import Stage
+    from harmonize.quality import validators
+    from harmonize.quality.findings import QualityReport
+    from harmonize.submission.receive import receive
+
+    received = planned.received
+    if received.result_file is not None:
+        return Path(received.result_file)
+    run_dir = Path(received.run_dir)
+    plan = json.loads((run_dir / PLAN).read_text())
+    stores = open_stores(settings)
+    submission = receive(Path(plan["source_dir"]), max_file_bytes=settings.max_file_bytes)
+    with staging(submission, settings, stores) as stage_root:
+        if stage_root is None:
+            outcome = _concurrently_published(submission, stores)
+            return finished(received, settings, outcome)
+        findings = FindingCollector()
+        report = QualityReport(submission_id=submission.id)
+        counts: dict[str, int] = {}
+        stage = Stage(stage_root, submission.id)
+        try:
+            seen: set[str] = set()
+            for batch in _outcomes(planned):
+                findings.merge(batch.outcome["findings"])
+                if "error" in batch.outcome:
+                    stage.abort()
+                    outcome = _reject(
+                        settings,
+                        submission.id,
+                        _terminal(batch.outcome["error"], submission.id),
+                        submission,
+                        findings,
+                        state=stores.state,
+                    )
+                    return finished(received, settings, outcome)
+                for validator in batch.outcome["validators"]:
+                    report.ran(validator)
+                report.data_docs.extend(
+                    d for d in batch.outcome["data_docs"] if d not in report.data_docs
+                )
+                report.mappings.extend(batch.outcome["mappings"])
+                tables = batch.tables()
+                if "individuals" in tables:  # ids unique across batches, as within one
+                    keep = validators.check_unique_ids(tables["individuals"], seen, findings)
+                    dropped = set(
+                        tables["individuals"]
+                        .filter(pc.invert(keep))
+                        .column("phenopacket_id")
+                        .to_pylist()
+                    )
+                    tables["individuals"] = tables["individuals"].filter(keep)
+                else:
+                    dropped = set()
+                stage.write_tables(tables)
+                stage.adopt_documents(batch.path, skip_ids=dropped)
+                for name, table in tables.items():
+                    counts[name] = counts.get(name, 0) + table.num_rows
+            report.mappings = list(report.mappings)
+            outcome = finish(
+                submission, settings, stores, stage, Run(report, counts), findings, before_commit
+            )
+        except TerminalError as exc:
+            stage.abort()
+            outcome = _reject(
+                settings, submission.id, exc, submission, findings, state=stores.state
+            )
+        except BaseException:
+            stage.abort()
+            failed(submission, stores)
+            raise
+    result = finished(received, settings, outcome)
+    shutil.rmtree(run_dir / "batches", ignore_errors=True)
+    return result
+
+
+@dataclass
+class _Batch:
+    path: Path
+    outcome: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pa.Table]:
+        folder = self.path / "tables"
+        return {p.stem: _read_ipc(p) for p in sorted(folder.glob("*.arrow"))}
+
+
+def _outcomes(planned: Planned) -> Iterator[_Batch]:
+    for name in planned.batches:
+        path = Path(name)
+        try:
+            outcome = json.loads((path / OUTCOME).read_text())
+        except FileNotFoundError as exc:
+            from harmonize.errors import TransientError
+
+            raise TransientError(
+                f"batch {path.name} of {planned.received.submission_id} was never harmonized",
+                submission_id=planned.received.submission_id,
+                hint="the harmonize task must finish first; this task is retried",
+            ) from exc
+        yield _Batch(path, outcome)
+
+
+def _terminal(error: dict[str, Any], submission_id: str) -> TerminalError:
+    from harmonize import errors
+
+    cls = getattr(errors, error["type"], None)
+    if not (isinstance(cls, type) and issubclass(cls, TerminalError)):
+        cls = TerminalError
+    fields = {k: error[k] for k in ("hint", "file", "sheet", "row", "column", "value")}
+    return cls(error["message"], submission_id=submission_id, **fields)
+
+
+def _decided(received: Received, settings: Settings, outcome: Any) -> Planned:
+    path = finished(received, settings, outcome)
+    return Planned(replace(received, source_dir=None, result_file=str(path)))

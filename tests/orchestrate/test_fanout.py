@@ -1,0 +1,157 @@
+"""The DAG's stages over files (read -> harmonize per batch -> publish) match one-process ingest."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from harmonize.events import SUBMISSIONS
+from harmonize.intake import submit
+from harmonize.orchestrate.fanout import (
+    OUTCOME,
+    Planned,
+    harmonize_batches,
+    publish_submission,
+    read_submission,
+    work_units,
+)
+from harmonize.orchestrate.stages import Received, receive_event
+from harmonize.pipeline import ingest
+from harmonize.settings import Settings
+from tests.orchestrate.conftest import drain
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from synth import write_submission
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def fan_out(source: Path, settings: Settings, bus: Any, *, units: int = 2) -> tuple[Any, Planned]:
+    """The ingest DAG's stages, run in order in this process."""
+    submit(source, settings, bus=bus)
+    (message,) = drain(bus, SUBMISSIONS)
+    received = receive_event(message.value, settings, bus)
+    assert received is not None
+    planned = read_submission(received, settings)
+    for unit in work_units([planned], units=units):
+        harmonize_batches(unit, settings)
+    again = Planned.load(Received.from_dict(received.to_dict()))
+    result = json.loads(publish_submission(again, settings).read_text())
+    return result, planned
+
+
+def tables(workspace: Path, sid: str) -> dict[str, list[dict[str, Any]]]:
+    out = {}
+    for path in sorted(
+        (workspace / "published" / "tables").glob(f"*/submission_id={sid}/*.parquet")
+    ):
+        rows = pq.read_table(path).to_pylist()
+        out[path.parent.parent.name] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
+    return out
+
+
+def documents(workspace: Path, sid: str) -> dict[str, Any]:
+    docs = {}
+    for path in sorted((workspace / "published" / "phenopackets" / sid).glob("*.json")):
+        doc = json.loads(path.read_text())
+        doc["metaData"].pop("created")
+        docs[path.name] = doc
+    return docs
+
+
+def findings(report: Path) -> list[tuple[Any, ...]]:
+    data = json.loads(report.read_text())
+    return sorted(
+        (f["level"], f["category"], f["message"], json.dumps(f["location"], sort_keys=True))
+        for f in data["findings"]
+    )
+
+
+@pytest.fixture
+def batched(settings: Settings) -> Settings:
+    return settings.model_copy(update={"batch_size": 30})
+
+
+def test_batches_fanned_out_publish_what_one_process_publishes(
+    batched: Settings, bus: Any, tmp_path: Path
+) -> None:
+    source = tmp_path / "in" / "synth-fan"
+    write_submission(source, 100, submission_id="synth-fan", seed=3)
+    alone = batched.model_copy(update={"workspace": tmp_path / "alone"})
+    one = ingest(source, alone)
+    assert one.status == "published"
+
+    result, planned = fan_out(source, batched, bus)
+    assert len(planned.batches) == 4 and planned.rows == (30, 30, 30, 10)
+    assert result["status"] == "published"
+    assert result["object_count"] == one.objects
+    assert tables(batched.workspace, "synth-fan") == tables(alone.workspace, "synth-fan")
+    assert documents(batched.workspace, "synth-fan") == documents(alone.workspace, "synth-fan")
+    assert one.report_json is not None
+    assert findings(Path(result["report_uri"])) == findings(one.report_json)
+    # the hand-off files are gone once published
+    assert not (Path(planned.received.run_dir) / "batches").exists()
+
+
+def test_a_duplicate_across_batches_is_found_as_within_one(
+    batched: Settings, bus: Any, tmp_path: Path
+) -> None:
+    source = tmp_path / "in" / "synth-dup"
+    write_submission(source, 60, submission_id="synth-dup", seed=4)
+    cases = source / "cases.csv"
+    rows = list(csv.reader(cases.open(encoding="utf-8")))
+    rows[2 + 45] = list(rows[2 + 5])  # data row 46 (batch 2) repeats data row 6 (batch 1)
+    with cases.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    alone = batched.model_copy(update={"workspace": tmp_path / "alone"})
+    one = ingest(source, alone)
+
+    result, planned = fan_out(source, batched, bus)
+    assert len(planned.batches) == 2
+    assert result["status"] == one.status == "rejected"
+    dup = [f for f in findings(Path(result["report_uri"])) if f[1] == "duplicate-id"]
+    assert dup and dup == [f for f in findings(one.report_json) if f[1] == "duplicate-id"]  # type: ignore[arg-type]
+    assert '"row": 48' in dup[0][3]  # the submitter's row: two header rows, then data row 46
+    assert not (batched.workspace / "published" / "phenopackets" / "synth-dup").exists()
+
+
+def test_a_retried_harmonize_task_skips_the_batches_it_finished(
+    batched: Settings, bus: Any, tmp_path: Path
+) -> None:
+    source = tmp_path / "in" / "synth-retry"
+    write_submission(source, 40, submission_id="synth-retry", seed=5)
+    submit(source, batched, bus=bus)
+    (message,) = drain(bus, SUBMISSIONS)
+    received = receive_event(message.value, batched, bus)
+    assert received is not None
+    planned = read_submission(received, batched)
+    first, second = (Path(b) for b in planned.batches)
+    harmonize_batches([str(first)], batched)
+    done_at = (first / OUTCOME).stat().st_mtime_ns
+    with pytest.raises(Exception, match="never harmonized"):
+        publish_submission(planned, batched)  # batch 2 is missing: retried, not rejected
+    harmonize_batches([str(first), str(second)], batched)
+    assert (first / OUTCOME).stat().st_mtime_ns == done_at
+    result = json.loads(publish_submission(planned, batched).read_text())
+    assert result["status"] == "published"
+
+
+def test_work_units_share_small_submissions_and_spread_a_large_one() -> None:
+    def plan(sid: str, rows: list[int]) -> Planned:
+        received = Received(sid, "sha", "event", "run", "dir")
+        return Planned(received, tuple(f"{sid}/{i}" for i in range(len(rows))), tuple(rows))
+
+    small = [plan(f"s{i}", [100]) for i in range(5)]
+    assert work_units(small, units=2) == [["s0/0", "s2/0", "s4/0"], ["s1/0", "s3/0"]]
+    large = plan("big", [20_000] * 4 + [7_000])
+    units = work_units([large, small[0]], units=2)
+    assert sorted(len(u) for u in units) == [3, 3]
+    assert sorted(b for u in units for b in u) == sorted([*large.batches, "s0/0"])
+    assert work_units([small[0]], units=4) == [["s0/0"]]
+    assert work_units([], units=2) == []
