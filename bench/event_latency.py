@@ -145,8 +145,9 @@ def main(argv: list[str] | None = None) -> int:
                 "HARMONIZE_EVENTS_URL": f"kafka://{bootstrap}",
                 "HARMONIZE_LANDING_URL": str(work / "landing"),
                 "HARMONIZE_ONTOLOGY_CACHE": str(work / "cache"),
-                # the safety net for events Airflow coalesced away (see scan.py)
-                "HARMONIZE_SCAN_SCHEDULE": os.environ.get("HARMONIZE_SCAN_SCHEDULE", "15"),
+                # the landing scan stays on as the safety net it is in production: every
+                # minute here (the DAG's default is every 15 minutes)
+                "HARMONIZE_SCAN_SCHEDULE": os.environ.get("HARMONIZE_SCAN_SCHEDULE", "60"),
                 "HARMONIZE_SCAN_MIN_AGE": os.environ.get("HARMONIZE_SCAN_MIN_AGE", "20"),
                 "HARMONIZE_SCAN_STALE": os.environ.get("HARMONIZE_SCAN_STALE", "180"),
             }

@@ -4,17 +4,17 @@ An ``AssetWatcher`` runs Harmonize's Kafka event trigger in the triggerer; each 
 becomes an asset event whose payload is the raw message. The tasks are the pipeline's
 stages and hand each other paths under ``WORKSPACE/runs/``, never data:
 
-- ``receive``: check the events (malformed ones go to the dead-letter topic), fetch the
-  landed files;
-- ``read``: admit each submission and write its raw batches (Arrow IPC);
+- ``receive`` (the receive and read stages): check the events (malformed ones go to the
+  dead-letter topic), fetch the landed files, admit each submission and write its raw
+  batches (Arrow IPC);
 - ``harmonize`` (mapped over groups of batches: a large submission fans out, small ones
   share a task): check-raw, harmonize and check each batch;
 - ``publish``: for each submission, merge the batches, check across them, write the
   report, reject or commit atomically, and emit the result on ``harmonize.results``.
 
 Configuration (read inside tasks): HARMONIZE_WORKSPACE, HARMONIZE_EVENTS_URL,
-HARMONIZE_LANDING_URL, HARMONIZE_REGISTRY_URL, HARMONIZE_FANOUT; the trigger reads the
-broker from HARMONIZE_EVENTS_URL (kafka://host:port) when the DAG is parsed.
+HARMONIZE_LANDING_URL, HARMONIZE_REGISTRY_URL, HARMONIZE_FANOUT, HARMONIZE_BATCH_SIZE; the
+trigger reads the broker from HARMONIZE_EVENTS_URL (kafka://host:port) when the DAG is parsed.
 """
 
 from __future__ import annotations
@@ -58,37 +58,28 @@ RETRIES: dict[str, Any] = {
     doc_md=__doc__,
 )
 def harmonize_ingest() -> None:
-    @task
+    # nothing received (only the trigger's flush events, or only malformed ones): skip the rest
+    @task.short_circuit
     def receive(**context: Any) -> list[dict[str, Any]]:
-        from harmonize.orchestrate.tasks import receive_events
+        from harmonize.orchestrate.tasks import receive_and_read
 
         events = context["triggering_asset_events"][submissions]
-        return receive_events([event.extra.get("payload") for event in events], os.environ)
+        return receive_and_read([event.extra.get("payload") for event in events], os.environ)
 
     @task
-    def read(received: list[dict[str, Any]]) -> list[list[str]]:
-        from harmonize.orchestrate.tasks import read_received
-
-        return read_received(received, os.environ)
-
-    @task
-    def harmonize(batches: list[str]) -> list[str]:
+    def harmonize(unit: dict[str, Any]) -> list[str]:
         from harmonize.orchestrate.tasks import harmonize_unit
 
-        return harmonize_unit(batches, os.environ)
+        return harmonize_unit(unit, os.environ)
 
-    # runs when there was nothing to harmonize (every outcome decided at read)
-    @task(trigger_rule="none_failed")
-    def publish(received: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        from harmonize.orchestrate.tasks import publish_received
+    @task
+    def publish(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from harmonize.orchestrate.tasks import publish_units
 
-        return publish_received(received, os.environ)
+        return publish_units(list(units), os.environ)
 
-    received = receive()
-    units = read(received)
-    published = publish(received)  # reads what `read` saved in each run directory
-    harmonize.expand(batches=units) >> published
-    units >> published
+    units = receive()
+    harmonize.expand(unit=units) >> publish(units)
 
 
 harmonize_ingest()

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from harmonize.cli_policy import LowConfidence, Obsolete, OnConflict, Unmapped, policies
+
 app = typer.Typer(
     name="harmonize",
     help="Clinical submissions to validated GA4GH Phenopackets, Parquet tables and DRS objects.",
@@ -46,12 +48,6 @@ Workspace = Annotated[
     Path,
     typer.Option("--workspace", "-w", help="Where published data, reports and the registry live."),
 ]
-
-
-def _choice(option: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise typer.BadParameter(f"use one of {', '.join(allowed)}", param_hint=option)
-    return value
 
 
 def _print_errors(out: Any, report_json: Path | None, limit: int = 10) -> None:
@@ -94,21 +90,10 @@ def ingest(
     keep_redundant: Annotated[
         bool, typer.Option("--keep-redundant", help="Keep observed ancestors of observed terms.")
     ] = False,
-    on_conflict: Annotated[
-        str,
-        typer.Option(help="An observed term with an excluded ancestor: reject | keep-observed."),
-    ] = "reject",
-    unmapped: Annotated[
-        str, typer.Option(help="A value no ontology term matches: reject | flag | drop.")
-    ] = "reject",
-    obsolete: Annotated[
-        str,
-        typer.Option(help="An obsolete term with a replacement: replace (warn) | reject."),
-    ] = "replace",
-    low_confidence: Annotated[
-        str,
-        typer.Option(help="A fuzzy or weak term match: review (hold for a curator) | accept."),
-    ] = "review",
+    on_conflict: OnConflict = "reject",
+    unmapped: Unmapped = "reject",
+    obsolete: Obsolete = "replace",
+    low_confidence: LowConfidence = "review",
 ) -> None:
     """Read, harmonize, check and publish one submission."""
     from rich.console import Console
@@ -122,10 +107,7 @@ def ingest(
         workspace,
         max_file_bytes=max_file_mb * 1024 * 1024 if max_file_mb else None,
         remove_redundant_ancestors=not keep_redundant,
-        on_conflict=_choice("--on-conflict", on_conflict, ("reject", "keep-observed")),
-        unmapped_policy=_choice("--unmapped", unmapped, ("reject", "flag", "drop")),
-        low_confidence=_choice("--low-confidence", low_confidence, ("review", "accept")),
-        obsolete=_choice("--obsolete", obsolete, ("replace", "reject")),
+        **policies(on_conflict, unmapped, low_confidence, obsolete),
     )
     with Progress(
         SpinnerColumn(),

@@ -8,23 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-# The policy options of ``harmonize ingest``, same names, help and defaults (cli.py declares
-# them inline; a test keeps the two in step). The values are checked by cli._choice.
-OnConflict = Annotated[
-    str,
-    typer.Option(help="An observed term with an excluded ancestor: reject | keep-observed."),
-]
-Unmapped = Annotated[
-    str, typer.Option(help="A value no ontology term matches: reject | flag | drop.")
-]
-Obsolete = Annotated[
-    str,
-    typer.Option(help="An obsolete term with a replacement: replace (warn) | reject."),
-]
-LowConfidence = Annotated[
-    str,
-    typer.Option(help="A fuzzy or weak term match: review (hold for a curator) | accept."),
-]
+from harmonize.cli_policy import LowConfidence, Obsolete, OnConflict, Unmapped, policies
 
 
 def worker(
@@ -57,7 +41,7 @@ def worker(
     low_confidence: LowConfidence = "review",
 ) -> None:
     """Consume harmonize.submissions, ingest each submission, announce the result."""
-    from harmonize.cli import _choice, _settings
+    from harmonize.cli import _settings
     from harmonize.events import open_bus
     from harmonize.orchestrate.worker import run_worker
 
@@ -65,10 +49,7 @@ def worker(
         workspace,
         events_url=events,
         landing_url=landing,
-        on_conflict=_choice("--on-conflict", on_conflict, ("reject", "keep-observed")),
-        unmapped_policy=_choice("--unmapped", unmapped, ("reject", "flag", "drop")),
-        low_confidence=_choice("--low-confidence", low_confidence, ("review", "accept")),
-        obsolete=_choice("--obsolete", obsolete, ("replace", "reject")),
+        **policies(on_conflict, unmapped, low_confidence, obsolete),
     )
     stop = {"now": False}
 

@@ -15,7 +15,7 @@
 #   infra/airflow.sh status DIR    which processes run; exit 1 if any is down
 #   infra/airflow.sh env DIR       print the environment to `source` for `airflow` commands
 #
-# Tuned for a 2-core machine and fast tests: parallelism 4, DAG folder re-listed every
+# Tuned for a 2-core machine and fast tests: parallelism 8, DAG folder re-listed every
 # 5 s, no example DAGs, no default connections, DAGs unpaused at creation.
 set -euo pipefail
 
@@ -57,8 +57,9 @@ write_env() {
         echo "export PYTHONPATH='$ROOT/infra/airflow'\${PYTHONPATH:+:\$PYTHONPATH}"
         echo "export AIRFLOW__CORE__EXECUTOR=LocalExecutor"
         echo "export AIRFLOW__CORE__LOAD_EXAMPLES=False"
-        echo "export AIRFLOW__CORE__PARALLELISM=4"
-        echo "export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG=4"
+        # light tasks (receive, read, publish) should not queue behind the CPU-bound ones
+        echo "export AIRFLOW__CORE__PARALLELISM=8"
+        echo "export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG=8"
         echo "export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False"
         echo "export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True"
         echo "export AIRFLOW__CORE__EXECUTION_API_SERVER_URL='http://127.0.0.1:$port/execution/'"

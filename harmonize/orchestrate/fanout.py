@@ -85,16 +85,16 @@ class Planned:
         return self
 
     @classmethod
-    def load(cls, received: Received) -> Planned:
+    def load(cls, run_dir: Path) -> Planned:
+        """What :meth:`save` wrote in ``run_dir``."""
         try:
-            return cls.from_dict(json.loads((Path(received.run_dir) / PLANNED).read_text()))
+            return cls.from_dict(json.loads((run_dir / PLANNED).read_text()))
         except FileNotFoundError as exc:
             from harmonize.errors import TransientError
 
             raise TransientError(
-                f"submission {received.submission_id} was never read",
-                submission_id=received.submission_id,
-                hint="the read task must finish first; this task is retried",
+                f"the submission of {run_dir.name} was never read",
+                hint="the read stage must finish first; this task is retried",
             ) from exc
 
 

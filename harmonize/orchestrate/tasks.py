@@ -44,20 +44,35 @@ def receive_events(payloads: list[Any], env: Mapping[str, str]) -> list[dict[str
     return received
 
 
-def read_received(received: list[dict[str, Any]], env: Mapping[str, str]) -> list[list[str]]:
-    """The read stage for every received submission; how their batches are grouped.
+def read_received(received: list[dict[str, Any]], env: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The read stage for every received submission, and the ``harmonize`` tasks to map.
 
     Each submission's :class:`~harmonize.orchestrate.fanout.Planned` is saved in its run
-    directory for ``publish``. Returns lists of batch directories, one mapped
-    ``harmonize`` task each: at most ``HARMONIZE_FANOUT`` of them (default: the machine's
-    CPUs), balanced by rows.
+    directory. Returns one unit per mapped ``harmonize`` task: ``batches`` (at most
+    ``HARMONIZE_FANOUT`` units, default the machine's CPUs, balanced by rows) and ``runs``,
+    the run directories ``publish`` takes its submissions from (every submission is in
+    exactly one unit; those decided at read are in the first). Nothing received: ``[]``.
     """
     from harmonize.orchestrate.fanout import read_submission, work_units
     from harmonize.orchestrate.stages import Received
 
     settings = settings_from_env(env)
     planned = [read_submission(Received.from_dict(r), settings) for r in received]
-    return work_units(planned, units=fanout_width(env))
+    if not planned:
+        return []
+    units: list[dict[str, Any]] = [
+        {"batches": batches, "runs": []} for batches in work_units(planned, units=fanout_width(env))
+    ] or [{"batches": [], "runs": []}]
+    unit_of = {b: i for i, u in enumerate(units) for b in u["batches"]}
+    for p in planned:
+        i = unit_of[p.batches[0]] if p.batches else 0
+        units[i]["runs"].append(p.received.run_dir)
+    return units
+
+
+def receive_and_read(payloads: list[Any], env: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The ``receive`` task: :func:`receive_events`, then :func:`read_received`."""
+    return read_received(receive_events(payloads, env), env)
 
 
 def fanout_width(env: Mapping[str, str]) -> int:
@@ -67,51 +82,48 @@ def fanout_width(env: Mapping[str, str]) -> int:
     return max(int(env.get("HARMONIZE_FANOUT") or os.cpu_count() or 2), 1)
 
 
-def harmonize_unit(batches: list[str], env: Mapping[str, str]) -> list[str]:
-    """Check, map and check a group of raw batches (one mapped task)."""
+def harmonize_unit(unit: dict[str, Any], env: Mapping[str, str]) -> list[str]:
+    """Check, map and check a unit's raw batches (one mapped task)."""
     from harmonize.orchestrate.fanout import harmonize_batches
 
-    return harmonize_batches(batches, settings_from_env(env))
+    return harmonize_batches(unit["batches"], settings_from_env(env))
 
 
-def publish_received(
-    received: list[dict[str, Any]], env: Mapping[str, str]
-) -> list[dict[str, Any]]:
+def publish_units(units: list[dict[str, Any]], env: Mapping[str, str]) -> list[dict[str, Any]]:
     """Publish (or reject) each submission of the run and announce its result at once.
 
-    One task for the run's submissions: a small one costs less than starting a task. A
-    failure of one does not hold up the others; the task then fails (and is retried) once
-    they are done, and the retry finds them published already and announces them again
-    (at least once: consumers dedupe on the submission id and sha-256). Returns the
-    results (small) for the task's XCom.
+    One task for the run's submissions (``runs`` of every unit): a small one costs less
+    than starting a task. A failure of one does not hold up the others; the task then
+    fails (and is retried) once they are done, and the retry finds them published already
+    and announces them again (at least once: consumers dedupe on the submission id and
+    sha-256). Returns the results (small) for the task's XCom.
     """
     from harmonize.orchestrate.fanout import Planned, publish_submission
     from harmonize.orchestrate.faults import crash_hook
-    from harmonize.orchestrate.stages import Received, announce
+    from harmonize.orchestrate.stages import announce
 
     settings = settings_from_env(env)
     faults = Path(env["HARMONIZE_FAULTS_DIR"]) if env.get("HARMONIZE_FAULTS_DIR") else None
     results, failures = [], []
     bus = _bus(env)
     try:
-        for data in received:
-            got = Received.from_dict(data)
+        for run_dir in (r for unit in units for r in unit["runs"]):
             try:
-                planned = Planned.load(got)
+                planned = Planned.load(Path(run_dir))
+                got = planned.received
                 hook = crash_hook(faults, got.submission_id)
                 path = publish_submission(planned, settings, before_commit=hook)
                 results.append(announce(path, bus, source=DAG_SOURCE).model_dump(mode="json"))
             except Exception as exc:  # the others still publish; this task is then retried
-                log.exception("publishing %s failed", got.submission_id)
-                failures.append(f"{got.submission_id}: {exc!r}")
+                log.exception("publishing %s failed", run_dir)
+                failures.append(f"{Path(run_dir).name}: {exc!r}")
     finally:
         bus.close()
     if failures:
         from harmonize.errors import TransientError
 
         raise TransientError(
-            f"{len(failures)} of {len(received)} submissions failed to publish: "
-            + "; ".join(failures),
+            f"{len(failures)} submissions failed to publish: " + "; ".join(failures),
             hint="the task is retried",
         )
     return results

@@ -41,7 +41,7 @@ def fan_out(source: Path, settings: Settings, bus: Any, *, units: int = 2) -> tu
     planned = read_submission(received, settings)
     for unit in work_units([planned], units=units):
         harmonize_batches(unit, settings)
-    again = Planned.load(Received.from_dict(received.to_dict()))
+    again = Planned.load(Path(received.run_dir))
     result = json.loads(publish_submission(again, settings).read_text())
     return result, planned
 
@@ -155,3 +155,38 @@ def test_work_units_share_small_submissions_and_spread_a_large_one() -> None:
     assert sorted(b for u in units for b in u) == sorted([*large.batches, "s0/0"])
     assert work_units([small[0]], units=4) == [["s0/0"]]
     assert work_units([], units=2) == []
+
+
+def test_the_dag_task_bodies_take_a_run_from_events_to_results(
+    batched: Settings, bus: Any, tmp_path: Path
+) -> None:
+    """receive_and_read -> harmonize_unit (per unit) -> publish_units, as the DAG calls them."""
+    from harmonize.orchestrate.tasks import harmonize_unit, publish_units, receive_and_read
+    from harmonize.orchestrate.trigger import message_payload
+
+    env = {
+        "HARMONIZE_WORKSPACE": str(batched.workspace),
+        "HARMONIZE_EVENTS_URL": batched.events,
+        "HARMONIZE_LANDING_URL": batched.landing,
+        "HARMONIZE_ONTOLOGY_CACHE": str(batched.cache_dir),
+        "HARMONIZE_ON_CONFLICT": batched.on_conflict,
+        "HARMONIZE_BATCH_SIZE": "30",
+        "HARMONIZE_FANOUT": "2",
+    }
+    for sid, rows in (("synth-big", 70), ("synth-small", 10)):
+        write_submission(tmp_path / "in" / sid, rows, submission_id=sid)
+        submit(tmp_path / "in" / sid, batched, bus=bus)
+    payloads = [message_payload(m) for m in drain(bus, SUBMISSIONS)]
+    units = receive_and_read([*payloads, {"flush": 1.0}], env)
+    assert len(units) == 2
+    assert sorted(len(u["batches"]) for u in units) == [2, 2]  # 30 + 30 + 10 + 10 rows
+    runs = [r for u in units for r in u["runs"]]
+    assert sorted(Path(r).name.split("-")[1] for r in runs) == ["big", "small"]
+    for unit in units:
+        harmonize_unit(unit, env)
+    results = publish_units(units, env)
+    assert sorted((r["submission_id"], r["status"]) for r in results) == [
+        ("synth-big", "published"),
+        ("synth-small", "published"),
+    ]
+    assert receive_and_read([{"flush": 2.0}], env) == []  # nothing came: the run is skipped

@@ -48,7 +48,9 @@ async def collect(trigger: SubmissionEventTrigger, n: int, timeout_s: float = 60
 
 
 def make(bootstrap: str, topic: str, group: str, **kwargs: Any) -> SubmissionEventTrigger:
-    return SubmissionEventTrigger(bootstrap_servers=bootstrap, topic=topic, group_id=group, **kwargs)
+    return SubmissionEventTrigger(
+        bootstrap_servers=bootstrap, topic=topic, group_id=group, **kwargs
+    )
 
 
 def test_every_message_is_an_event_then_a_flush_when_they_stop(

@@ -1,0 +1,39 @@
+"""The policy options ``harmonize ingest`` and ``harmonize worker`` share, and their checks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+OnConflict = Annotated[
+    str,
+    typer.Option(help="An observed term with an excluded ancestor: reject | keep-observed."),
+]
+Unmapped = Annotated[
+    str, typer.Option(help="A value no ontology term matches: reject | flag | drop.")
+]
+Obsolete = Annotated[
+    str,
+    typer.Option(help="An obsolete term with a replacement: replace (warn) | reject."),
+]
+LowConfidence = Annotated[
+    str,
+    typer.Option(help="A fuzzy or weak term match: review (hold for a curator) | accept."),
+]
+
+
+def policies(on_conflict: str, unmapped: str, low_confidence: str, obsolete: str) -> dict[str, Any]:
+    """The options as :class:`~harmonize.settings.Settings` fields; a bad value is a usage error."""
+    return {
+        "on_conflict": _choice("--on-conflict", on_conflict, ("reject", "keep-observed")),
+        "unmapped_policy": _choice("--unmapped", unmapped, ("reject", "flag", "drop")),
+        "low_confidence": _choice("--low-confidence", low_confidence, ("review", "accept")),
+        "obsolete": _choice("--obsolete", obsolete, ("replace", "reject")),
+    }
+
+
+def _choice(option: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"use one of {', '.join(allowed)}", param_hint=option)
+    return value
