@@ -365,7 +365,6 @@ def publish_submission(
                 stage.adopt_documents(batch.path, skip_ids=dropped)
                 for name, table in tables.items():
                     counts[name] = counts.get(name, 0) + table.num_rows
-            report.mappings = list(report.mappings)
             outcome = finish(
                 submission, settings, stores, stage, Run(report, counts), findings, before_commit
             )
