@@ -78,10 +78,9 @@ class Planned:
 
     def save(self) -> Planned:
         """Write to the run directory, where :meth:`load` finds it."""
-        path = Path(self.received.run_dir) / PLANNED
-        tmp = path.with_name(PLANNED + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2))
-        tmp.replace(path)
+        from harmonize.quality.html import write_text_atomic
+
+        write_text_atomic(Path(self.received.run_dir) / PLANNED, json.dumps(self.to_dict()))
         return self
 
     @classmethod
@@ -207,28 +206,39 @@ def harmonize_batches(batch_dirs: Iterable[str], settings: Settings) -> list[str
     terminal error is recorded in the batch's outcome for the publish stage to reject
     with; a transient one propagates, so the task is retried.
     """
+    runs: dict[Path, tuple[dict[str, Any], Any]] = {}  # run dir -> (plan, submission)
     for name in batch_dirs:
         path = Path(name)
         if not (path / OUTCOME).exists():
-            _harmonize_batch(path, settings)
+            _harmonize_batch(path, settings, runs)
     return list(batch_dirs)
 
 
-def _harmonize_batch(path: Path, settings: Settings) -> None:
+def _harmonize_batch(
+    path: Path, settings: Settings, runs: dict[Path, tuple[dict[str, Any], Any]]
+) -> None:
+    """One batch; ``runs`` keeps each run's plan and received submission across batches."""
     from harmonize.pipeline import Harmonizer
     from harmonize.publish.stage import Stage
+    from harmonize.quality.html import write_text_atomic
     from harmonize.submission.receive import receive
 
-    plan = json.loads((path.parent.parent / PLAN).read_text())
-    if plan["batches"][0] != str(path):  # the first batch writes the data docs, as in one process
-        settings = settings.model_copy(update={"data_docs": False})
     for leftover in ("tables", "published", "files.jsonl"):
         target = path / leftover
         shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
     findings = FindingCollector()
     outcome: dict[str, Any]
     try:
-        submission = receive(Path(plan["source_dir"]), max_file_bytes=settings.max_file_bytes)
+        run_dir = path.parent.parent
+        if run_dir not in runs:
+            plan = json.loads((run_dir / PLAN).read_text())
+            source = Path(plan["source_dir"])
+            runs[run_dir] = plan, receive(source, max_file_bytes=settings.max_file_bytes)
+        plan, submission = runs[run_dir]
+        if plan["batches"][0] != str(
+            path
+        ):  # the first batch writes the data docs, as in one process
+            settings = settings.model_copy(update={"data_docs": False})
         work = Harmonizer(submission, settings, findings, created=plan["created"])
         mapped, docs = work.batch(_read_raw(path))
         (path / "tables").mkdir()
@@ -246,9 +256,7 @@ def _harmonize_batch(path: Path, settings: Settings) -> None:
         }
     except TerminalError as exc:
         outcome = {"findings": findings.dump(), "error": _error_dict(exc)}
-    tmp = path / (OUTCOME + ".tmp")
-    tmp.write_text(json.dumps(outcome, default=str))
-    tmp.replace(path / OUTCOME)
+    write_text_atomic(path / OUTCOME, json.dumps(outcome, default=str))
 
 
 def _error_dict(exc: HarmonizeError) -> dict[str, Any]:

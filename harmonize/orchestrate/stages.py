@@ -157,10 +157,10 @@ def _decided(received: Received, result: Any) -> Received:
 
 
 def _write_result(run_dir: Path, result: Any) -> Path:
+    from harmonize.quality.html import write_text_atomic
+
     path = run_dir / "result.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(result.model_dump_json(indent=2))
-    tmp.replace(path)
+    write_text_atomic(path, result.model_dump_json(indent=2))
     return path
 
 
