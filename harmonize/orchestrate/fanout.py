@@ -100,16 +100,17 @@ class Planned:
 # --------------------------------------------------------------------------- read
 
 
-def read_submission(received: Received, settings: Settings) -> Planned:
+def read_submission(received: Received, settings: Settings, *, stores: Any = None) -> Planned:
     """The read stage: admit the submission and write its raw batches; saved in the run.
 
     A submission decided at admission (rejected files, already published) or one whose
     files cannot be read (a terminal error) gets its result file now and no batches.
+    ``stores`` (:func:`harmonize.pipeline.open_stores`) may be shared by several calls.
     """
-    return _read(received, settings).save()
+    return _read(received, settings, stores).save()
 
 
-def _read(received: Received, settings: Settings) -> Planned:
+def _read(received: Received, settings: Settings, stores: Any) -> Planned:
     from harmonize.pipeline import (
         Harmonizer,
         IngestResult,
@@ -121,7 +122,7 @@ def _read(received: Received, settings: Settings) -> Planned:
     if received.result_file is not None:
         return Planned(received)
     assert received.source_dir is not None
-    stores = open_stores(settings)
+    stores = stores or open_stores(settings)
     admitted = admit(Path(received.source_dir), settings, stores)
     if isinstance(admitted, IngestResult):
         return _decided(received, settings, admitted)
@@ -305,8 +306,12 @@ def publish_submission(
     settings: Settings,
     *,
     before_commit: Callable[[Path], None] | None = None,
+    stores: Any = None,
 ) -> Path:
-    """The publish stage: merge the batches, check across them, reject or commit; the result file."""
+    """The publish stage: merge the batches, check across them, reject or commit; the result file.
+
+    ``stores`` (:func:`harmonize.pipeline.open_stores`) may be shared by several calls.
+    """
     from harmonize.pipeline import (
         Run,
         _concurrently_published,
@@ -326,7 +331,7 @@ def publish_submission(
         return Path(received.result_file)
     run_dir = Path(received.run_dir)
     plan = json.loads((run_dir / PLAN).read_text())
-    stores = open_stores(settings)
+    stores = stores or open_stores(settings)
     submission = receive(Path(plan["source_dir"]), max_file_bytes=settings.max_file_bytes)
     with staging(submission, settings, stores) as stage_root:
         if stage_root is None:

@@ -55,11 +55,13 @@ def read_received(received: list[dict[str, Any]], env: Mapping[str, str]) -> lis
     """
     from harmonize.orchestrate.fanout import read_submission, work_units
     from harmonize.orchestrate.stages import Received
+    from harmonize.pipeline import open_stores
 
-    settings = settings_from_env(env)
-    planned = [read_submission(Received.from_dict(r), settings) for r in received]
-    if not planned:
+    if not received:
         return []
+    settings = settings_from_env(env)
+    stores = open_stores(settings)  # once for the run: it also rolls interrupted commits forward
+    planned = [read_submission(Received.from_dict(r), settings, stores=stores) for r in received]
     units: list[dict[str, Any]] = [
         {"batches": batches, "runs": []} for batches in work_units(planned, units=fanout_width(env))
     ] or [{"batches": [], "runs": []}]
@@ -101,8 +103,10 @@ def publish_units(units: list[dict[str, Any]], env: Mapping[str, str]) -> list[d
     from harmonize.orchestrate.fanout import Planned, publish_submission
     from harmonize.orchestrate.faults import crash_hook
     from harmonize.orchestrate.stages import announce
+    from harmonize.pipeline import open_stores
 
     settings = settings_from_env(env)
+    stores = open_stores(settings)  # once for the run: it also rolls interrupted commits forward
     faults = Path(env["HARMONIZE_FAULTS_DIR"]) if env.get("HARMONIZE_FAULTS_DIR") else None
     results, failures = [], []
     bus = _bus(env)
@@ -112,7 +116,7 @@ def publish_units(units: list[dict[str, Any]], env: Mapping[str, str]) -> list[d
                 planned = Planned.load(Path(run_dir))
                 got = planned.received
                 hook = crash_hook(faults, got.submission_id)
-                path = publish_submission(planned, settings, before_commit=hook)
+                path = publish_submission(planned, settings, before_commit=hook, stores=stores)
                 results.append(announce(path, bus, source=DAG_SOURCE).model_dump(mode="json"))
             except Exception as exc:  # the others still publish; this task is then retried
                 log.exception("publishing %s failed", run_dir)
