@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
@@ -44,6 +46,13 @@ class LandingStore(Protocol):
 
     def fetch(self, manifest_uri: str, destination: Path) -> Path:
         """A local directory holding the landed version (``destination`` when copied)."""
+
+    def manifests(self, *, min_age_s: float = 0.0) -> Iterator[tuple[str, bytes]]:
+        """(manifest URI, bytes) of every complete landed version older than ``min_age_s``.
+
+        The URI is the one :meth:`fetch` reads. Young manifests are skipped: their upload
+        (and event) may still be under way.
+        """
 
 
 def _version_key(submission_id: str, manifest_sha256: str) -> str:
@@ -110,6 +119,17 @@ class LocalLanding:
             )
         return path.parent
 
+    def manifests(self, *, min_age_s: float = 0.0) -> Iterator[tuple[str, bytes]]:
+        if not self.root.is_dir():
+            return
+        now = time.time()
+        for path in sorted(self.root.rglob(MANIFEST_NAME)):
+            if any(part.startswith(".") for part in path.relative_to(self.root).parts):
+                continue  # an upload still being written (.incoming-*)
+            if now - path.stat().st_mtime < min_age_s:
+                continue
+            yield str(path.resolve()), path.read_bytes()
+
 
 class S3Landing:
     """A landing prefix in an S3 bucket (boto3); any S3-compatible endpoint works."""
@@ -173,6 +193,34 @@ class S3Landing:
         destination.parent.mkdir(parents=True, exist_ok=True)
         os.rename(tmp, destination)
         return destination
+
+    def manifests(self, *, min_age_s: float = 0.0) -> Iterator[tuple[str, bytes]]:
+        """Only ``<prefix>/<id>/<sha-256>/manifest.yaml`` marks a complete version.
+
+        :meth:`land` uploads the files first, so a ``manifest.yaml`` among a version's own
+        files must not count. Age is by LastModified.
+        """
+        base = f"{self.prefix}/" if self.prefix else ""
+        now = datetime.now(UTC)
+        candidates: list[str] = []
+        with _s3_errors(f"s3://{self.bucket}/{base}"):
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=base):
+                for obj in page.get("Contents", []):
+                    parts = obj["Key"][len(base) :].split("/")
+                    if len(parts) != 3 or parts[2] != MANIFEST_NAME or not all(parts):
+                        continue
+                    if (now - obj["LastModified"]).total_seconds() < min_age_s:
+                        continue
+                    candidates.append(obj["Key"])
+        for key in sorted(candidates):
+            uri = f"s3://{self.bucket}/{key}"
+            try:
+                with _s3_errors(uri):
+                    raw = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except SubmissionError:
+                continue  # deleted since it was listed
+            yield uri, raw
 
 
 @contextmanager

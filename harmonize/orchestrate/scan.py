@@ -18,17 +18,15 @@ on a local directory it is still in a hidden ``.incoming-*`` directory, on S3 it
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harmonize.settings import Settings
 
 if TYPE_CHECKING:
-    from harmonize.intake.landing import LandingStore, S3Landing
+    from harmonize.intake.landing import LandingStore
 
 SOURCE = "urn:harmonize:landing-scan"
 FINAL = {"published", "rejected"}
@@ -47,14 +45,8 @@ def landed_manifests(store: LandingStore, *, min_age_s: float = 0.0) -> Iterator
 
     The manifest URI is the one :meth:`~harmonize.intake.landing.LandingStore.fetch` reads.
     """
-    from harmonize.errors import ConfigurationError
-    from harmonize.intake.landing import LocalLanding, S3Landing
-
-    if isinstance(store, S3Landing):
-        return _s3_manifests(store, min_age_s=min_age_s)
-    if isinstance(store, LocalLanding):
-        return _local_manifests(store.root, min_age_s=min_age_s)
-    raise ConfigurationError(f"the landing scan cannot list a {type(store).__name__}")
+    for uri, raw in store.manifests(min_age_s=min_age_s):
+        yield _landed(raw, uri)
 
 
 def _landed(raw: bytes, uri: str) -> Landed:
@@ -69,54 +61,6 @@ def _landed(raw: bytes, uri: str) -> Landed:
         manifest = None
     sid = (manifest.submission_id if manifest else None) or derived_id(sha)
     return Landed(sid, uri, sha)
-
-
-def _local_manifests(root: Path, *, min_age_s: float) -> Iterator[Landed]:
-    """Every ``manifest.yaml`` under a local landing directory older than ``min_age_s``."""
-    from harmonize.submission.manifest import MANIFEST_NAME
-
-    if not root.is_dir():
-        return
-    now = time.time()
-    for path in sorted(root.rglob(MANIFEST_NAME)):
-        if any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue  # an upload still being written (LocalLanding's .incoming-*)
-        if now - path.stat().st_mtime < min_age_s:
-            continue
-        yield _landed(path.read_bytes(), str(path.resolve()))
-
-
-def _s3_manifests(store: S3Landing, *, min_age_s: float) -> Iterator[Landed]:
-    """Every ``<prefix>/<id>/<sha-256>/manifest.yaml`` whose LastModified is old enough.
-
-    Only a manifest at exactly that depth marks a complete version: S3Landing uploads the
-    files first, so a ``manifest.yaml`` among a version's own files must not count.
-    """
-    from harmonize.errors import SubmissionError
-    from harmonize.intake.landing import _s3_errors
-    from harmonize.submission.manifest import MANIFEST_NAME
-
-    base = f"{store.prefix}/" if store.prefix else ""
-    now = datetime.now(UTC)
-    candidates: list[str] = []
-    with _s3_errors(f"s3://{store.bucket}/{base}"):
-        paginator = store.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=store.bucket, Prefix=base):
-            for obj in page.get("Contents", []):
-                parts = obj["Key"][len(base) :].split("/")
-                if len(parts) != 3 or parts[2] != MANIFEST_NAME or not all(parts):
-                    continue
-                if (now - obj["LastModified"]).total_seconds() < min_age_s:
-                    continue
-                candidates.append(obj["Key"])
-    for key in sorted(candidates):
-        uri = f"s3://{store.bucket}/{key}"
-        try:
-            with _s3_errors(uri):
-                raw = store.client.get_object(Bucket=store.bucket, Key=key)["Body"].read()
-        except SubmissionError:
-            continue  # deleted since it was listed
-        yield _landed(raw, uri)
 
 
 def scan_landing(
