@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from harmonize.cli_policy import LowConfidence, Obsolete, OnConflict, Unmapped, policies
+from harmonize.cli_policy import LowConfidence, Obsolete, OnConflict, Unmapped, choice, policies
 
 app = typer.Typer(
     name="harmonize",
@@ -87,6 +87,13 @@ def ingest(
     ] = None,
     workspace: Workspace = Path("workspace"),
     max_file_mb: Annotated[int | None, typer.Option(help="Refuse files larger than this.")] = None,
+    access: Annotated[
+        str | None,
+        typer.Option(
+            help="public | controlled: the access of a single data file (default controlled). "
+            "A manifest must say its own."
+        ),
+    ] = None,
     keep_redundant: Annotated[
         bool, typer.Option("--keep-redundant", help="Keep observed ancestors of observed terms.")
     ] = False,
@@ -106,6 +113,7 @@ def ingest(
     settings = _settings(
         workspace,
         max_file_bytes=max_file_mb * 1024 * 1024 if max_file_mb else None,
+        default_access=choice("--access", access, ("public", "controlled")) if access else None,
         remove_redundant_ancestors=not keep_redundant,
         **policies(on_conflict, unmapped, low_confidence, obsolete),
     )

@@ -26,14 +26,14 @@ LowConfidence = Annotated[
 def policies(on_conflict: str, unmapped: str, low_confidence: str, obsolete: str) -> dict[str, Any]:
     """The options as :class:`~harmonize.settings.Settings` fields; a bad value is a usage error."""
     return {
-        "on_conflict": _choice("--on-conflict", on_conflict, ("reject", "keep-observed")),
-        "unmapped_policy": _choice("--unmapped", unmapped, ("reject", "flag", "drop")),
-        "low_confidence": _choice("--low-confidence", low_confidence, ("review", "accept")),
-        "obsolete": _choice("--obsolete", obsolete, ("replace", "reject")),
+        "on_conflict": choice("--on-conflict", on_conflict, ("reject", "keep-observed")),
+        "unmapped_policy": choice("--unmapped", unmapped, ("reject", "flag", "drop")),
+        "low_confidence": choice("--low-confidence", low_confidence, ("review", "accept")),
+        "obsolete": choice("--obsolete", obsolete, ("replace", "reject")),
     }
 
 
-def _choice(option: str, value: str, allowed: tuple[str, ...]) -> str:
+def choice(option: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise typer.BadParameter(f"use one of {', '.join(allowed)}", param_hint=option)
     return value

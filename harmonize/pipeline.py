@@ -106,7 +106,11 @@ def admit(
     registry, state = stores.registry, stores.state
     try:
         submission = receive(
-            source, profile=profile, max_file_bytes=settings.max_file_bytes, mapping=mapping
+            source,
+            profile=profile,
+            max_file_bytes=settings.max_file_bytes,
+            mapping=mapping,
+            access=settings.default_access,
         )
     except SubmissionError as exc:
         sid = _fallback_id(source)

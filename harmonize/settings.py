@@ -20,6 +20,8 @@ LowConfidencePolicy = Literal["review", "accept"]
 # an obsolete term with a replaced_by: replace it (a warning), or reject and propose the
 # replacement (submitted Phenopackets are never rewritten: always the latter)
 ObsoletePolicy = Literal["replace", "reject"]
+# who may read a submission's published objects
+Access = Literal["public", "controlled"]
 
 
 class Settings(BaseModel):
@@ -43,6 +45,9 @@ class Settings(BaseModel):
     obsolete: ObsoletePolicy = "replace"
     reject_on: tuple[str, ...] = ("error",)  # finding levels that reject a submission
     created_by: str = "harmonize"
+    # the access of a submission whose manifest is synthesized (a single data file); a
+    # written manifest must always say ``access`` itself
+    default_access: Access = "controlled"
     run_great_expectations: bool = True
     data_docs: bool = True
     # events and intake: kafka://host:port or a local log directory (default WORKSPACE/events);

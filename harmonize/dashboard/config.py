@@ -18,15 +18,16 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from harmonize.settings import Settings
+from harmonize.strict import StrictModel, describe
 
 Role = Literal["curator", "submitter"]
 
 
-class AccessToken(BaseModel):
+class AccessToken(StrictModel):
     """A configured sign-in token: who it is, their role, and the datasets they belong to.
 
     Give ``token_sha256`` (the hex sha-256 of the token) to keep the token itself out of the
@@ -54,7 +55,7 @@ class AccessToken(BaseModel):
         return hashlib.sha256(self.token.encode()).hexdigest()
 
 
-class JwtSettings(BaseModel):
+class JwtSettings(StrictModel):
     """OIDC-style bearer JWTs, verified with a public key (no shared secret)."""
 
     public_key: str = Field(repr=False)  # PEM
@@ -101,10 +102,18 @@ class DashboardEnvSettings(BaseSettings):
             return None
         if not self.secret_key:
             raise ValueError("HARMONIZE_DASHBOARD_SECRET_KEY is required to serve the dashboard")
-        tokens = []
+        tokens: list[AccessToken] = []
         if self.tokens_file is not None:
             raw = json.loads(self.tokens_file.read_text(encoding="utf-8"))
-            tokens = [AccessToken.model_validate(t) for t in raw]
+            if not isinstance(raw, list):
+                raise ValueError(f"{self.tokens_file}: a JSON list of tokens is expected")
+            for n, item in enumerate(raw):
+                try:
+                    tokens.append(AccessToken.model_validate(item))
+                except ValidationError as exc:
+                    raise ValueError(
+                        f"{self.tokens_file}: token {n}: {describe(exc, AccessToken)}"
+                    ) from exc
         jwt = None
         if self.jwt_public_key_file is not None:
             jwt = JwtSettings(

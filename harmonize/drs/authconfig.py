@@ -20,13 +20,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
+
+from harmonize.strict import StrictModel
 
 Algorithm = Literal["RS256", "ES256"]
 ALGORITHMS: tuple[Algorithm, ...] = ("RS256", "ES256")
 
 
-class TrustedIssuer(BaseModel):
+class TrustedIssuer(StrictModel):
     """One issuer (the ``iss`` claim) and the public keys its tokens are checked with."""
 
     issuer: str = Field(min_length=1)
@@ -36,7 +38,7 @@ class TrustedIssuer(BaseModel):
     audience: str | None = None  # required ``aud`` when set
 
 
-class AuthSettings(BaseModel):
+class AuthSettings(StrictModel):
     """Who may read controlled objects, and the admin API's secret."""
 
     token_issuers: list[TrustedIssuer] = Field(default_factory=list)  # bearer tokens, passports

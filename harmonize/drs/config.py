@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from harmonize.drs.authconfig import AuthSettings
 from harmonize.drs.stores import S3Settings
+from harmonize.strict import describe
 
 
 def default_registry_url(workspace: Path) -> str:
@@ -93,7 +94,11 @@ class DrsEnvSettings(BaseSettings):
             secret = getattr(self, name)
             if secret is not None:
                 auth[name] = secret
-        values["auth"] = AuthSettings(**auth)
+        try:
+            values["auth"] = AuthSettings.model_validate(auth)
+        except ValidationError as exc:
+            where = self.auth_file or "HARMONIZE_DRS_AUTH_FILE"
+            raise ValueError(f"{where}: {describe(exc, AuthSettings)}") from exc
         if self.s3_bucket:
             values["s3"] = S3Settings(
                 bucket=self.s3_bucket,

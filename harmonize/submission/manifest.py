@@ -6,13 +6,18 @@ A submission is a directory with ``manifest.yaml`` and its data files::
     submitter: Monarch curators
     dataset: phenopacket-store
     profile: hpo-case-template
-    access: public                    # public | controlled
+    access: public                    # public | controlled: required, no default
     consent: [DUO:0000042]            # DUO CURIEs
     files:
       - path: AIRE_APS1_individuals.xlsx
         sha256: 3f5c...               # hex digest of the file's bytes
 
-A single data file plus ``--profile`` is a submission too: its manifest is synthesized.
+A single data file plus ``--profile`` is a submission too: its manifest is synthesized,
+with the data centre's ``Settings.default_access`` (``controlled`` unless it says otherwise).
+
+Manifests fail closed. An unknown key is an error naming the nearest valid one, and
+``access`` has no default: a typo such as ``acess: controlled`` must never publish
+controlled data as public.
 """
 
 from __future__ import annotations
@@ -20,23 +25,23 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from harmonize.errors import SubmissionError
+from harmonize.settings import Access
+from harmonize.strict import StrictModel, first_error
 
 MANIFEST_NAME = "manifest.yaml"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _DUO = re.compile(r"^DUO:\d{7}$")
 
-Access = Literal["public", "controlled"]
 
-
-class ManifestFile(BaseModel):
+class ManifestFile(StrictModel):
     path: str
     sha256: str | None = None
     sheet: str | None = None
@@ -50,12 +55,12 @@ class ManifestFile(BaseModel):
         return v.lower() if v else v
 
 
-class Manifest(BaseModel):
+class Manifest(StrictModel):
     submission_id: str | None = None
     submitter: str = "anonymous"
     dataset: str = "default"
     profile: str
-    access: Access = "public"
+    access: Access  # required: who may read the published objects
     consent: list[str] = Field(default_factory=list)
     mapping: str | None = None  # tabular profile: the mapping YAML, relative to the submission
     files: list[ManifestFile]
@@ -108,13 +113,15 @@ def parse_manifest(raw: bytes, *, label: str = MANIFEST_NAME) -> Manifest:
     try:
         return Manifest.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
+        field, message = first_error(exc, Manifest)
+        hint = "correct the manifest and submit again"
+        if field == "access":
+            hint = "say who may read this submission: access: public or access: controlled"
         raise SubmissionError(
-            f"manifest field {field!r}: {first['msg']}",
+            f"manifest field {field!r}: {message}",
             file=label,
             column=field,
-            hint="correct the manifest and submit again",
+            hint=hint,
         ) from exc
 
 

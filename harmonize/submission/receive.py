@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from harmonize.errors import SubmissionError
+from harmonize.settings import Access
 from harmonize.submission.manifest import (
     Manifest,
     ManifestFile,
@@ -127,10 +128,13 @@ def receive(
     profile: str | None = None,
     max_file_bytes: int,
     mapping: Path | None = None,
+    access: Access = "controlled",
 ) -> Submission:
     """Check a submission directory (with ``manifest.yaml``) or a single data file.
 
     ``profile`` overrides the manifest's profile; it is required for a single file.
+    ``access`` is the synthesized manifest's access, for a single file only: a written
+    manifest must say its own.
     """
     source = source.absolute()
     if not source.exists():
@@ -159,6 +163,7 @@ def receive(
         files = (received,)
         manifest = Manifest(
             profile=profile,
+            access=access,
             files=[ManifestFile(path=source.name, sha256=received.sha256)],
             mapping=mapping.name if mapping else None,
         )

@@ -131,6 +131,7 @@ def write_submission(
     manifest: dict[str, Any] = {
         "submission_id": submission_id,
         "profile": profile,
+        "access": "public",
         "files": [{"path": name} for name in files if name != mapping],
     }
     if mapping is not None:

@@ -103,7 +103,7 @@ def write_case(path: Path, header1=HEADER_1, header2=HEADER_2, rows=(ROW,)) -> P
 
 def submission(root: Path, files: dict[str, bytes], sha: dict[str, str] | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    lines = ["submission_id: bad-1", "profile: hpo-case-template", "files:"]
+    lines = ["submission_id: bad-1", "profile: hpo-case-template", "access: public", "files:"]
     for name, data in files.items():
         (root / name).write_bytes(data)
         digest = (sha or {}).get(name, hashlib.sha256(data).hexdigest())
@@ -203,7 +203,7 @@ def test_path_traversal_file_name(tmp_path: Path, settings: Settings) -> None:
     outside = write_case(tmp_path / "outside.csv")
     digest = hashlib.sha256(outside.read_bytes()).hexdigest()
     (root / "manifest.yaml").write_text(
-        f"profile: hpo-case-template\nfiles:\n  - path: ../outside.csv\n    sha256: '{digest}'\n"
+        f"profile: hpo-case-template\naccess: public\nfiles:\n  - path: ../outside.csv\n    sha256: '{digest}'\n"
     )
     report = assert_nothing_published(settings, ingest(root, settings))
     err = first_error(report)

@@ -32,7 +32,7 @@ def make(
         if entries is not None
         else [{"path": n, "sha256": sha(d)} for n, d in files.items()]
     )
-    lines = ["submitter: test", "dataset: ds", "profile: tabular"]
+    lines = ["submitter: test", "dataset: ds", "profile: tabular", "access: public"]
     lines += [f"{k}: {v}" for k, v in extra.items()]
     lines.append("files:")
     for e in entries:
@@ -113,9 +113,12 @@ def test_single_file_needs_a_profile(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("profile: x\nfiles: [{path: a.csv}]\nconsent: [DUO:42]\n", "DUO CURIEs"),
-        ("profile: x\nfiles: []\n", "at least one"),
-        ("profile: x\nfiles: [{path: a.csv}]\nsubmission_id: ../evil\n", "submission_id"),
+        ("profile: x\naccess: public\nfiles: [{path: a.csv}]\nconsent: [DUO:42]\n", "DUO CURIEs"),
+        ("profile: x\naccess: public\nfiles: []\n", "at least one"),
+        (
+            "profile: x\naccess: public\nfiles: [{path: a.csv}]\nsubmission_id: ../evil\n",
+            "submission_id",
+        ),
         ("profile: x\nfiles: [{path: a.csv}]\naccess: secret\n", "access"),
         ("profile: [unclosed\n", "not valid YAML"),
     ],

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harmonize.errors import ConfigurationError
+from harmonize.strict import first_error
 
 AgeFormat = Literal["iso8601", "years", "months", "weeks", "days"]
 
@@ -178,10 +179,9 @@ def load_mapping(path: Path) -> MappingFile:
     try:
         return MappingFile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where, message = first_error(exc, MappingFile)
         raise ConfigurationError(
-            f"mapping field {where!r}: {first['msg']}" if where else f"mapping: {first['msg']}",
+            f"mapping field {where!r}: {message}" if where else f"mapping: {message}",
             file=path.name,
             column=where or None,
             hint="see the README's tabular profile example",
