@@ -424,7 +424,7 @@ class Harmonizer:
         docs = mapped.documents
         if docs is None:
             docs = build_documents(
-                mapped.tables,
+                mapped.for_documents or mapped.tables,
                 created=self.created,
                 created_by=self.settings.created_by,
                 resource=self.checker.resource,

@@ -43,6 +43,7 @@ class Settings(BaseModel):
     on_conflict: ConflictPolicy = "reject"
     low_confidence: LowConfidencePolicy = "review"
     obsolete: ObsoletePolicy = "replace"
+    require_subject: bool = True  # a policy: Phenopacket v2 makes subject optional
     reject_on: tuple[str, ...] = ("error",)  # finding levels that reject a submission
     created_by: str = "harmonize"
     # the access of a submission whose manifest is synthesized (a single data file); a

@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from harmonize.mapping import times
 
 SCHEMA_VERSION = "2.0.2"
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
@@ -25,16 +28,17 @@ _ANNOTATION = [
     "term_id",
     "term_label",
     "excluded",
-    "onset_age",
-    "onset_term_id",
-    "onset_term_label",
+    *(times.column("onset", part) for part in times.PARTS),
+    *(times.column("resolution", part) for part in times.PARTS),
 ]
+_NPARTS = len(times.PARTS)
 # the CURIE columns of each table that end up in a phenopacket
 _CURIE_COLUMNS = {
-    "phenotypic_features": ("term_id", "onset_term_id"),
-    "diseases": ("term_id", "onset_term_id"),
+    "individuals": ("last_encounter_term_id",),
+    "phenotypic_features": ("term_id", "onset_term_id", "resolution_term_id"),
+    "diseases": ("term_id", "onset_term_id", "resolution_term_id"),
     "variants": ("gene_id", "allelic_state_id", "disease_id"),
-    "measurements": ("assay_id", "unit_id"),
+    "measurements": ("assay_id", "unit_id", "time_observed_term_id"),
 }
 
 
@@ -62,29 +66,39 @@ def _prefixes(tables: dict[str, pa.Table]) -> dict[str, list[str]]:
 
 
 def _annotation(
-    key: str,
-    tid: str,
-    label: str | None,
-    excluded: bool | None,
-    age: str | None,
-    onset_id: str | None,
-    onset_label: str | None,
+    key: str, tid: str, label: str | None, excluded: bool | None, *when: Any
 ) -> dict[str, Any]:
+    """A phenotypic feature or a disease: its term, excluded, onset and resolution."""
     item: dict[str, Any] = {key: {"id": tid, "label": label or ""}}
     if excluded:
         item["excluded"] = True
-    onset = _time(age, onset_id, onset_label)
+    onset = times.element(dict(zip(times.PARTS, when[:_NPARTS], strict=True)))
     if onset:
         item["onset"] = onset
+    resolution = times.element(dict(zip(times.PARTS, when[_NPARTS:], strict=True)))
+    if resolution:
+        item["resolution"] = resolution
     return item
 
 
-def _time(age: str | None, term_id: str | None, term_label: str | None) -> dict[str, Any] | None:
-    if age:
-        return {"age": {"iso8601duration": age}}
-    if term_id:
-        return {"ontologyClass": {"id": term_id, "label": term_label or ""}}
-    return None
+def _times(table: pa.Table, stem: str) -> list[dict[str, Any] | None]:
+    """Each row's ``TimeElement`` of ``stem`` (None where it has none)."""
+    out: list[dict[str, Any] | None] = [None] * table.num_rows
+    names = [times.column(stem, part) for part in times.PARTS]
+    present = [table.column(n) for n in names if table.column(n).null_count < table.num_rows]
+    if not present:  # the usual case: no time of this kind at all
+        return out
+    has = present[0].is_valid()
+    for values in present[1:]:
+        has = pc.or_(has, values.is_valid())
+    rows = np.flatnonzero(has.to_numpy(zero_copy_only=False))
+    picked = table.select(names).take(pa.array(rows))
+    made: dict[tuple[Any, ...], dict[str, Any] | None] = {}
+    for i, row in zip(rows.tolist(), zip(*_cols(picked, names), strict=True), strict=True):
+        if row not in made:
+            made[row] = times.element(dict(zip(times.PARTS, row, strict=True)))
+        out[i] = made[row]
+    return out
 
 
 def build_documents(
@@ -101,24 +115,24 @@ def build_documents(
     ind = tables["individuals"]
     docs: dict[str, dict[str, Any]] = {}
     prefixes = _prefixes(tables)
-    pid_, sid, sex, age, vital, ref, refdesc = _cols(
+    pid_, sid, sex, vital, ref, refdesc = _cols(
         ind,
         [
             "phenopacket_id",
             "subject_id",
             "sex",
-            "age_at_last_encounter",
             "vital_status",
             "reference_id",
             "reference_description",
         ],
     )
+    last_encounter = _times(ind, "last_encounter")
     for i, pid in enumerate(pid_):
         if pid is None or pid in docs:
             continue
         subject: dict[str, Any] = {"id": sid[i] if sid[i] is not None else pid}
-        if age[i]:
-            subject["timeAtLastEncounter"] = {"age": {"iso8601duration": age[i]}}
+        if last_encounter[i]:
+            subject["timeAtLastEncounter"] = last_encounter[i]
         if vital[i]:
             subject["vitalStatus"] = {"status": vital[i]}
         if sex[i]:
@@ -176,7 +190,9 @@ def build_documents(
         strict=True,
     ):
         doc = docs.get(pid)
-        if doc is None:
+        if doc is None or not did:
+            # a diagnosis always names its disease: a variant without one stays in the
+            # variants table only (the checks report it)
             continue
         descriptor: dict[str, Any] = {"id": vid or f"{pid}:variant"}
         if gid or gsym:
@@ -189,18 +205,15 @@ def build_documents(
         if zid:
             descriptor["allelicState"] = {"id": zid, "label": zlabel or ""}
         interps = doc.setdefault("interpretations", [])
-        if not interps:
-            diagnosis: dict[str, Any] = {}
-            if did:
-                diagnosis["disease"] = {"id": did, "label": dlabel or ""}
-            interps.append(
-                {
-                    "id": doc["subject"]["id"],
-                    "progressStatus": progress or "UNKNOWN_PROGRESS",
-                    "diagnosis": diagnosis,
-                }
-            )
-        interps[0]["diagnosis"].setdefault("genomicInterpretations", []).append(
+        interp = next((x for x in interps if x["diagnosis"]["disease"]["id"] == did), None)
+        if interp is None:
+            interp = {
+                "id": doc["subject"]["id"] if not interps else f"{doc['subject']['id']}:{did}",
+                "progressStatus": progress or "UNKNOWN_PROGRESS",
+                "diagnosis": {"disease": {"id": did, "label": dlabel or ""}},
+            }
+            interps.append(interp)
+        interp["diagnosis"].setdefault("genomicInterpretations", []).append(
             {
                 "subjectOrBiosampleId": doc["subject"]["id"],
                 "interpretationStatus": status or "UNKNOWN_STATUS",
@@ -210,18 +223,8 @@ def build_documents(
 
     m = tables["measurements"]
     for pid, aid, alabel, value, uid, ulabel, when in zip(
-        *_cols(
-            m,
-            [
-                "phenopacket_id",
-                "assay_id",
-                "assay_label",
-                "value",
-                "unit_id",
-                "unit_label",
-                "time_observed_age",
-            ],
-        ),
+        *_cols(m, ["phenopacket_id", "assay_id", "assay_label", "value", "unit_id", "unit_label"]),
+        _times(m, "time_observed"),
         strict=True,
     ):
         doc = docs.get(pid)
@@ -234,7 +237,7 @@ def build_documents(
             },
         }
         if when:
-            measurement["timeObserved"] = {"age": {"iso8601duration": when}}
+            measurement["timeObserved"] = when
         doc.setdefault("measurements", []).append(measurement)
 
     out = []

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from harmonize.mapping.times import fields_for
+
 _SOURCE = [
     pa.field("source_file", pa.string()),
     pa.field("source_sheet", pa.string()),
@@ -22,7 +24,9 @@ INDIVIDUALS = pa.schema(
         pa.field("subject_id", pa.string()),
         pa.field("sex", pa.string()),  # FEMALE | MALE | OTHER_SEX | UNKNOWN_SEX
         pa.field("date_of_birth", pa.string()),
-        pa.field("age_at_last_encounter", pa.string()),  # ISO 8601 duration
+        # the time at last encounter, in any TimeElement form (age_at_last_encounter is the
+        # ISO 8601 age; last_encounter_age_range_start, ..., last_encounter_timestamp the rest)
+        *fields_for("last_encounter"),
         pa.field("vital_status", pa.string()),  # ALIVE | DECEASED | UNKNOWN_STATUS
         pa.field("reference_id", pa.string()),  # e.g. PMID:16965330
         pa.field("reference_description", pa.string()),
@@ -37,9 +41,11 @@ PHENOTYPIC_FEATURES = pa.schema(
         pa.field("term_id", pa.string()),
         pa.field("term_label", pa.string()),
         pa.field("excluded", pa.bool_()),
-        pa.field("onset_age", pa.string()),  # ISO 8601 duration
-        pa.field("onset_term_id", pa.string()),  # e.g. HP:0003577 Congenital onset
-        pa.field("onset_term_label", pa.string()),
+        # onset and resolution, each in any TimeElement form: onset_age (ISO 8601),
+        # onset_age_range_start/_end, onset_gestational_weeks/_days, onset_term_id/_label
+        # (e.g. HP:0003577 Congenital onset), onset_timestamp; the same for resolution_*
+        *fields_for("onset"),
+        *fields_for("resolution"),
         *_SOURCE,
         pa.field("source_column", pa.string()),
         pa.field("raw_value", pa.string()),  # the submitter's text that produced the term
@@ -54,9 +60,8 @@ DISEASES = pa.schema(
         pa.field("term_id", pa.string()),
         pa.field("term_label", pa.string()),
         pa.field("excluded", pa.bool_()),
-        pa.field("onset_age", pa.string()),
-        pa.field("onset_term_id", pa.string()),
-        pa.field("onset_term_label", pa.string()),
+        *fields_for("onset"),
+        *fields_for("resolution"),
         *_SOURCE,
         pa.field("source_column", pa.string()),
     ]
@@ -91,7 +96,7 @@ MEASUREMENTS = pa.schema(
         pa.field("value", pa.float64()),
         pa.field("unit_id", pa.string()),
         pa.field("unit_label", pa.string()),
-        pa.field("time_observed_age", pa.string()),
+        *fields_for("time_observed"),  # time_observed_age (ISO 8601), ..._timestamp
         *_SOURCE,
         pa.field("source_column", pa.string()),
     ]

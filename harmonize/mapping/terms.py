@@ -8,6 +8,7 @@ Each change is a finding, never silent; unknown and consider-only obsolete ids a
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -148,13 +149,23 @@ def harmonize_terms(
     replace: bool = True,
     keep_labels: bool = False,
     validator: str = VALIDATOR,
+    obsolete_level: str | None = None,
 ) -> pa.Table:
-    """Check and normalize one id column of a harmonized table; findings go to ``findings``."""
+    """Check and normalize one id column of a harmonized table; findings go to ``findings``.
+
+    ``obsolete_level`` overrides the level of obsolete-term findings (``harmonize
+    validate`` reports them as warnings, as the reference validator does).
+    """
     if table.num_rows == 0 or id_column not in table.column_names:
         return table
     ids = as_array(table.column(id_column))
     enc = pc.dictionary_encode(ids)
     fixes = [judge(v, ontologies, replace=replace) for v in enc.dictionary.to_pylist()]
+    if obsolete_level is not None:
+        fixes = [
+            dataclasses.replace(f, level=obsolete_level) if f.category == "obsolete-term" else f
+            for f in fixes
+        ]
     new_ids = pa.array([f.term_id for f in fixes], pa.string()).take(enc.indices)
     out = table.set_column(table.column_names.index(id_column), id_column, new_ids)
     if label_column and label_column in out.column_names:

@@ -24,10 +24,14 @@ from harmonize.settings import Settings
 
 # (table, id column, label column, apply replacements)
 TERM_COLUMNS = (
+    ("individuals", "last_encounter_term_id", "last_encounter_term_label"),
     ("phenotypic_features", "term_id", "term_label"),
     ("phenotypic_features", "onset_term_id", "onset_term_label"),
+    ("phenotypic_features", "resolution_term_id", "resolution_term_label"),
     ("diseases", "term_id", "term_label"),
     ("diseases", "onset_term_id", "onset_term_label"),
+    ("diseases", "resolution_term_id", "resolution_term_label"),
+    ("measurements", "time_observed_term_id", "time_observed_term_label"),
     ("variants", "gene_id", None),
     ("variants", "allelic_state_id", "allelic_state_label"),
     ("measurements", "assay_id", "assay_label"),
@@ -44,7 +48,12 @@ class Checker:
         report: QualityReport,
         profile: Profile,
         ctx: MappingContext,
+        *,
+        mode: semantic.Mode = "republish",
     ) -> None:
+        """``mode`` is how submitted Phenopackets are judged: ``republish`` at ingest (the
+        data centre's rules), ``validate`` for ``harmonize validate`` (the reference's)."""
+        self.mode = mode
         self.settings = settings
         self.ontologies = ontologies
         self.findings = findings
@@ -112,28 +121,54 @@ class Checker:
                 label_column=label_col,
                 replace=replace,
                 keep_labels=republish,
+                obsolete_level="warning" if republish and self.mode == "validate" else None,
             )
         self.report.ran("ontology-terms")
+        if not republish:  # a submitted document is published as it is: the schema decides
+            for name, id_col, label_col in TERM_COLUMNS:
+                if label_col is not None:
+                    t[name] = validators.fill_missing_labels(
+                        name, t[name], id_col, label_col, self.findings
+                    )
+            self.report.ran("term-labels")
         for name, table in t.items():
             validators.check_required(name, table, self.findings)
             validators.check_ages(name, table, self.findings)
         self.report.ran("required-fields")
+        # mapped tables take the subject from a required id column; a submitted Phenopacket
+        # may lack one, which v2 allows and this data centre's policy does not
+        if republish and self.mode != "validate" and self.settings.require_subject:
+            validators.check_subject(t["individuals"], self.findings)
+            self.report.ran(validators.SUBJECT_POLICY)
         self.report.ran("iso8601-ages")
         for name, table in t.items():  # reported above; a record without an id cannot be kept
             if table.num_rows and table.column("phenopacket_id").null_count:
                 t[name] = table.filter(pc.is_valid(table.column("phenopacket_id")))
-        keep = validators.check_unique_ids(t["individuals"], self.seen_ids, self.findings)
+        keep = validators.check_unique_ids(
+            t["individuals"],
+            self.seen_ids,
+            self.findings,
+            level="warning" if self.mode == "validate" else "error",
+        )
         self.report.ran("unique-ids")
         if not pc.all(keep).as_py():
             t["individuals"] = t["individuals"].filter(keep)
-        t["phenotypic_features"] = semantic.check_and_prune(
+        pruned = semantic.check_and_prune(
             t["phenotypic_features"],
             self.ontologies,
             self.findings,
-            remove_redundant=self.settings.remove_redundant_ancestors and not republish,
+            mode=self.mode if republish else "ingest",
+            remove_redundant=self.settings.remove_redundant_ancestors,
             on_conflict=self.settings.on_conflict,
         )
+        t["phenotypic_features"] = pruned.table
+        for_documents = None
+        if pruned.documents is not pruned.table:
+            for_documents = {**t, "phenotypic_features": pruned.documents}
         self.report.ran(semantic.VALIDATOR)
+        if not republish:
+            validators.check_variant_diagnoses(t["variants"], self.findings)
+            self.report.ran("variant-diagnoses")
         if mapped.documents is not None:
             unknown: list[tuple[str | None, int | None]] = [(None, None)] * len(mapped.documents)
             sources = list(mapped.sources) if mapped.sources else unknown
@@ -153,4 +188,4 @@ class Checker:
                 )
 
             self._suite(f"harmonized/{name}", table, locate, [])
-        return MappedBatch(t, mapped.documents, mapped.sources)
+        return MappedBatch(t, mapped.documents, mapped.sources, for_documents)

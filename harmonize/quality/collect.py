@@ -58,6 +58,17 @@ class FindingCollector:
         )
         self._keep(key, finding)
 
+    def room(self, validator: str, category: str, level: Level) -> int:
+        """How many more findings of this group would be kept as examples."""
+        return max(0, self.max_examples - self._counts[(validator, category, level)])
+
+    def tally(self, validator: str, category: str, level: Level, n: int) -> None:
+        """Count ``n`` findings of a group whose examples are already kept (see :meth:`room`)."""
+        if n > 0:
+            if (validator, category, level) not in self._first:
+                raise ValueError("tally a group only after its first example was added")
+            self._counts[(validator, category, level)] += n
+
     def extend(self, findings: list[Finding]) -> None:
         for f in findings:
             key = (f.validator, f.category, f.level)

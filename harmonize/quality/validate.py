@@ -24,7 +24,7 @@ def validate_files(paths: list[Path], settings: Settings) -> QualityReport:
     profile = get_profile("phenopacket")
     ctx = MappingContext("validate", ontologies, settings, findings)
     report = QualityReport(submission_id="validate")
-    checker = Checker(settings, ontologies, findings, report, profile, ctx)
+    checker = Checker(settings, ontologies, findings, report, profile, ctx, mode="validate")
     count = 0
     for path in paths:
         if not path.exists():

@@ -15,21 +15,28 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harmonize.mapping import times
 from harmonize.mapping.ages import iso_duration_mask
 from harmonize.mapping.terms import prefix_of
 from harmonize.quality.collect import FindingCollector
+from harmonize.quality.findings import Level
 
 REQUIRED = {
-    "individuals": ("phenopacket_id", "subject_id"),
+    "individuals": ("phenopacket_id",),
     "phenotypic_features": ("term_id",),
     "diseases": ("term_id",),
     "measurements": ("assay_id", "value"),
 }
+_AGE_PARTS = ("age", "age_range_start", "age_range_end")
+# every column that holds an ISO 8601 duration: the ages and age ranges of each time
 AGES = {
-    "individuals": ("age_at_last_encounter",),
-    "phenotypic_features": ("onset_age",),
-    "diseases": ("onset_age",),
-    "measurements": ("time_observed_age",),
+    name: tuple(times.column(stem, part) for stem in stems for part in _AGE_PARTS)
+    for name, stems in {
+        "individuals": ("last_encounter",),
+        "phenotypic_features": ("onset", "resolution"),
+        "diseases": ("onset", "resolution"),
+        "measurements": ("time_observed",),
+    }.items()
 }
 
 
@@ -66,6 +73,59 @@ def check_required(name: str, table: pa.Table, findings: FindingCollector) -> No
             )
 
 
+def fill_missing_labels(
+    name: str, table: pa.Table, id_column: str, label_column: str, findings: FindingCollector
+) -> pa.Table:
+    """A term without a label (no ontology to look it up in, no label column) is labelled
+    with its id, with a warning: a Phenopacket's ``OntologyClass`` needs a non-empty label."""
+    if table.num_rows == 0 or id_column not in table.column_names:
+        return table
+    ids, labels = table.column(id_column), table.column(label_column)
+    empty = pc.and_(pc.is_valid(ids), pc.fill_null(pc.equal(labels, ""), True))
+    if not pc.any(empty).as_py():
+        return table
+    seen: set[str] = set()
+    for i in _rows(empty):
+        term = ids[i].as_py()
+        if term in seen:
+            continue
+        seen.add(term)
+        findings.add(
+            "warning",
+            "missing-label",
+            f"{name}: {term} has no label (nothing to look it up in); its id is used as the label",
+            "term-labels",
+            hint=f"give its label in the data (for example a label column for {id_column})",
+            value=term,
+            **_where(table, i, id_column),
+        )
+    filled = pc.if_else(empty, ids, labels)
+    return table.set_column(table.column_names.index(label_column), label_column, filled)
+
+
+SUBJECT_POLICY = "policy:subject-required"
+
+
+def check_subject(individuals: pa.Table, findings: FindingCollector) -> None:
+    """The data centre's policy: every published Phenopacket names its subject.
+
+    Phenopacket v2 makes ``subject`` optional, so ``harmonize validate`` does not ask for
+    it; ingest does, as a policy (``Settings.require_subject``).
+    """
+    if individuals.num_rows == 0:
+        return
+    for i in _rows(pc.is_null(individuals.column("subject_id"))):
+        findings.add(
+            "error",
+            "missing-subject",
+            "the phenopacket has no subject: this data centre publishes only Phenopackets "
+            "that name their individual",
+            SUBJECT_POLICY,
+            hint="add a subject with an id",
+            **_where(individuals, i, "subject.id"),
+        )
+
+
 def check_ages(name: str, table: pa.Table, findings: FindingCollector) -> None:
     for column in AGES.get(name, ()):
         if column not in table.column_names or table.num_rows == 0:
@@ -85,8 +145,36 @@ def check_ages(name: str, table: pa.Table, findings: FindingCollector) -> None:
             )
 
 
-def check_unique_ids(individuals: pa.Table, seen: set[str], findings: FindingCollector) -> pa.Array:
-    """Flag phenopacket ids seen before in this submission; return the mask of first sightings."""
+def check_variant_diagnoses(variants: pa.Table, findings: FindingCollector) -> None:
+    """A variant whose individual has no mapped disease cannot be an interpretation.
+
+    A Phenopacket ``Diagnosis`` must name its disease, so such a variant stays in the
+    variants table and is left out of the Phenopacket; this says so.
+    """
+    if variants.num_rows == 0:
+        return
+    for i in _rows(pc.is_null(variants.column("disease_id"))):
+        variant = variants.column("hgvs")[i].as_py() or variants.column("description")[i].as_py()
+        findings.add(
+            "warning",
+            "variant-without-diagnosis",
+            f"variant {variant!r} has no disease to explain: it is kept in the variants "
+            "table, but the Phenopacket has no interpretation for it",
+            "variant-diagnoses",
+            hint="map a disease for this individual (a diagnosis names its disease)",
+            value=variant,
+            **_where(variants, i, "variant"),
+        )
+
+
+def check_unique_ids(
+    individuals: pa.Table, seen: set[str], findings: FindingCollector, *, level: Level = "error"
+) -> pa.Array:
+    """Flag phenopacket ids seen before in this submission; return the mask of first sightings.
+
+    ``harmonize validate`` checks files one by one as the reference does, so an id seen in
+    two of its files is a warning there (``level``).
+    """
     ids = individuals.column("phenopacket_id").to_pylist()
     keep = np.ones(len(ids), dtype=bool)
     for i, pid in enumerate(ids):
@@ -95,7 +183,7 @@ def check_unique_ids(individuals: pa.Table, seen: set[str], findings: FindingCol
         if pid in seen:
             keep[i] = False
             findings.add(
-                "error",
+                level,
                 "duplicate-id",
                 f"individual {pid!r} appears more than once in the submission",
                 "unique-ids",
@@ -107,16 +195,36 @@ def check_unique_ids(individuals: pa.Table, seen: set[str], findings: FindingCol
     return pa.array(keep)
 
 
-def _curies(node: Any, found: set[str]) -> None:
-    if isinstance(node, dict):
-        ident = node.get("id")
-        if isinstance(ident, str) and "label" in node and prefix_of(ident):
-            found.add(ident)
-        for value in node.values():
-            _curies(value, found)
-    elif isinstance(node, list):
-        for value in node:
-            _curies(value, found)
+def ontology_class_ids(doc: dict[str, Any]) -> set[str]:
+    """The id of every ``OntologyClass`` in a Phenopacket, as the reference's MetaData check
+    finds them: by walking the protobuf message, so other ids (a variation descriptor's, a
+    file's) never count."""
+    from google.protobuf import json_format
+    from phenopackets.schema.v2 import OntologyClass, Phenopacket
+
+    try:
+        message = json_format.ParseDict(doc, Phenopacket())
+    except json_format.ParseError:
+        return set()
+    message.ClearField("meta_data")
+    found: set[str] = set()
+    pending: list[Any] = [message]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, OntologyClass):
+            found.add(current.id)
+            continue
+        for field, value in current.ListFields():
+            if field.message_type is None:
+                continue
+            if field.label == field.LABEL_REPEATED:
+                if field.message_type.GetOptions().map_entry:
+                    pending.extend(v for v in value.values() if hasattr(v, "ListFields"))
+                else:
+                    pending.extend(value)
+            else:
+                pending.append(value)
+    return found
 
 
 def check_document(
@@ -170,8 +278,7 @@ def check_document(
                 **loc,
             )
     declared = {r.get("namespacePrefix") for r in meta.get("resources") or []}
-    used: set[str] = set()
-    _curies({k: v for k, v in doc.items() if k != "metaData"}, used)
+    used = ontology_class_ids(doc)
     for prefix in sorted({p for p in (prefix_of(c) for c in used) if p} - declared):
         findings.add(
             "error",

@@ -92,8 +92,10 @@ def reader_for(path: Path, prefer: str | None = None) -> Reader:
         if prefer not in found:
             raise ReadError(f"no reader named {prefer!r}", hint=f"use one of {sorted(found)}")
         return found[prefer]()
-    with path.open("rb") as fh:
-        head = fh.read(4096)
+    head = b""
+    if not path.is_dir():  # a directory of documents: the readers look inside it
+        with path.open("rb") as fh:
+            head = fh.read(4096)
     for cls in found.values():
         if cls.can_read(path, head):
             return cls()

@@ -197,7 +197,9 @@ def test_quantities_and_qualitative_measurements(
 def test_proto3_json_spellings_are_flattened(
     tmp_path: Path, settings: Callable[..., Settings]
 ) -> None:
-    """proto3 JSON allows enum numbers and doubles as strings: valid, and kept as written."""
+    """proto3 JSON allows enum numbers and doubles as strings: valid protobuf, but the v2 JSON
+    Schema asks for enum names and numbers, so the document is published in canonical
+    spelling (the submitted file stays unchanged among the inputs)."""
     doc = good()
     doc["subject"]["sex"] = 2
     doc["subject"]["vitalStatus"] = {"status": "2"}
@@ -210,7 +212,12 @@ def test_proto3_json_spellings_are_flattened(
     doc["metaData"]["resources"] += [resource("LOINC", "2.77"), resource("UCUM", "2.1")]
     out = ingest_docs(tmp_path, settings, "proto3", doc)
     assert out.result.status == "published", out.report["findings"]
-    assert out.documents() == {"case-1": doc}
+    [published] = out.documents().values()
+    assert published["subject"]["sex"] == "MALE"
+    assert published["subject"]["vitalStatus"] == {"status": "DECEASED"}
+    assert published["measurements"][0]["value"]["quantity"]["value"] == 12.5
+    [info] = out.findings("canonical-spelling")
+    assert info["level"] == "info"
     [row] = out.rows("individuals")
     assert (row["sex"], row["vital_status"]) == ("MALE", "DECEASED")
     assert [r["value"] for r in out.rows("measurements")] == [12.5]
@@ -336,15 +343,29 @@ def test_cli_validate_good_document(tmp_path: Path, workspace: Path) -> None:
 
 
 def test_cli_validate_bad_document(tmp_path: Path, workspace: Path) -> None:
+    """An observed term with an observed ancestor breaks the annotation propagation rule."""
     doc = good()
     doc["id"] = "case-2"
-    doc["phenotypicFeatures"][0]["type"] = {"id": OBSOLETE, "label": "obsolete"}
+    doc["phenotypicFeatures"].append({"type": {"id": NERVOUS_PHYSIOLOGY, "label": "x"}})
     result = invoke(workspace, write(tmp_path, "good", good()), write(tmp_path / "x", "bad", doc))
     assert result.exit_code == 1, result.output
-    assert f"{OBSOLETE} is obsolete" in result.output
-    assert REPLACEMENT in result.output
-    assert "error bad.json, row 1, column phenotypicFeatures[0]" in result.output
+    assert f"{NERVOUS_PHYSIOLOGY} (x) is observed, and so implied by" in result.output
+    assert "error bad.json, row 1, column phenotypicFeatures[2]" in result.output
     assert "2 phenopackets: 1 errors, 0 warnings" in result.output
+
+
+def test_cli_validate_obsolete_term_is_a_warning(tmp_path: Path, workspace: Path) -> None:
+    """The reference validator warns about an obsolete id; so does ``validate``. (Ingest
+    rejects it: a submitted Phenopacket is never rewritten.)"""
+    doc = good()
+    doc["phenotypicFeatures"][0]["type"] = {"id": OBSOLETE, "label": "obsolete"}
+    result = invoke(workspace, write(tmp_path, "old", doc))
+    assert result.exit_code == 0, result.output
+    assert f"warning old.json, row 1, column phenotypicFeatures[0]: {OBSOLETE} is obsolete" in (
+        result.output
+    )
+    assert REPLACEMENT in result.output
+    assert "1 phenopackets: 0 errors, 1 warnings" in result.output
 
 
 def test_cli_validate_schema_error_and_missing_file(tmp_path: Path, workspace: Path) -> None:

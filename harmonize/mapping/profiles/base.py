@@ -45,12 +45,15 @@ class MappedBatch:
 
     ``documents`` is set when the input already is Phenopacket JSON: those documents are
     republished as they are (the tables are their flattened form); ``sources`` gives each
-    document's (file, row) in the submission.
+    document's (file, row) in the submission. ``for_documents`` holds the tables the
+    Phenopacket documents are built from where they differ from ``tables`` (redundant
+    statements kept in a table are left out of the documents).
     """
 
     tables: dict[str, pa.Table]
     documents: list[dict[str, Any]] | None = None
     sources: list[tuple[str, int | None]] | None = None
+    for_documents: dict[str, pa.Table] | None = None
 
     @classmethod
     def of(

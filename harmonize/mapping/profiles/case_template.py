@@ -4,8 +4,10 @@ Layout: two header rows (names, then types or HPO ids), fixed columns ``PMID, ti
 individual_id, comment, disease_id, disease_label, HGNC_id, gene_symbol, transcript,
 allele_1, allele_2, variant.comment, age_of_onset, age_at_last_encounter, deceased, sex``,
 a separator column ``HPO``, then one column per HPO term (label in row 1, id in row 2).
-A term cell holds ``observed``, ``excluded``, ``na`` or blank, an ISO 8601 onset age
-(``P18Y``, meaning observed with that onset) or an HPO onset label (``Congenital onset``).
+A term cell holds ``observed``, ``excluded``, ``na`` or blank, or an onset, meaning observed
+with that onset: an ISO 8601 age (``P18Y``), an HPO onset label (``Congenital onset``), a
+gestational age (``G32w4d``), an age range (``P1Y/P5Y``) or a date. ``age_of_onset`` and
+``age_at_last_encounter`` take the same forms (:mod:`harmonize.mapping.times`).
 Older templates lack ``deceased``. One row is one individual.
 """
 
@@ -20,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harmonize.errors import MappingError
-from harmonize.mapping.ages import normalize_age, onset_terms
+from harmonize.mapping import times
+from harmonize.mapping.ages import onset_terms
 from harmonize.mapping.profiles.base import (
     MappedBatch,
     MappingContext,
@@ -61,9 +64,7 @@ class TermColumn:
 @dataclass(frozen=True)
 class Cell:
     status: int
-    onset_age: str | None = None
-    onset_id: str | None = None
-    onset_label: str | None = None
+    onset: times.Time | None = None
 
 
 def phenopacket_ids(pmid: pa.Array, individual: pa.Array) -> pa.Array:
@@ -84,7 +85,7 @@ class CaseTemplateProfile(Profile):
     raw_suite = "raw/hpo-case-template"
 
     def configure(self, ctx: MappingContext) -> None:
-        self._onsets = onset_terms(ctx.ontologies.get("HP"))
+        self._time = times.TimeReader(onset_terms(ctx.ontologies.get("HP")))
 
     def read_options(self, ctx: MappingContext) -> ReadOptions:
         return ReadOptions(header_rows=2, batch_size=ctx.settings.batch_size)
@@ -138,12 +139,9 @@ class CaseTemplateProfile(Profile):
             return Cell(OBSERVED)
         if low in ("excluded", "no", "absent"):
             return Cell(EXCLUDED)
-        age = normalize_age(text)
-        if age is not None:
-            return Cell(OBSERVED, onset_age=age)
-        onset = self._onsets.get(" ".join(low.split()))
+        onset = self._time(text)
         if onset is not None:
-            return Cell(OBSERVED, onset_id=onset[0], onset_label=onset[1])
+            return Cell(OBSERVED, onset)
         return Cell(NOISE)
 
     def map_batch(self, batch: SourceBatch, ctx: MappingContext) -> MappedBatch:
@@ -204,7 +202,7 @@ class CaseTemplateProfile(Profile):
         sex = map_distinct(raw_sex, lambda v: SEX.get(v.strip().upper()), pa.string())
         self._flag(batch, ctx, raw_sex, sex, "sex", "bad-sex", "use M, F, O or U")
         raw_age = column_or_nulls(t, "age_at_last_encounter")
-        age = map_distinct(raw_age, normalize_age, pa.string())
+        age = map_distinct(raw_age, self._time.pack, times.TIME_TYPE)
         self._flag(
             batch,
             ctx,
@@ -212,7 +210,9 @@ class CaseTemplateProfile(Profile):
             age,
             "age_at_last_encounter",
             "malformed-age",
-            "write ages as ISO 8601 durations such as P3Y6M, or na",
+            "write an ISO 8601 age such as P3Y6M, an HPO onset label such as 'Infantile "
+            "onset', a gestational age such as G32w4d, an age range such as P1Y/P5Y, a "
+            "date, or na",
         )
         raw_dead = column_or_nulls(t, "deceased")
         vital = map_distinct(raw_dead, lambda v: DECEASED.get(v.strip().lower()), pa.string())
@@ -222,7 +222,7 @@ class CaseTemplateProfile(Profile):
                 "phenopacket_id": pp_id,
                 "subject_id": individual,
                 "sex": sex,
-                "age_at_last_encounter": age,
+                **times.split("last_encounter", age),
                 "vital_status": vital,
                 "reference_id": pmid,
                 "reference_description": column_or_nulls(t, "title"),
@@ -249,21 +249,18 @@ class CaseTemplateProfile(Profile):
         t = batch.table
         disease = column_or_nulls(t, "disease_id")
         raw_onset = column_or_nulls(t, "age_of_onset")
-        cells = map_distinct(raw_onset, lambda v: _pack(self.classify(v)), _CELL_TYPE)
-        onset_age = pc.struct_field(cells, "onset_age")
-        onset_id = pc.struct_field(cells, "onset_id")
-        onset_label = pc.struct_field(cells, "onset_label")
-        unreadable = pc.and_(
-            pc.is_valid(raw_onset), pc.and_(pc.is_null(onset_age), pc.is_null(onset_id))
-        )
+        onset = map_distinct(raw_onset, self._time.pack, times.TIME_TYPE)
+        unreadable = pc.and_(pc.is_valid(raw_onset), pc.is_null(onset))
         for i in np.flatnonzero(unreadable.to_numpy(zero_copy_only=False)):
             value = raw_onset[int(i)].as_py()
             ctx.findings.add(
                 "warning",
                 "malformed-age",
-                f"age_of_onset {value!r} is neither an ISO 8601 age nor an HPO onset term",
+                f"age_of_onset {value!r} is not a time: not an ISO 8601 age, an HPO onset "
+                "term, a gestational age, an age range or a date",
                 VALIDATOR,
-                hint="write P3Y6M, or an HPO onset label such as 'Congenital onset'",
+                hint="write P3Y6M, an HPO onset label such as 'Congenital onset', G32w4d, "
+                "P1Y/P5Y or a date",
                 **self._where(batch, int(i), "age_of_onset", value),
             )
         keep = pc.is_valid(disease)
@@ -273,9 +270,7 @@ class CaseTemplateProfile(Profile):
                 "term_id": disease,
                 "term_label": column_or_nulls(t, "disease_label"),
                 "excluded": pa.repeat(False, t.num_rows),
-                "onset_age": onset_age,
-                "onset_term_id": onset_id,
-                "onset_term_label": onset_label,
+                **times.split("onset", onset),
                 **common,
                 "source_column": pa.repeat("disease_id", t.num_rows).cast(pa.string()),
             }
@@ -310,7 +305,8 @@ class CaseTemplateProfile(Profile):
                     "warning",
                     "unrecognized-cell",
                     f"cell {value!r} under {col.header or col.term_id} ({col.term_id}) is not "
-                    "observed, excluded, na, an ISO 8601 age or an HPO onset label; ignored",
+                    "observed, excluded, na or an onset (an ISO 8601 age, an HPO onset label, "
+                    "a gestational age, an age range or a date); ignored",
                     VALIDATOR,
                     hint="write observed, excluded, na, an age such as P2Y, or an onset label",
                     **self._where(batch, int(i), col.name, value),
@@ -327,9 +323,12 @@ class CaseTemplateProfile(Profile):
                     "term_id": pa.repeat(col.term_id or None, n).cast(pa.string()),
                     "term_label": pa.repeat(col.header or None, n).cast(pa.string()),
                     "excluded": pc.equal(status.filter(keep), EXCLUDED),
-                    "onset_age": pc.struct_field(cells, "onset_age").filter(keep),
-                    "onset_term_id": pc.struct_field(cells, "onset_id").filter(keep),
-                    "onset_term_label": pc.struct_field(cells, "onset_label").filter(keep),
+                    **{
+                        name: values.filter(keep)
+                        for name, values in times.split(
+                            "onset", pc.struct_field(cells, "onset")
+                        ).items()
+                    },
                     **{k: v.filter(keep) for k, v in common.items()},
                     "source_column": pa.repeat(col.header or col.name, n).cast(pa.string()),
                     "raw_value": raw.filter(keep),
@@ -382,9 +381,7 @@ class CaseTemplateProfile(Profile):
                 "term_id": pa.array(rows["term_id"], pa.string()),
                 "term_label": pa.array(rows["term_label"], pa.string()),
                 "excluded": pa.repeat(False, n),
-                "onset_age": pa.nulls(n, pa.string()),
-                "onset_term_id": pa.nulls(n, pa.string()),
-                "onset_term_label": pa.nulls(n, pa.string()),
+                **times.nulls("onset", n),
                 **{k: v.take(take) for k, v in common.items()},
                 "source_column": pa.repeat(col.header or col.name, n).cast(pa.string()),
                 "raw_value": pa.array(rows["raw_value"], pa.string()),
@@ -457,20 +454,8 @@ class CaseTemplateProfile(Profile):
         return pa.concat_tables(parts).sort_by([("source_row", "ascending")])
 
 
-_CELL_TYPE = pa.struct(
-    [
-        ("status", pa.int8()),
-        ("onset_age", pa.string()),
-        ("onset_id", pa.string()),
-        ("onset_label", pa.string()),
-    ]
-)
+_CELL_TYPE = pa.struct([("status", pa.int8()), ("onset", times.TIME_TYPE)])
 
 
 def _pack(cell: Cell) -> dict[str, Any]:
-    return {
-        "status": cell.status,
-        "onset_age": cell.onset_age,
-        "onset_id": cell.onset_id,
-        "onset_label": cell.onset_label,
-    }
+    return {"status": cell.status, "onset": None if cell.onset is None else cell.onset.as_row()}

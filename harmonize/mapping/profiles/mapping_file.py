@@ -59,6 +59,11 @@ class ValueMap(_Strict):
 
 
 class AgeColumn(_Strict):
+    """A column of times. ``format`` is the unit of a bare number (``4.5`` years); every
+    other ``TimeElement`` form is read whatever it says: ISO 8601 ages, HPO onset labels or
+    ids, gestational ages (``G32w4d``), age ranges (``P1Y/P5Y``, or ``1-5`` in years) and
+    dates (:mod:`harmonize.mapping.times`)."""
+
     column: str
     format: AgeFormat = "iso8601"
 
@@ -67,6 +72,7 @@ class DiseaseColumn(_Strict):
     column: str  # CURIE such as OMIM:240300 or MONDO:0007915
     label_column: str | None = None
     onset: AgeColumn | None = None
+    resolution: AgeColumn | None = None
 
 
 Presence = Literal["observed", "excluded", "na"]
@@ -90,6 +96,7 @@ class PhenotypeColumn(_Strict):
     separator: str | None = None  # list column: e.g. ";"
     excluded_prefix: str | None = None  # list column: "NOT " marks an excluded term
     onset: AgeColumn | None = None
+    resolution: AgeColumn | None = None
 
     @field_validator("values", mode="before")
     @classmethod
@@ -109,6 +116,7 @@ class MeasurementColumn(_Strict):
     assay_label: str
     unit: str  # UCUM:g/dL
     unit_label: str
+    time_observed: AgeColumn | None = None
 
 
 class VariantColumns(_Strict):
@@ -152,13 +160,12 @@ class MappingFile(_Strict):
                 cols.append(vm.column)
         for d in self.diseases:
             cols += [d.column, *([d.label_column] if d.label_column else [])]
-            if d.onset:
-                cols.append(d.onset.column)
+            cols += [t.column for t in (d.onset, d.resolution) if t]
         for p in self.phenotypes:
             cols.append(p.column)
-            if p.onset:
-                cols.append(p.onset.column)
-        cols += [m.column for m in self.measurements]
+            cols += [t.column for t in (p.onset, p.resolution) if t]
+        for m in self.measurements:
+            cols += [m.column, *([m.time_observed.column] if m.time_observed else [])]
         if self.variants:
             v = self.variants
             cols += [

@@ -13,7 +13,9 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from harmonize.mapping import times
 from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
+from harmonize.quality.schema import canonical_form, schema_errors
 from harmonize.readers.base import SourceBatch
 
 VALIDATOR = "profile:phenopacket"
@@ -64,13 +66,10 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _onset(obj: dict[str, Any] | None) -> tuple[str | None, str | None, str | None]:
-    """(iso age, onset term id, onset term label) of a TimeElement."""
-    if not obj:
-        return None, None, None
-    age = (obj.get("age") or {}).get("iso8601duration")
-    term_id, label = _term(obj.get("ontologyClass"))
-    return age, term_id, label
+def _time(stem: str, obj: dict[str, Any] | None) -> dict[str, Any]:
+    """A submitted ``TimeElement`` as the table columns of ``stem``."""
+    row = times.from_element(obj).as_row()
+    return {times.column(stem, part): row[part] for part in times.PARTS}
 
 
 def qualitative(measurement: dict[str, Any]) -> bool:
@@ -84,15 +83,13 @@ def _annotation_row(
 ) -> dict[str, Any]:
     """A phenotypic feature or a disease: an ontology class, excluded, an onset."""
     tid, label = _term(obj.get(key))
-    age, oid, olabel = _onset(obj.get("onset"))
     return {
         "phenopacket_id": pid,
         "term_id": tid,
         "term_label": label,
         "excluded": bool(obj.get("excluded", False)),
-        "onset_age": age,
-        "onset_term_id": oid,
-        "onset_term_label": olabel,
+        **_time("onset", obj.get("onset")),
+        **_time("resolution", obj.get("resolution")),
         **where,
         "source_column": column,
     }
@@ -113,9 +110,7 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
             "subject_id": subject.get("id"),
             "sex": _enum(subject.get("sex"), "sex"),
             "date_of_birth": subject.get("dateOfBirth"),
-            "age_at_last_encounter": (
-                (subject.get("timeAtLastEncounter") or {}).get("age") or {}
-            ).get("iso8601duration"),
+            **_time("last_encounter", subject.get("timeAtLastEncounter")),
             "vital_status": _enum((subject.get("vitalStatus") or {}).get("status"), "vital_status"),
             "reference_id": ref.get("id"),
             "reference_description": ref.get("description"),
@@ -172,7 +167,6 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
         aid, alabel = _term(m.get("assay"))
         quantity = (m.get("value") or {}).get("quantity")
         uid, ulabel = _term((quantity or {}).get("unit"))
-        age, _, _ = _onset(m.get("timeObserved"))
         out["measurements"].append(
             {
                 "phenopacket_id": pid,
@@ -182,7 +176,7 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
                 "value": None if quantity is None else _number(quantity.get("value", 0.0)),
                 "unit_id": uid,
                 "unit_label": ulabel,
-                "time_observed_age": age,
+                **_time("time_observed", m.get("timeObserved")),
                 **where,
                 "source_column": f"measurements[{i}]",
             }
@@ -235,6 +229,35 @@ class PhenopacketProfile(Profile):
                 )
                 continue
             doc = orjson.loads(text)
+            broken = schema_errors(doc)
+            canonical = canonical_form(doc) if broken else None
+            if canonical is not None and not schema_errors(canonical):
+                # proto3 JSON spellings the JSON Schema refuses (enum numbers, numbers as
+                # strings): the same Phenopacket, published in its canonical spelling
+                ctx.findings.add(
+                    "info",
+                    "canonical-spelling",
+                    "published in protobuf's canonical JSON spelling (enum names, numbers "
+                    "as numbers), which the Phenopacket v2 JSON Schema requires",
+                    VALIDATOR,
+                    hint="nothing to do; the submitted file is kept unchanged with the inputs",
+                    phenopacket_id=doc.get("id"),
+                    **loc,
+                )
+                doc, broken = canonical, []
+            for error in broken:
+                ctx.findings.add(
+                    "error",
+                    "schema",
+                    f"{error.path or 'the document'}: {error.message} (Phenopacket v2 JSON Schema)",
+                    VALIDATOR,
+                    hint="fix the field named; see the Phenopacket v2 schema",
+                    path=error.path or None,
+                    phenopacket_id=doc.get("id"),
+                    **loc,
+                )
+            if broken:
+                continue
             docs.append(doc)
             sources.append((file, row))
             for i, m in enumerate(doc.get("measurements") or []):

@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harmonize.errors import ConfigurationError, MappingError
-from harmonize.mapping.ages import normalize_age
+from harmonize.mapping import times
+from harmonize.mapping.ages import normalize_age, onset_terms
 from harmonize.mapping.profiles.base import (
     MappedBatch,
     MappingContext,
@@ -73,6 +74,7 @@ class TabularProfile(Profile):
                 hint="name it in manifest.yaml as 'mapping: mapping.yaml' or pass --mapping",
             )
         self.mapping: MappingFile = load_mapping(ctx.config_path)
+        self._onsets = onset_terms(ctx.ontologies.get("HP"))
 
     def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
         m = self.mapping
@@ -139,7 +141,7 @@ class TabularProfile(Profile):
                 "phenopacket_id": pp_id,
                 "subject_id": subject,
                 "sex": self._value_map(m.sex, {"FEMALE", "MALE", "OTHER_SEX", "UNKNOWN_SEX"}),
-                "age_at_last_encounter": self._age(m.age_at_last_encounter),
+                **self._time("last_encounter", m.age_at_last_encounter),
                 "vital_status": self._value_map(
                     m.vital_status, {"ALIVE", "DECEASED", "UNKNOWN_STATUS"}
                 ),
@@ -154,7 +156,8 @@ class TabularProfile(Profile):
                     "term_id": column_or_nulls(t, d.column),
                     "term_label": column_or_nulls(t, d.label_column),
                     "excluded": pa.repeat(False, n),
-                    "onset_age": self._age(d.onset),
+                    **self._time("onset", d.onset),
+                    **self._time("resolution", d.resolution),
                     **common,
                     "source_column": pa.repeat(d.column, n).cast(pa.string()),
                 }
@@ -204,24 +207,32 @@ class TabularProfile(Profile):
         )
         return out
 
-    def _age(self, col: AgeColumn | None) -> pa.Array:
+    def _time(self, stem: str, col: AgeColumn | None) -> dict[str, pa.Array]:
+        """The columns of one time (``stem``) read from ``col``, in any TimeElement form."""
+        n = self._batch.num_rows
         if col is None:
-            return pa.nulls(self._batch.num_rows, pa.string())
+            return times.nulls(stem, n)
         raw = column_or_nulls(self._batch.table, col.column)
-        out = map_distinct(raw, age_converter(col.format), pa.string())
+        number = None if col.format == "iso8601" else age_converter(col.format)
+        reader = times.TimeReader(self._onsets, number)
+        out = map_distinct(raw, reader.pack, times.TIME_TYPE)
+        unit = (
+            "an ISO 8601 age like P3Y6M" if col.format == "iso8601" else f"a number of {col.format}"
+        )
         self._flag(
             raw,
             out,
             col.column,
             "malformed-age",
-            f"write ages as {col.format} (ISO 8601 like P3Y6M when iso8601)",
+            f"write {unit}, an HPO onset label such as 'Infantile onset', a gestational age "
+            "such as G32w4d, an age range such as P1Y/P5Y, or a date",
         )
-        return out
+        return times.split(stem, out)
 
     def _phenotypes(self, p: Any, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
         t = self._batch.table
         raw = column_or_nulls(t, p.column)
-        onset = self._age(p.onset)
+        when = {**self._time("onset", p.onset), **self._time("resolution", p.resolution)}
         if p.term is not None:
             values = {k.lower(): v for k, v in p.values.items()}
             status = map_distinct(raw, lambda v: values.get(v.strip().lower()), pa.string())
@@ -241,7 +252,7 @@ class TabularProfile(Profile):
                     "phenopacket_id": pp_id.filter(keep),
                     "term_id": pa.repeat(p.term, k).cast(pa.string()),
                     "excluded": pc.equal(status.filter(keep), "excluded"),
-                    "onset_age": onset.filter(keep),
+                    **{c: v.filter(keep) for c, v in when.items()},
                     **{c: v.filter(keep) for c, v in common.items()},
                     "source_column": pa.repeat(p.column, k).cast(pa.string()),
                     "raw_value": raw.filter(keep),
@@ -277,7 +288,7 @@ class TabularProfile(Profile):
                 "term_id": ids,
                 "term_label": labels,
                 "excluded": excluded,
-                "onset_age": onset.take(take),
+                **{c: v.take(take) for c, v in when.items()},
                 **{c: v.take(take) for c, v in common.items()},
                 "source_column": pa.repeat(p.column, len(items)).cast(pa.string()),
                 "raw_value": written,
@@ -285,6 +296,17 @@ class TabularProfile(Profile):
             }
         )
         return table.filter(pc.is_valid(ids))
+
+    def _first_disease(self) -> tuple[pa.Array, pa.Array]:
+        """Each row's first mapped disease (id, label): the diagnosis its variants explain."""
+        t, n = self._batch.table, self._batch.num_rows
+        ids, labels = pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
+        for d in reversed(self.mapping.diseases):
+            here = column_or_nulls(t, d.column)
+            has = pc.is_valid(here)
+            ids = pc.if_else(has, here, ids)
+            labels = pc.if_else(has, column_or_nulls(t, d.label_column), labels)
+        return ids, labels
 
     def _resolve_text(self, p: Any, text: str, items: pa.Array, parent: pa.Array) -> Any:
         """Resolve one distinct list item, with its first cell as the evidence's location."""
@@ -322,6 +344,10 @@ class TabularProfile(Profile):
                 "value": value.filter(keep),
                 "unit_id": pa.repeat(c.unit, k).cast(pa.string()),
                 "unit_label": pa.repeat(c.unit_label, k).cast(pa.string()),
+                **{
+                    name: v.filter(keep)
+                    for name, v in self._time("time_observed", c.time_observed).items()
+                },
                 **{name: v.filter(keep) for name, v in common.items()},
                 "source_column": pa.repeat(c.column, k).cast(pa.string()),
             }
@@ -355,9 +381,12 @@ class TabularProfile(Profile):
             pa.scalar(None, pa.string()),
         )
         keep = pc.is_valid(hgvs)
+        disease_id, disease_label = self._first_disease()
         return pa.table(
             {
                 "phenopacket_id": pp_id,
+                "disease_id": disease_id,
+                "disease_label": disease_label,
                 "variant_id": pc.binary_join_element_wise(
                     pp_id, pa.repeat("variant", n).cast(pa.string()), ":"
                 ),
