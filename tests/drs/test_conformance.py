@@ -207,7 +207,7 @@ def test_cli_resolves_hostname_and_compact_uris(live: Live) -> None:
     """``harmonize drs resolve`` against the live server (compact prefix ``hz.drs``)."""
     from typer.testing import CliRunner
 
-    from harmonize.cli_drs import drs
+    from harmonize.cli.drs import drs
 
     server = live.base.removesuffix(API)
     bundle = httpx.get(f"{live.base}/objects/{live.bundle_id}", timeout=10).json()

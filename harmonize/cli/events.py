@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from harmonize.cli_submit import EventsOpt, Workspace
+from harmonize.cli.submit import EventsOpt, Workspace
 
 events = typer.Typer(help="Inspect topics; re-drive dead letters.", no_args_is_help=True)
 

@@ -1,10 +1,20 @@
-"""The policy options ``harmonize ingest`` and ``harmonize worker`` share, and their checks."""
+"""The options several commands share: the policy options ``harmonize ingest`` and
+``harmonize worker`` take, and their checks; the workspace option; their settings."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from harmonize.settings import Settings
+
+Workspace = Annotated[
+    Path,
+    typer.Option("--workspace", "-w", help="Where published data, reports and the registry live."),
+]
 
 OnConflict = Annotated[
     str,
@@ -37,3 +47,10 @@ def choice(option: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise typer.BadParameter(f"use one of {', '.join(allowed)}", param_hint=option)
     return value
+
+
+def settings_for(workspace: Path, **overrides: Any) -> Settings:
+    """The settings of ``workspace`` with the options given (``None``: not given)."""
+    from harmonize.settings import Settings
+
+    return Settings(workspace=workspace, **{k: v for k, v in overrides.items() if v is not None})

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from harmonize.cli_policy import LowConfidence, Obsolete, OnConflict, Unmapped, policies
+from harmonize.cli.options import (
+    LowConfidence,
+    Obsolete,
+    OnConflict,
+    Unmapped,
+    policies,
+    settings_for,
+)
 
 
 def worker(
@@ -41,11 +48,10 @@ def worker(
     low_confidence: LowConfidence = "review",
 ) -> None:
     """Consume harmonize.submissions, ingest each submission, announce the result."""
-    from harmonize.cli import _settings
     from harmonize.events import open_bus
     from harmonize.orchestrate.worker import run_worker
 
-    settings = _settings(
+    settings = settings_for(
         workspace,
         events_url=events,
         landing_url=landing,

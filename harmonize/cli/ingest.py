@@ -1,4 +1,4 @@
-"""``harmonize``: ingest submissions, validate Phenopackets, serve the DRS API.
+"""``harmonize ingest``, ``validate`` and ``recover``: the pipeline run by hand on a workspace.
 
 Exit codes of ``ingest``: 0 published (or already published), 1 rejected (the report's
 path is printed), 2 usage error. Heavy libraries are imported inside the commands so that
@@ -12,42 +12,16 @@ from typing import Annotated, Any
 
 import typer
 
-from harmonize.cli_policy import LowConfidence, Obsolete, OnConflict, Unmapped, choice, policies
-
-app = typer.Typer(
-    name="harmonize",
-    help="Clinical submissions to validated GA4GH Phenopackets, Parquet tables and DRS objects.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help: importing rich for it costs most of a second
+from harmonize.cli.options import (
+    LowConfidence,
+    Obsolete,
+    OnConflict,
+    Unmapped,
+    Workspace,
+    choice,
+    policies,
+    settings_for,
 )
-
-
-def _add_ontology_commands() -> None:
-    """``harmonize ontologies ...`` lives in its own module (kept light at import)."""
-    from harmonize.cli_db import db
-    from harmonize.cli_drs import drs
-    from harmonize.cli_events import events
-    from harmonize.cli_ontologies import ontologies
-    from harmonize.cli_review import review
-    from harmonize.cli_submit import submit
-    from harmonize.cli_worker import worker
-
-    app.command()(worker)
-
-    app.add_typer(ontologies, name="ontologies")
-    app.add_typer(review, name="review")
-    app.add_typer(drs, name="drs")
-    app.command()(submit)
-    app.add_typer(events, name="events")
-    app.add_typer(db, name="db")
-
-
-Workspace = Annotated[
-    Path,
-    typer.Option("--workspace", "-w", help="Where published data, reports and the registry live."),
-]
 
 
 def _print_errors(out: Any, report_json: Path | None, limit: int = 10) -> None:
@@ -67,13 +41,6 @@ def _print_errors(out: Any, report_json: Path | None, limit: int = 10) -> None:
         out.print(f"  ... and {len(errors) - limit} more in the report")
 
 
-def _settings(workspace: Path, **overrides: Any) -> Any:
-    from harmonize.settings import Settings
-
-    return Settings(workspace=workspace, **{k: v for k, v in overrides.items() if v is not None})
-
-
-@app.command()
 def ingest(
     submission: Annotated[
         Path, typer.Argument(help="A directory with manifest.yaml, or one data file.")
@@ -110,7 +77,7 @@ def ingest(
     from harmonize.pipeline import ingest as run
 
     console = Console(stderr=True)
-    settings = _settings(
+    settings = settings_for(
         workspace,
         max_file_bytes=max_file_mb * 1024 * 1024 if max_file_mb else None,
         default_access=choice("--access", access, ("public", "controlled")) if access else None,
@@ -158,7 +125,6 @@ def ingest(
     out.print(f"report:       {result.report_html}")
 
 
-@app.command()
 def validate(
     files: Annotated[
         list[Path], typer.Argument(help="Phenopacket JSON files, directories or JSON Lines.")
@@ -173,7 +139,7 @@ def validate(
 
     console = Console()
     try:
-        report = validate_files(files, _settings(workspace))
+        report = validate_files(files, settings_for(workspace))
     except HarmonizeError as exc:
         console.print(f"[red]error[/red]: {exc}")
         raise typer.Exit(1) from exc
@@ -191,7 +157,6 @@ def validate(
         raise typer.Exit(1)
 
 
-@app.command()
 def recover(workspace: Workspace = Path("workspace")) -> None:
     """Finish commits interrupted by a crash and discard abandoned staging."""
     from harmonize.drs.registry import Registry
@@ -204,52 +169,3 @@ def recover(workspace: Workspace = Path("workspace")) -> None:
     registry.create_all()
     for line in run(workspace, registry, StateStore(settings.registry)) or ["nothing to recover"]:
         typer.echo(line)
-
-
-@app.command()
-def serve(
-    workspace: Workspace = Path("workspace"),
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
-    registry_url: Annotated[
-        str | None,
-        typer.Option(
-            envvar="HARMONIZE_REGISTRY_URL",
-            help="SQLAlchemy URL of the registry (default: SQLite in the workspace).",
-        ),
-    ] = None,
-) -> None:
-    """Serve the DRS 1.5 API, and the submissions API and dashboard when configured."""
-    import os
-    import secrets
-
-    import uvicorn
-
-    from harmonize.drs.serve import app_factory_env
-
-    os.environ.update(
-        app_factory_env(workspace=workspace, host=host, port=port, registry_url=registry_url)
-    )
-    # one URL-signing key for every worker of this run (a URL signed by one worker must
-    # open on the others); a configured key wins
-    os.environ.setdefault("HARMONIZE_DRS_URL_SIGNING_KEY", secrets.token_urlsafe(32))
-    uvicorn.run(
-        "harmonize.drs.serve:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
-
-
-_add_ontology_commands()
-
-
-def main() -> None:  # pragma: no cover
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
