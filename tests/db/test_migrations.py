@@ -13,10 +13,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from harmonize.db import current_revision, head_revision, target_metadata, upgrade
+from harmonize.db import current_revision, head_revision, upgrade
 from harmonize.drs.models import Base
 from harmonize.errors import RegistryError
 from harmonize.state import review, store
+from tests.db.models import target_metadata
 
 
 def _diff(url: str) -> list[object]:

@@ -1,22 +1,27 @@
 """Alembic environment of Harmonize: runs on the connection :func:`harmonize.db.upgrade`
 hands over (``config.attributes["connection"]``), or on ``sqlalchemy.url`` otherwise.
 
-Importing this file outside Alembic (a doctest collector does) runs nothing.
+Importing this file outside Alembic (a doctest collector does) runs nothing. Upgrading
+needs no models: autogenerate compares with the :class:`~sqlalchemy.MetaData` given as
+``config.attributes["target_metadata"]`` (``tests/db/models.py`` gathers every table).
 """
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Connection
 
-from harmonize.db.schema import target_metadata
+
+def _target_metadata() -> MetaData | None:
+    metadata = context.config.attributes.get("target_metadata")
+    return metadata if isinstance(metadata, MetaData) else None
 
 
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=target_metadata(),
+        target_metadata=_target_metadata(),
         render_as_batch=connection.dialect.name == "sqlite",  # ALTER TABLE by table copy
         compare_type=True,
     )
@@ -33,7 +38,7 @@ def run_migrations() -> None:
     if context.is_offline_mode():
         context.configure(
             url=config.get_main_option("sqlalchemy.url"),
-            target_metadata=target_metadata(),
+            target_metadata=_target_metadata(),
             literal_binds=True,
         )
         with context.begin_transaction():

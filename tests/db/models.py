@@ -1,4 +1,6 @@
-"""Every table Harmonize keeps, in one :class:`~sqlalchemy.MetaData` (what migrations target).
+"""Every table Harmonize keeps, in one :class:`~sqlalchemy.MetaData`: what the migrations
+must produce. Gathered here, from each feature's models, so that ``harmonize.db`` (the
+migration runner) imports none of the features whose tables it migrates.
 
 >>> sorted(target_metadata().tables)  # doctest: +NORMALIZE_WHITESPACE
 ['dashboard_audit', 'dashboard_finding_counts', 'dashboard_summaries',
