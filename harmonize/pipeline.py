@@ -23,6 +23,7 @@ from harmonize.submission.receive import Submission, receive
 
 if TYPE_CHECKING:
     from harmonize.mapping.profiles.base import MappedBatch
+    from harmonize.publish.stage import Stage
     from harmonize.readers.base import SourceBatch
 
 Status = Literal["published", "rejected", "already-published"]
@@ -114,7 +115,7 @@ def admit(
         )
     except SubmissionError as exc:
         sid = _fallback_id(source)
-        return _reject(settings, sid, exc, None, FindingCollector())
+        return reject(settings, sid, exc, None, FindingCollector())
     prior = state.get(submission.id, submission.manifest_sha256)
     bundle = bundle_id(submission.id, submission.manifest_sha256)
     if registry.has_bundle(bundle) and not (prior and prior["status"] == "published"):
@@ -147,7 +148,7 @@ def admit(
             submission_id=submission.id,
             hint="submit changed data under a new submission id",
         )
-        return _reject(
+        return reject(
             settings, submission.id, conflict, submission, FindingCollector(), state=state
         )
     state.set_status(
@@ -172,7 +173,7 @@ def reject_unreceived(
     from harmonize.state.store import StateStore
 
     settings.workspace.mkdir(parents=True, exist_ok=True)
-    result = _reject(settings, submission_id, exc, None, FindingCollector())
+    result = reject(settings, submission_id, exc, None, FindingCollector())
     StateStore(settings.registry).set_status(
         submission_id,
         manifest_sha256,
@@ -203,13 +204,13 @@ def _process(
     findings = FindingCollector()
     with staging(submission, settings, stores) as stage_root:
         if stage_root is None:
-            return _concurrently_published(submission, stores)
+            return concurrently_published(submission, stores)
         stage = Stage(stage_root, sid)
         try:
             run = _harmonize(submission, settings, stage, findings, progress)
         except TerminalError as exc:
             stage.abort()
-            return _reject(settings, sid, exc, submission, findings, state=stores.state)
+            return reject(settings, sid, exc, submission, findings, state=stores.state)
         except BaseException:
             stage.abort()
             failed(submission, stores)
@@ -239,7 +240,8 @@ def staging(submission: Submission, settings: Settings, stores: Stores) -> Itera
         yield stage_root
 
 
-def _concurrently_published(submission: Submission, stores: Stores) -> IngestResult:
+def concurrently_published(submission: Submission, stores: Stores) -> IngestResult:
+    """The outcome when a concurrent run of the same version committed first."""
     from harmonize.drs.ids import bundle_id
 
     committed = bundle_id(submission.id, submission.manifest_sha256)
@@ -272,7 +274,7 @@ def finish(
     submission: Submission,
     settings: Settings,
     stores: Stores,
-    stage: Any,
+    stage: Stage,
     run: Run,
     findings: FindingCollector,
     before_commit: Callable[[Path], None] | None = None,
@@ -439,7 +441,7 @@ class Harmonizer:
 def _harmonize(
     submission: Submission,
     settings: Settings,
-    stage: Any,
+    stage: Stage,
     findings: FindingCollector,
     progress: Progress | None,
 ) -> Run:
@@ -463,7 +465,7 @@ def _write_report(settings: Settings, report: QualityReport) -> tuple[Path, Path
     return write_report(report, settings.reports_dir / report.submission_id)
 
 
-def _reject(
+def reject(
     settings: Settings,
     sid: str,
     exc: HarmonizeError,
@@ -472,6 +474,7 @@ def _reject(
     *,
     state: Any = None,
 ) -> IngestResult:
+    """Reject for a terminal error: its finding, the report, the state (with ``state``)."""
     findings.add(
         "error",
         type(exc).__name__,

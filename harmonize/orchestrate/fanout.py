@@ -144,9 +144,9 @@ def _read(received: Received, settings: Settings, stores: Any) -> Planned:
                 batches.append(str(path))
                 rows.append(batch.num_rows)
     except TerminalError as exc:
-        from harmonize.pipeline import _reject
+        from harmonize.pipeline import reject
 
-        outcome = _reject(settings, submission.id, exc, submission, findings, state=stores.state)
+        outcome = reject(settings, submission.id, exc, submission, findings, state=stores.state)
         return _decided(received, settings, outcome)
     except BaseException:
         failed(submission, stores)
@@ -314,11 +314,11 @@ def publish_submission(
     """
     from harmonize.pipeline import (
         Run,
-        _concurrently_published,
-        _reject,
+        concurrently_published,
         failed,
         finish,
         open_stores,
+        reject,
         staging,
     )
     from harmonize.publish.stage import Stage
@@ -335,7 +335,7 @@ def publish_submission(
     submission = receive(Path(plan["source_dir"]), max_file_bytes=settings.max_file_bytes)
     with staging(submission, settings, stores) as stage_root:
         if stage_root is None:
-            outcome = _concurrently_published(submission, stores)
+            outcome = concurrently_published(submission, stores)
             return finished(received, settings, outcome)
         findings = FindingCollector()
         report = QualityReport(submission_id=submission.id)
@@ -347,7 +347,7 @@ def publish_submission(
                 findings.merge(batch.outcome["findings"])
                 if "error" in batch.outcome:
                     stage.abort()
-                    outcome = _reject(
+                    outcome = reject(
                         settings,
                         submission.id,
                         _terminal(batch.outcome["error"], submission.id),
@@ -383,9 +383,7 @@ def publish_submission(
             )
         except TerminalError as exc:
             stage.abort()
-            outcome = _reject(
-                settings, submission.id, exc, submission, findings, state=stores.state
-            )
+            outcome = reject(settings, submission.id, exc, submission, findings, state=stores.state)
         except BaseException:
             stage.abort()
             failed(submission, stores)
