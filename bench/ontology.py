@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from harmonize.ontology import TermIndex  # noqa: E402
+from harmonize.ontology.cache import cache_path, read_cache  # noqa: E402
 from harmonize.ontology.compile import CompiledIndex  # noqa: E402
-from harmonize.ontology.index import _read_cache, cache_path  # noqa: E402
 from harmonize.ontology.manifest import file_sha256  # noqa: E402
 
 DEFAULT_OBO = ROOT / "ontologies" / "hp-2025-01-16.obo"
@@ -90,9 +90,9 @@ def bench_load(obo: Path, cache: Path, repeat: int) -> TermIndex:
     cached = cache_path(cache, "HP", digest)
     warm = _median(lambda: TermIndex.load(obo, "HP", cache, sha256=digest), repeat)
     warm_hashing = _median(lambda: TermIndex.load(obo, "HP", cache), repeat)
-    data: CompiledIndex | None = _read_cache(cached, "HP", digest)
+    data: CompiledIndex | None = read_cache(cached, "HP", digest)
     assert data is not None
-    unpickle = _median(lambda: _read_cache(cached, "HP", digest), repeat)
+    unpickle = _median(lambda: read_cache(cached, "HP", digest), repeat)
     wrap = _median(lambda: TermIndex(data), repeat)
     print(
         f"warm load (cache, sha given)     {warm * 1e3:10.1f} ms  median of {repeat}; "

@@ -124,7 +124,7 @@ def _head_revision() -> None:
 def _load_ontologies(settings: Settings) -> None:
     """Load the indexes compiled in the cache the way the pipeline does (process-wide memo)."""
     from harmonize.ontology import Ontologies
-    from harmonize.ontology.index import cache_path
+    from harmonize.ontology.cache import cache_path
     from harmonize.ontology.manifest import file_sha256
 
     ontologies = Ontologies.load(settings.ontologies_dir, settings.cache_dir)

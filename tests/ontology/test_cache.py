@@ -10,7 +10,7 @@ import pytest
 
 from harmonize.errors import OntologyError
 from harmonize.ontology import TermIndex
-from harmonize.ontology.index import cache_path
+from harmonize.ontology.cache import cache_path
 from harmonize.ontology.manifest import file_sha256
 
 from .conftest import GENO_PATH, HP_PATH
