@@ -4,9 +4,12 @@ Registration is one transaction and idempotent: registering the same ids again c
 nothing (insert-or-ignore on SQLite and PostgreSQL, bulk ``executemany``), so a replayed
 submission cannot create duplicates. A bundle's checksum and size follow the DRS rule
 and are fixed when it is registered. :meth:`Registry.register_stream` registers a bundle
-and its members from an iterable, in chunks, in memory bounded by the chunk size.
+and its members from an iterable, in chunks, in memory bounded by the chunk size. What a
+registration writes is :mod:`harmonize.drs.registration`'s; this module opens the
+database, its transactions, and reads.
 
 >>> from harmonize.drs.ids import bundle_id, drs_id
+>>> from harmonize.drs.registration import bundle_checksum
 >>> registry = Registry("sqlite://")
 >>> registry.create_all()
 >>> digest = "ab" * 32
@@ -31,9 +34,7 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
-from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -43,11 +44,8 @@ from typing import Any
 from sqlalchemy import (
     Engine,
     Table,
-    Text,
     bindparam,
-    case,
     create_engine,
-    delete,
     event,
     func,
     select,
@@ -59,27 +57,18 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.sql.elements import ColumnElement
 
-from harmonize.drs.bulk import IN_CHUNK, batched, chunked, insert_ignore
+from harmonize.drs.bulk import IN_CHUNK, batched
 from harmonize.drs.models import BundleMember, DrsObjectRow
+from harmonize.drs.registration import register_objects, register_stream, unique_specs
 from harmonize.drs.specs import BundleHeader, BundleSpec, ObjectSpec
 from harmonize.errors import RegistryError
 
-__all__ = ["BundleHeader", "BundleSpec", "ObjectSpec", "Registry", "bundle_checksum"]
+__all__ = ["BundleHeader", "BundleSpec", "ObjectSpec", "Registry"]
 
 _OBJECTS: Table = DrsObjectRow.__table__  # type: ignore[assignment]
 _MEMBERS: Table = BundleMember.__table__  # type: ignore[assignment]
 _BY_ID = select(_OBJECTS).where(_OBJECTS.c.id == bindparam("id"))
-
-
-def bundle_checksum(member_sha256s: Iterable[str]) -> str:
-    """DRS bundle checksum: sha-256 over the sorted, concatenated member sha-256 hex strings.
-
-    >>> bundle_checksum(["bb", "aa"]) == hashlib.sha256(b"aabb").hexdigest()
-    True
-    """
-    return hashlib.sha256("".join(sorted(member_sha256s)).encode("ascii")).hexdigest()
 
 
 @contextmanager
@@ -95,22 +84,6 @@ def _translate(action: str) -> Iterator[None]:
         ) from exc
 
 
-def member_name(name: str, member_id: str, counts: Counter[str]) -> str:
-    """A member's name in its bundle: its own, made unique with its id when shared.
-
-    DRS requires names to be unique within a bundle; two files may share a name.
-
-    >>> member_name("a.json", "hz1", Counter({"a.json": 2}))
-    'a.hz1.json'
-    >>> member_name("a.json", "hz1", Counter({"a.json": 1}))
-    'a.json'
-    """
-    if counts[name] < 2:
-        return name
-    stem, dot, suffix = name.partition(".")
-    return f"{stem}.{member_id}{dot}{suffix}" if stem else f"{name}.{member_id}"
-
-
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     def on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -122,28 +95,6 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
             cursor.close()
 
     return on_connect
-
-
-def _object_row(spec: ObjectSpec) -> dict[str, Any]:
-    return {
-        "id": spec.id,
-        "name": spec.name,
-        "description": spec.description,
-        "size": spec.size,
-        "created_time": spec.created_time,
-        "updated_time": spec.created_time,
-        "version": spec.version or spec.sha256,
-        "mime_type": spec.mime_type,
-        "sha256": spec.sha256,
-        "path": spec.path,
-        "submission_id": spec.submission_id,
-        "dataset": spec.dataset,
-        "access": spec.access,
-        "role": spec.role,
-        "is_bundle": False,
-        "aliases": spec.aliases,  # a tuple: hashable, stored as a JSON list
-        "deleted": False,
-    }
 
 
 class Registry:
@@ -220,16 +171,14 @@ class Registry:
         """Register files and (optionally) their bundle in one transaction; replays are no-ops.
 
         Bundle members may be among ``objects`` or registered earlier; members that share
-        a name are listed under ``stem.<id>.ext`` (see :func:`member_name`). Raises ValueError
-        for an inconsistent call (unknown members, two specs with one id, a bundle id
+        a name are listed under ``stem.<id>.ext`` (see
+        :func:`~harmonize.drs.registration.member_name`). Raises ValueError for an
+        inconsistent call (unknown members, two specs with one id, a bundle id
         registered before with other members) and RegistryError when the database fails.
         """
-        by_id = _unique_specs(objects, repeats=True)
-        rows = [_object_row(spec) for spec in by_id.values()]
+        by_id = unique_specs(objects, repeats=True)
         with _translate("registration"), self._write() as conn:
-            insert_ignore(conn, _OBJECTS, rows, ("id",))
-            if bundle is not None:
-                _register_bundle(conn, bundle, by_id)
+            register_objects(conn, by_id, bundle)
 
     def register_stream(
         self, objects: Iterable[ObjectSpec], bundle: BundleHeader, *, chunk: int = 5000
@@ -252,34 +201,7 @@ class Registry:
         if chunk < 1:
             raise ValueError(f"chunk must be positive, not {chunk}")
         with _translate("registration"), self._write() as conn:
-            if _bundle_registered(conn, bundle.id):
-                return _check_replayed_stream(conn, bundle.id, objects, chunk)
-            # member rows without their bundle row cannot survive a transaction; drop any
-            # anyway, so the members are exactly the streamed objects
-            conn.execute(delete(_MEMBERS).where(_MEMBERS.c.bundle_id == bundle.id))
-            streamed = 0
-            for specs in chunked(objects, chunk):
-                by_id = _stream_chunk(specs, bundle.id)
-                insert_ignore(
-                    conn, _OBJECTS, [_object_row(spec) for spec in by_id.values()], ("id",)
-                )
-                # names as given; the members table has no unique (bundle_id, name)
-                # constraint (its key is bundle_id, member_id), so shared names may sit
-                # side by side until _unique_member_names renames them below
-                member_rows = [
-                    {"bundle_id": bundle.id, "member_id": member_id, "name": spec.name}
-                    for member_id, spec in by_id.items()
-                ]
-                insert_ignore(conn, _MEMBERS, member_rows, ("bundle_id", "member_id"))
-                streamed += len(by_id)
-            count, size, checksum = _member_totals(conn, bundle.id, chunk)
-            if count != streamed:  # an id of one chunk came again in a later chunk
-                raise ValueError(
-                    f"bundle {bundle.id}: {streamed - count} DRS id(s) streamed more than once"
-                )
-            _unique_member_names(conn, bundle.id)
-            insert_ignore(conn, _OBJECTS, [_bundle_row(bundle, checksum, size)], ("id",))
-        return streamed
+            return register_stream(conn, objects, bundle, chunk)
 
     def mark_deleted(self, ids: Iterable[str]) -> int:
         """Tombstone objects: they stay in the registry but resolve to 404. Returns the count."""
@@ -398,181 +320,3 @@ class Registry:
         )
         with _translate("size"), self._reader.connect() as conn:
             return int(conn.execute(query).scalar_one())
-
-
-def _unique_specs(specs: Iterable[ObjectSpec], *, repeats: bool) -> dict[str, ObjectSpec]:
-    """Specs by id; an id given twice must have equal specs, and only when ``repeats``."""
-    by_id: dict[str, ObjectSpec] = {}
-    for spec in specs:
-        previous = by_id.get(spec.id)
-        if previous is None:
-            by_id[spec.id] = spec
-        elif previous != spec:
-            raise ValueError(f"two different specs share the DRS id {spec.id}")
-        elif not repeats:
-            raise ValueError(f"the DRS id {spec.id} is streamed more than once")
-    return by_id
-
-
-def _stream_chunk(specs: Iterable[ObjectSpec], bundle_id: str) -> dict[str, ObjectSpec]:
-    by_id = _unique_specs(specs, repeats=False)
-    if bundle_id in by_id:
-        raise ValueError(f"bundle {bundle_id}: a bundle cannot contain itself")
-    return by_id
-
-
-def _bundle_registered(conn: Connection, id: str) -> bool:
-    query = select(_OBJECTS.c.id).where(_OBJECTS.c.id == id)
-    return conn.execute(query).scalar_one_or_none() is not None
-
-
-def _bundle_row(bundle: BundleHeader | BundleSpec, checksum: str, size: int) -> dict[str, Any]:
-    return {
-        "id": bundle.id,
-        "name": bundle.name,
-        "description": bundle.description,
-        "size": size,
-        "created_time": bundle.created_time,
-        "updated_time": bundle.created_time,
-        "version": checksum,
-        "mime_type": None,
-        "sha256": checksum,
-        "path": None,
-        "submission_id": bundle.submission_id,
-        "dataset": bundle.dataset,
-        "access": bundle.access,
-        "role": None,
-        "is_bundle": True,
-        "aliases": list(bundle.aliases),
-        "deleted": False,
-    }
-
-
-_ID_DIGEST_MOD = 1 << 128
-
-
-def _ids_digest(ids: Iterable[str]) -> int:
-    """An order-independent digest of a multiset of ids: the sum of their 128-bit hashes.
-
-    Equal digests and counts mean the same ids (barring a 2**-128 accident), and an id
-    listed twice changes the sum, so a set is compared without holding either side.
-    """
-    total = 0
-    for id in ids:
-        total += int.from_bytes(hashlib.blake2b(id.encode(), digest_size=16).digest(), "big")
-    return total % _ID_DIGEST_MOD
-
-
-def _check_replayed_stream(
-    conn: Connection, bundle_id: str, objects: Iterable[ObjectSpec], chunk: int
-) -> int:
-    """The member count of a registered bundle, if ``objects`` are exactly its members."""
-    streamed, digest = 0, 0
-    for specs in chunked(objects, chunk):
-        by_id = _stream_chunk(specs, bundle_id)
-        streamed += len(by_id)
-        digest = (digest + _ids_digest(by_id)) % _ID_DIGEST_MOD
-    query = (
-        select(_MEMBERS.c.member_id)
-        .where(_MEMBERS.c.bundle_id == bundle_id)
-        .execution_options(yield_per=chunk)
-    )
-    stored, stored_digest = 0, 0
-    for partition in conn.execute(query).scalars().partitions():
-        stored += len(partition)
-        stored_digest = (stored_digest + _ids_digest(partition)) % _ID_DIGEST_MOD
-    if (streamed, digest) != (stored, stored_digest):
-        raise ValueError(f"bundle {bundle_id} is already registered with other members")
-    return streamed
-
-
-def _member_totals(conn: Connection, bundle_id: str, batch: int) -> tuple[int, int, str]:
-    """Count, total size and DRS checksum (see :func:`bundle_checksum`) of a bundle's
-    members, streamed from the database in checksum order: memory does not grow with the
-    bundle."""
-    sha256: ColumnElement[str] = _OBJECTS.c.sha256
-    if conn.dialect.name == "postgresql":
-        sha256 = _OBJECTS.c.sha256.collate("C")  # byte order, like sorted() on the hex strings
-    query = (
-        select(_OBJECTS.c.sha256, _OBJECTS.c.size)
-        .select_from(_MEMBERS.join(_OBJECTS, _OBJECTS.c.id == _MEMBERS.c.member_id))
-        .where(_MEMBERS.c.bundle_id == bundle_id)
-        .order_by(sha256)
-        .execution_options(yield_per=batch)  # a server-side cursor where there is one
-    )
-    checksum = hashlib.sha256()
-    count = size = 0
-    for rows in conn.execute(query).partitions():
-        checksum.update("".join(row[0] for row in rows).encode("ascii"))
-        count += len(rows)
-        size += sum(row[1] for row in rows)
-    return count, size, checksum.hexdigest()
-
-
-def _unique_member_names(conn: Connection, bundle_id: str) -> None:
-    """Rename members that share a name in their bundle as :func:`member_name` does, in
-    one UPDATE: only the rows whose name is shared are touched and none is read back."""
-    members = _MEMBERS
-    others = _MEMBERS.alias("others")  # an alias, so the subquery is not correlated away
-    shared = (
-        select(others.c.name)
-        .where(others.c.bundle_id == bundle_id)
-        .group_by(others.c.name)
-        .having(func.count() > 1)
-    )
-    name, member_id = members.c.name, members.c.member_id
-    find = func.strpos if conn.dialect.name == "postgresql" else func.instr
-    dot = find(name, ".")  # 1-based position of the first dot, 0 when there is none
-    stem = func.substr(name, 1, dot - 1, type_=Text)
-    suffix = func.substr(name, dot, type_=Text)  # from the dot on
-    renamed = case(
-        (dot > 1, stem.concat(".").concat(member_id).concat(suffix)),
-        else_=name.concat(".").concat(member_id),  # no dot, or nothing before it
-    )
-    conn.execute(
-        update(members)
-        .where(members.c.bundle_id == bundle_id, name.in_(shared))
-        .values(name=renamed)
-    )
-
-
-def _register_bundle(conn: Connection, bundle: BundleSpec, specs: dict[str, ObjectSpec]) -> None:
-    if _bundle_registered(conn, bundle.id):
-        current = set(
-            conn.execute(
-                select(_MEMBERS.c.member_id).where(_MEMBERS.c.bundle_id == bundle.id)
-            ).scalars()
-        )
-        if current != set(bundle.member_ids):
-            raise ValueError(f"bundle {bundle.id} is already registered with other members")
-        return
-
-    members: dict[str, tuple[str, str, int]] = {}  # id -> (name, sha256, size)
-    for member_id in bundle.member_ids:
-        if member_id in specs:
-            spec = specs[member_id]
-            members[member_id] = (spec.name, spec.sha256, spec.size)
-    others = [member_id for member_id in bundle.member_ids if member_id not in members]
-    for chunk in batched(others, IN_CHUNK):
-        query = select(_OBJECTS.c.id, _OBJECTS.c.name, _OBJECTS.c.sha256, _OBJECTS.c.size).where(
-            _OBJECTS.c.id.in_(chunk)
-        )
-        for member_id, name, sha256, size in conn.execute(query):
-            members[member_id] = (name, sha256, size)
-    missing = [member_id for member_id in bundle.member_ids if member_id not in members]
-    if missing:
-        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise ValueError(f"bundle {bundle.id}: {len(missing)} member(s) not registered: {shown}")
-    counts = Counter(name for name, _, _ in members.values())
-    checksum = bundle_checksum(sha256 for _, sha256, _ in members.values())
-    size = sum(size for _, _, size in members.values())
-    insert_ignore(conn, _OBJECTS, [_bundle_row(bundle, checksum, size)], ("id",))
-    member_rows = [
-        {
-            "bundle_id": bundle.id,
-            "member_id": member_id,
-            "name": member_name(members[member_id][0], member_id, counts),
-        }
-        for member_id in bundle.member_ids
-    ]
-    insert_ignore(conn, _MEMBERS, member_rows, ("bundle_id", "member_id"))

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from harmonize.drs.ids import drs_id
 from harmonize.drs.links import API_PREFIX as API
-from harmonize.drs.registry import bundle_checksum
+from harmonize.drs.registration import bundle_checksum
 from harmonize.drs.routes.admin import PREFIX as ADMIN
 
 ADMIN_TOKEN = "admin-" + "x" * 26

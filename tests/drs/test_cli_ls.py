@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from harmonize.cli import app
 from harmonize.drs.ids import bundle_id, drs_id
-from harmonize.drs.registry import BundleSpec, ObjectSpec, Registry, bundle_checksum
+from harmonize.drs.registration import bundle_checksum
+from harmonize.drs.registry import BundleSpec, ObjectSpec, Registry
 from harmonize.settings import Settings
 
 runner = CliRunner()

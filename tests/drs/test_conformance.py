@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harmonize.drs.registry import bundle_checksum
+from harmonize.drs.registration import bundle_checksum
 from harmonize.drs.serve import app_factory_env
 from harmonize.pipeline import ingest
 from harmonize.settings import Settings

@@ -15,15 +15,8 @@ import pytest
 from sqlalchemy import event, text
 
 from harmonize.drs.ids import bundle_id, drs_id
-from harmonize.drs.registry import (
-    BundleHeader,
-    BundleSpec,
-    ObjectSpec,
-    Registry,
-    _member_totals,
-    _unique_member_names,
-    bundle_checksum,
-)
+from harmonize.drs.registration import bundle_checksum, member_totals, unique_member_names
+from harmonize.drs.registry import BundleHeader, BundleSpec, ObjectSpec, Registry
 
 CREATED = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 SUBMISSION = "s7"
@@ -348,8 +341,8 @@ def test_postgresql_statements_compile() -> None:
     from sqlalchemy.dialects import postgresql
 
     recorder = _Recorder(postgresql.dialect())  # type: ignore[no-untyped-call]
-    _unique_member_names(recorder, BUNDLE_ID)  # type: ignore[arg-type]
-    assert _member_totals(recorder, BUNDLE_ID, 10) == (0, 0, bundle_checksum([]))  # type: ignore[arg-type]
+    unique_member_names(recorder, BUNDLE_ID)  # type: ignore[arg-type]
+    assert member_totals(recorder, BUNDLE_ID, 10) == (0, 0, bundle_checksum([]))  # type: ignore[arg-type]
     rename, totals = (str(s.compile(dialect=recorder.dialect)) for s in recorder.statements)
     assert "strpos(drs_bundle_members.name" in rename
     assert "FROM drs_bundle_members AS others" in rename

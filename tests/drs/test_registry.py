@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from harmonize.drs.ids import bundle_id, drs_id
-from harmonize.drs.registry import BundleSpec, ObjectSpec, Registry, bundle_checksum
+from harmonize.drs.registration import bundle_checksum
+from harmonize.drs.registry import BundleSpec, ObjectSpec, Registry
 from harmonize.errors import RegistryError
 
 SHA = hashlib.sha256(b"x").hexdigest()
