@@ -142,9 +142,9 @@ def _load_ontologies(settings: Settings) -> None:
 
 
 def _great_expectations() -> None:
-    from harmonize.quality.expectations import _batch_definition
+    from harmonize.quality.expectations import batch_definition
 
-    _batch_definition()  # memoized: one context per process
+    batch_definition()  # memoized: one context per process
 
 
 def _report_templates() -> None:

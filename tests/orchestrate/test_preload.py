@@ -27,7 +27,7 @@ import sys
 sys.argv = {argv!r}
 import airflow_local_settings  # noqa: F401
 checks = sys.modules.get("harmonize.quality.expectations")
-warmed = checks is not None and checks._batch_definition.cache_info().currsize == 1
+warmed = checks is not None and checks.batch_definition.cache_info().currsize == 1
 print("great_expectations" in sys.modules, "harmonize.pipeline" in sys.modules, warmed)
 """
 
@@ -115,10 +115,10 @@ def _first_ingest(settings: Settings, source: Path) -> dict[str, Any]:
     from harmonize.db.migrate import head_revision
     from harmonize.ontology.index import TermIndex
     from harmonize.pipeline import ingest
-    from harmonize.quality.expectations import _batch_definition
+    from harmonize.quality.expectations import batch_definition
 
     before = set(sys.modules)
-    gx, head = _batch_definition.cache_info(), head_revision.cache_info()
+    gx, head = batch_definition.cache_info(), head_revision.cache_info()
     with mock.patch.object(TermIndex, "load", wraps=TermIndex.load) as index_loads:
         result = ingest(source, settings)
     imported = {m for m in set(sys.modules) - before if m.split(".")[0] in WARMED_PACKAGES}
@@ -126,8 +126,8 @@ def _first_ingest(settings: Settings, source: Path) -> dict[str, Any]:
         "status": result.status,
         "message": result.message,
         "index_loads": index_loads.call_count,
-        "gx_built": _batch_definition.cache_info().misses - gx.misses,
-        "gx_used": _batch_definition.cache_info().hits - gx.hits,
+        "gx_built": batch_definition.cache_info().misses - gx.misses,
+        "gx_used": batch_definition.cache_info().hits - gx.hits,
         "head_read": head_revision.cache_info().misses - head.misses,
         "head_used": head_revision.cache_info().hits - head.hits,
         "imported": sorted(imported),
@@ -138,9 +138,9 @@ def _forget_warm_state() -> None:
     """This (pytest) process as a scheduler that only ran preload()."""
     from harmonize.db.migrate import head_revision
     from harmonize.ontology import Ontologies
-    from harmonize.quality.expectations import _batch_definition
+    from harmonize.quality.expectations import batch_definition
 
-    _batch_definition.cache_clear()
+    batch_definition.cache_clear()
     head_revision.cache_clear()
     Ontologies.forget()
 
@@ -154,7 +154,7 @@ def test_a_task_forked_after_warm_rebuilds_nothing_the_scheduler_warmed(
     warm() builds them itself (so the counters do count)."""
     from harmonize.db.migrate import head_revision
     from harmonize.orchestrate.preload import preload, warm
-    from harmonize.quality.expectations import _batch_definition
+    from harmonize.quality.expectations import batch_definition
 
     synth = _synth()
     sources = {}
@@ -177,7 +177,7 @@ def test_a_task_forked_after_warm_rebuilds_nothing_the_scheduler_warmed(
     warm(settings)
     assert set(threading.enumerate()) == threads  # nothing left running across the fork
     assert _open_files() == files  # no database connection, socket or file left open
-    assert _batch_definition.cache_info().currsize == 1
+    assert batch_definition.cache_info().currsize == 1
     assert head_revision.cache_info().currsize == 1
 
     warmed = _in_fork(lambda: _first_ingest(settings, sources["warm"]))
@@ -200,11 +200,11 @@ def test_warm_does_not_touch_the_workspace_or_compile_indexes(tmp_path: Path) ->
 def test_warm_is_best_effort(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """A failing step (no ontology manifest here) is logged; the others still run."""
     from harmonize.orchestrate.preload import warm
-    from harmonize.quality.expectations import _batch_definition
+    from harmonize.quality.expectations import batch_definition
 
-    _batch_definition.cache_clear()
+    batch_definition.cache_clear()
     settings = Settings(workspace=tmp_path / "ws", ontologies_dir=tmp_path / "missing")
     with caplog.at_level(logging.WARNING, logger="harmonize.orchestrate.preload"):
         warm(settings)
     assert any("ontologies failed" in r.getMessage() for r in caplog.records)
-    assert _batch_definition.cache_info().currsize == 1
+    assert batch_definition.cache_info().currsize == 1

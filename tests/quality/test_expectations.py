@@ -9,13 +9,9 @@ import pytest
 
 from harmonize.errors import ConfigurationError
 from harmonize.mapping.tables import SCHEMAS, conform
-from harmonize.quality.expectations import (
-    _batch_definition,
-    available_suites,
-    load_suite,
-    run_suite,
-)
+from harmonize.quality.expectations import batch_definition, run_suite
 from harmonize.quality.findings import Finding, Location
+from harmonize.quality.suites import available_suites, load_suite
 from tests.quality.conftest import sheet_locator
 
 RAW = "raw/hpo-case-template"
@@ -230,9 +226,9 @@ def test_suite_given_as_a_path(tmp_path: Path, expectations_dir: Path, locate) -
 
 def test_context_is_built_once(expectations_dir: Path, locate) -> None:
     run_suite(RAW, raw_table(), locate=locate, expectations_dir=expectations_dir)
-    first = _batch_definition()
+    first = batch_definition()
     run_suite(RAW, raw_table(), locate=locate, expectations_dir=expectations_dir)
-    assert _batch_definition() is first
+    assert batch_definition() is first
 
 
 # --------------------------------------------------------------------------- harmonized
