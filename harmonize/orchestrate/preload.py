@@ -148,7 +148,6 @@ def _great_expectations() -> None:
 
 
 def _report_templates() -> None:
-    from harmonize.quality.html import _env
+    from harmonize.quality.html import load_templates
 
-    for name in ("report.html.j2", "validation.html.j2"):
-        _env().get_template(name)  # Jinja2 keeps the compiled template
+    load_templates()  # Jinja2 keeps the compiled templates

@@ -25,7 +25,13 @@ import jinja2
 
 from harmonize.quality.findings import LEVELS, Finding, Location, QualityReport
 
-__all__ = ["render_report", "render_validation", "write_report", "write_text_atomic"]
+__all__ = [
+    "load_templates",
+    "render_report",
+    "render_validation",
+    "write_report",
+    "write_text_atomic",
+]
 
 _COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")
 _ORDER: dict[str, int] = {level: i for i, level in enumerate(LEVELS)}
@@ -40,6 +46,12 @@ def _env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def load_templates() -> None:
+    """Compile the page templates now (Jinja2 keeps them): a first render's one-time work."""
+    for name in ("report.html.j2", "validation.html.j2"):
+        _env().get_template(name)
 
 
 def _href(path: str, base: Path | None) -> str:
