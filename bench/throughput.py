@@ -17,12 +17,13 @@ excluded each, see ``bench/synth.py``) this:
    into dicts untimed, written with ``orjson.dumps(doc, option=OPT_INDENT_2)`` to one file
    each.
 
-It prints, per size: ingest seconds warm (after the warm-up) and cold (warm plus the
-one-time process start-up: imports and the warm-up ingest), individuals/s (warm), peak
-RSS, the lower bound and the ratio warm / bound. The issue's targets, judged on the
-warm figure: 100k individuals at no more than 5x the bound; peak memory flat with
-size, 1M individuals under 1.5 GB. Nothing is asserted on timings; the exit status is
-non-zero only when a submission is not published or its counts are wrong.
+The subprocesses run ``bench/throughput_child.py``. It prints, per size: ingest seconds
+warm (after the warm-up) and cold (warm plus the one-time process start-up: imports and
+the warm-up ingest), individuals/s (warm), peak RSS, the lower bound and the ratio
+warm / bound. The issue's targets, judged on the warm figure: 100k individuals at no more
+than 5x the bound; peak memory flat with size, 1M individuals under 1.5 GB. Nothing is
+asserted on timings; the exit status is non-zero only when a submission is not published
+or its counts are wrong.
 
     uv run --frozen python bench/throughput.py [--sizes 1000,100000,1000000]
         [--repeat N] [--no-gx] [--profile] [--profile-size 100000]
@@ -41,7 +42,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -57,167 +57,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synth  # noqa: E402
+from throughput_child import log  # noqa: E402
 
 WARMUP_ROWS = 10
 PREPARE_ROWS = 20
-DOC_CHUNK = 20_000  # phenopackets loaded at a time for the lower bound
 TARGET_RATIO = 5.0
 TARGET_RSS_MB = 1.5 * 1024
 DEFAULT_SIZES = (1_000, 100_000, 1_000_000)
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size (Linux reports ru_maxrss in KiB)."""
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
-
-
-def _settings(workspace: Path, gx: bool) -> Any:
-    from harmonize.settings import Settings
-
-    return Settings(workspace=workspace, run_great_expectations=gx)
-
-
-# -- children ---------------------------------------------------------------------------
-
-
-def child_prepare(spec: dict[str, Any]) -> dict[str, Any]:
-    """Compile the ontology indexes once (a tiny ingest), check the synthetic terms."""
-    from harmonize.ontology import Ontologies
-    from harmonize.pipeline import ingest
-
-    workspace = Path(spec["workspace"])
-    settings = _settings(workspace, spec["gx"])
-    started = time.perf_counter()
-    result = ingest(Path(spec["source"]), settings)
-    seconds = time.perf_counter() - started
-    synth.check_terms(Ontologies.load(settings.ontologies_dir, settings.cache_dir).get("HP"))
-    shutil.copytree(settings.cache_dir, spec["cache"], dirs_exist_ok=True)
-    import harmonize
-
-    return {
-        "seconds": seconds,
-        "status": result.status,
-        "message": result.message,
-        "harmonize": str(Path(harmonize.__file__).parent),
-    }
-
-
-def child_ingest(spec: dict[str, Any]) -> dict[str, Any]:
-    """Warm up, then time ``ingest`` of each source; peak RSS; optionally profile one more."""
-    workspace = Path(spec["workspace"])
-    shutil.copytree(spec["cache"], workspace / "cache", dirs_exist_ok=True)
-    started = time.perf_counter()
-    from harmonize.pipeline import ingest
-
-    import_s = time.perf_counter() - started
-    settings = _settings(workspace, spec["gx"])
-    started = time.perf_counter()
-    warm = ingest(Path(spec["warmup"]), settings)
-    warmup_s = time.perf_counter() - started
-    out: dict[str, Any] = {
-        "import_s": import_s,
-        "warmup_s": warmup_s,
-        "warmup_status": warm.status,
-        "rss_warmup_mb": peak_rss_mb(),
-        "runs": [],
-    }
-    for source in spec["sources"]:
-        started = time.perf_counter()
-        result = ingest(Path(source), settings)
-        seconds = time.perf_counter() - started
-        out["runs"].append(
-            {
-                "submission_id": result.submission_id,
-                "seconds": seconds,
-                "status": result.status,
-                "counts": result.counts,
-                "findings": result.findings,
-                "message": result.message,
-                "report": str(result.report_json) if result.report_json else None,
-            }
-        )
-        log(f"    ingest {result.submission_id}: {result.status} in {seconds:.1f} s")
-    out["rss_peak_mb"] = peak_rss_mb()
-    if spec.get("profile"):
-        import cProfile
-        import pstats
-
-        profiler = cProfile.Profile()
-        started = time.perf_counter()
-        profiler.enable()
-        result = ingest(Path(spec["profile"]), settings)
-        profiler.disable()
-        out["profile_s"] = time.perf_counter() - started
-        out["profile_status"] = result.status
-        stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs()
-        print(
-            f"\n=== cProfile of ingest({spec['profile_rows']:,} individuals), "
-            f"{out['profile_s']:.1f} s under the profiler: top 25 by cumulative time ===",
-            flush=True,
-        )
-        stats.sort_stats("cumulative").print_stats(25)
-        print("=== top 25 by own (total) time ===", flush=True)
-        stats.sort_stats("tottime").print_stats(25)
-        sys.stdout.flush()
-        if spec.get("profile_out"):
-            stats.dump_stats(spec["profile_out"])
-    return out
-
-
-def child_bound(spec: dict[str, Any]) -> dict[str, Any]:
-    """The lower bound: rewrite the published tables and phenopackets, only the writes timed."""
-    import orjson
-    import pyarrow.parquet as pq
-
-    workspace, sid = Path(spec["workspace"]), spec["submission_id"]
-    dest = Path(spec["dest"])
-    dest.mkdir(parents=True, exist_ok=True)
-    rows: dict[str, int] = {}
-    parquet_s = 0.0
-    for table_dir in sorted((workspace / "published" / "tables").iterdir()):
-        path = table_dir / f"submission_id={sid}" / "part-0.parquet"
-        if not path.exists():
-            continue
-        table = pq.ParquetFile(path).read()
-        rows[table_dir.name] = table.num_rows
-        started = time.perf_counter()
-        pq.write_table(table, dest / f"{table_dir.name}.parquet", compression="zstd")
-        parquet_s += time.perf_counter() - started
-        del table
-    pp_dir = workspace / "published" / "phenopackets" / sid
-    names = sorted(os.listdir(pp_dir))
-    json_dir = dest / "phenopackets"
-    json_dir.mkdir()
-    json_s = 0.0
-    ids_ok = True
-    for start in range(0, len(names), DOC_CHUNK):
-        chunk = names[start : start + DOC_CHUNK]
-        docs = [orjson.loads((pp_dir / name).read_bytes()) for name in chunk]
-        ids_ok = ids_ok and all(doc.get("id") for doc in docs)
-        started = time.perf_counter()
-        for name, doc in zip(chunk, docs, strict=True):
-            data = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
-            with open(json_dir / name, "wb") as fh:
-                fh.write(data)
-        json_s += time.perf_counter() - started
-        del docs
-    shutil.rmtree(dest, ignore_errors=True)
-    return {
-        "parquet_s": parquet_s,
-        "json_s": json_s,
-        "seconds": parquet_s + json_s,
-        "rows": rows,
-        "phenopackets": len(names),
-        "ids_ok": ids_ok,
-    }
-
-
-CHILDREN = {"prepare": child_prepare, "ingest": child_ingest, "bound": child_bound}
 
 
 def run_child(kind: str, spec: dict[str, Any], workdir: Path) -> tuple[dict[str, Any] | None, str]:
@@ -228,8 +74,7 @@ def run_child(kind: str, spec: dict[str, Any], workdir: Path) -> tuple[dict[str,
     proc = subprocess.run(
         [
             sys.executable,
-            str(Path(__file__).resolve()),
-            "_child",
+            str(Path(__file__).resolve().parent / "throughput_child.py"),
             kind,
             str(spec_path),
             str(result_path),
@@ -244,13 +89,6 @@ def run_child(kind: str, spec: dict[str, Any], workdir: Path) -> tuple[dict[str,
         )
         return None, f"{kind} child failed ({how})"
     return json.loads(result_path.read_text()), ""
-
-
-def child_main(kind: str, spec_path: str, result_path: str) -> int:
-    spec = json.loads(Path(spec_path).read_text())
-    result = CHILDREN[kind](spec)
-    Path(result_path).write_text(json.dumps(result))
-    return 0
 
 
 # -- parent -----------------------------------------------------------------------------
@@ -524,6 +362,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "_child":
-        raise SystemExit(child_main(*sys.argv[2:]))
     raise SystemExit(main())
