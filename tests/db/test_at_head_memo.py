@@ -21,7 +21,10 @@ def _counting(engine: Engine) -> list[object]:
     return opened
 
 
-def test_a_database_found_at_head_is_not_queried_again(database_url: str) -> None:
+def test_a_database_found_at_head_is_not_queried_again(fresh_postgres_url: str) -> None:
+    """A server database is remembered; a SQLite file is checked each time (one query,
+    see test_a_reused_inode_is_not_at_head)."""
+    database_url = fresh_postgres_url
     upgrade(database_url)  # migrates, then remembers
     engine = create_engine(database_url)
     opened = _counting(engine)
@@ -33,9 +36,11 @@ def test_a_database_found_at_head_is_not_queried_again(database_url: str) -> Non
     assert opened == []
 
 
-def test_a_database_at_head_in_another_process_is_queried_once(tmp_path: Path) -> None:
+def test_a_database_at_head_in_another_process_is_queried_once(fresh_postgres_url: str) -> None:
     """Migrated by someone else: the first check queries it, the second does not."""
-    url = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    from sqlalchemy.engine import make_url
+
+    url = fresh_postgres_url
     engine = create_engine(url)
     with engine.begin() as conn:  # stands in for another process: a plain Alembic run
         config = alembic_config()
@@ -49,6 +54,17 @@ def test_a_database_at_head_in_another_process_is_queried_once(tmp_path: Path) -
         assert len(opened) == 1
     finally:
         engine.dispose()
+    assert make_url(url).get_backend_name() == "postgresql"
+
+
+def test_a_reused_inode_is_not_at_head(tmp_path: Path) -> None:
+    """Regression: SQLite files were remembered by (device, inode), and ext4 gives a new
+    file the inode of one just deleted; a new, unmigrated registry was taken for migrated."""
+    for i in range(20):
+        url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+        upgrade(url)
+        assert current_revision(url) == head_revision(), i
+        (tmp_path / "r.sqlite").unlink()
 
 
 def test_a_sqlite_file_created_anew_at_the_same_path_is_migrated_again(tmp_path: Path) -> None:
