@@ -27,6 +27,22 @@ DEMO = ("aire-aps1", "suox-isod", "clinic-tabular", "fbxl4-phenopackets")
 VIA_EVENTS = "clinic-tabular"  # submitted as an event and processed by a worker
 
 
+def _table_rows(workspace: Path) -> dict[str, int]:
+    """Rows per published table, as the current publication has them."""
+    from harmonize.drs.registry import Registry
+    from harmonize.settings import Settings
+    from harmonize.warehouse import TABLES, Warehouse, current
+
+    settings = Settings(workspace=workspace)
+    registry = Registry(settings.registry)
+    try:
+        view = current(registry)
+        store = Warehouse.of(settings)
+        return {name: store.read(name, view, columns=["submission_id"]).num_rows for name in TABLES}
+    finally:
+        registry.dispose()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -141,10 +157,12 @@ def main(workspace: Path = ROOT / "demo-workspace") -> int:
     published = workspace / "published"
     console.print("\n[bold]Published[/bold] under", published)
     for sub in sorted((published / "phenopackets").iterdir()):
-        console.print(f"  phenopackets/{sub.name}/  ({len(list(sub.iterdir()))} files)")
-    for table in sorted((published / "tables").iterdir()):
-        parts = ", ".join(p.name for p in sorted(table.iterdir()))
-        console.print(f"  tables/{table.name}/  {parts}")
+        for version in sorted(sub.iterdir()):
+            files = len(list(version.iterdir()))
+            console.print(f"  phenopackets/{sub.name}/{version.name}/  ({files} files)")
+    console.print("  tables/ (Delta Lake; `harmonize tables -w demo-workspace` lists them):")
+    for name, rows in _table_rows(workspace).items():
+        console.print(f"    {name}: {rows:,} rows")
     console.print(f"  quality reports: {workspace / 'reports'}/<submission>/report.html")
 
     port = _free_port()

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from harmonize.errors import AlreadyPublished, HarmonizeError, SubmissionError, TerminalError
+from harmonize.errors import HarmonizeError, SubmissionError, TerminalError
 from harmonize.quality.collect import FindingCollector
 from harmonize.quality.findings import QualityReport
 from harmonize.settings import Settings
@@ -85,7 +85,7 @@ def open_stores(settings: Settings) -> Stores:
     registry = Registry(settings.registry)
     registry.create_all()
     state = StateStore(settings.registry)
-    recover(settings.workspace, registry, state)
+    recover(settings, registry, state)
     return Stores(registry, state)
 
 
@@ -102,7 +102,7 @@ def admit(
     The outcome is decided here when the files do not pass (rejected), when this version
     is already published, or when its id was published with other content.
     """
-    from harmonize.drs.ids import bundle_id
+    from harmonize.publish.versions import published_version
 
     registry, state = stores.registry, stores.state
     try:
@@ -116,40 +116,28 @@ def admit(
     except SubmissionError as exc:
         sid = _fallback_id(source)
         return reject(settings, sid, exc, None, FindingCollector())
-    prior = state.get(submission.id, submission.manifest_sha256)
-    bundle = bundle_id(submission.id, submission.manifest_sha256)
-    if registry.has_bundle(bundle) and not (prior and prior["status"] == "published"):
-        # the registry is the truth: a commit finished but its state update was lost
-        state.set_status(
-            submission.id,
-            submission.manifest_sha256,
-            "published",
-            bundle_id=bundle,
-            detail="found committed in the registry",
-        )
+    published = published_version(submission, settings, registry)
+    if published is not None:
+        version, bundle, superseded = published
         prior = state.get(submission.id, submission.manifest_sha256)
-    if prior and prior["status"] == "published":
+        if not (prior and prior["status"] == "published" and prior["bundle_id"] == bundle):
+            # the registry is the truth: a commit finished but its state update was lost
+            state.set_status(
+                submission.id,
+                submission.manifest_sha256,
+                "published",
+                bundle_id=bundle,
+                detail="found committed in the registry",
+            )
+            prior = state.get(submission.id, submission.manifest_sha256)
+        note = f" (version {version}, superseded)" if superseded else f" (version {version})"
         return IngestResult(
             "already-published",
             submission.id,
-            bundle_id=prior["bundle_id"],
-            report_json=Path(prior["report_path"]) if prior["report_path"] else None,
-            message=f"submission {submission.id} is already published",
-            counts=dict(prior["stats"] or {}),
-        )
-    others = [
-        v
-        for v in state.versions(submission.id)
-        if v["status"] == "published" and v["manifest_sha256"] != submission.manifest_sha256
-    ]
-    if others:
-        conflict = AlreadyPublished(
-            f"submission id {submission.id!r} was already published with different content",
-            submission_id=submission.id,
-            hint="submit changed data under a new submission id",
-        )
-        return reject(
-            settings, submission.id, conflict, submission, FindingCollector(), state=state
+            bundle_id=bundle,
+            report_json=Path(prior["report_path"]) if prior and prior["report_path"] else None,
+            message=f"submission {submission.id} is already published{note}",
+            counts=dict((prior or {}).get("stats") or {}),
         )
     state.set_status(
         submission.id,
@@ -280,8 +268,6 @@ def finish(
     before_commit: Callable[[Path], None] | None = None,
 ) -> IngestResult:
     """The publish stage: write the report, then reject, or commit what is staged atomically."""
-    from harmonize.publish.commit import apply_journal, write_journal
-
     sid = submission.id
     state = stores.state
     if not run.counts.get("individuals"):
@@ -317,32 +303,12 @@ def finish(
             findings=report.counts(),
             message=f"{findings.count('error')} errors, {findings.count('warning')} warnings",
         )
+    from harmonize.publish.commit import commit_staged
+
     counts = stage.close()
-    for f in submission.files:
-        stage.add_input(f.path, f.name)
-    stage.add_report(json_path, html_path)
-    stage.seal()
-    manifest = submission.manifest
-    write_journal(
-        stage.root,
-        submission_id=sid,
-        manifest_sha256=submission.manifest_sha256,
-        dataset=manifest.dataset,
-        access=manifest.access,
-        description=f"{manifest.dataset} submission {sid} by {manifest.submitter} "
-        f"({manifest.profile})",
+    journal = commit_staged(
+        submission, settings, stores, stage, counts, (json_path, html_path), before_commit
     )
-    state.set_status(
-        sid,
-        submission.manifest_sha256,
-        "processing",
-        report_path=str(json_path),
-        stats=counts,
-        detail="committing",
-    )
-    if before_commit is not None:
-        before_commit(stage.root)
-    journal = apply_journal(stage.root, settings.workspace, stores.registry, state)
     return IngestResult(
         "published",
         sid,
@@ -351,7 +317,8 @@ def finish(
         bundle_id=journal["bundle"]["id"],
         counts=counts,
         findings=report.counts(),
-        message=f"published {counts.get('individuals', 0)} individuals",
+        message=f"published {counts.get('individuals', 0)} individuals as version "
+        f"{journal['version']}",
         objects=journal["objects"],
     )
 

@@ -56,6 +56,9 @@ class Settings(BaseModel):
     events_url: str | None = None
     landing_url: str | None = None
     s3_endpoint_url: str | None = None  # an S3-compatible endpoint (MinIO, moto); None: AWS
+    # where everything published lives (tables, Phenopackets, inputs, reports), mirroring
+    # the workspace layout: None for the workspace itself, or s3://bucket/prefix
+    warehouse_url: str | None = None
 
     @property
     def registry(self) -> str:

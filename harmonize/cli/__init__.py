@@ -2,7 +2,7 @@
 
 ``ingest``, ``validate`` and ``recover`` live in :mod:`~.ingest`; ``serve``, ``worker`` and
 ``submit`` in modules of their names; the groups ``ontologies``, ``review``, ``drs``,
-``events`` and ``db`` each in its own module; :mod:`~.options` holds the options several
+``events``, ``db`` and ``tables`` each in its own module; :mod:`~.options` holds the options several
 commands share. The command modules import only Typer at their top level and heavy
 libraries inside the commands, so that ``harmonize --help`` answers at once.
 """
@@ -11,7 +11,18 @@ from __future__ import annotations
 
 import typer
 
-from harmonize.cli import db, drs, events, ingest, ontologies, review, serve, submit, worker
+from harmonize.cli import (
+    db,
+    drs,
+    events,
+    ingest,
+    ontologies,
+    review,
+    serve,
+    submit,
+    tables,
+    worker,
+)
 
 __all__ = ["app", "main"]
 
@@ -36,6 +47,7 @@ app.add_typer(drs.drs, name="drs")
 app.command()(submit.submit)
 app.add_typer(events.events, name="events")
 app.add_typer(db.db, name="db")
+app.add_typer(tables.tables, name="tables")
 
 
 def main() -> None:  # pragma: no cover

@@ -16,7 +16,10 @@ from harmonize.cli.options import (
     LowConfidence,
     Obsolete,
     OnConflict,
+    RegistryUrl,
+    S3Endpoint,
     Unmapped,
+    Warehouse,
     Workspace,
     choice,
     policies,
@@ -53,6 +56,9 @@ def ingest(
         Path | None, typer.Option(help="Mapping YAML for the tabular profile.")
     ] = None,
     workspace: Workspace = Path("workspace"),
+    registry_url: RegistryUrl = None,
+    warehouse: Warehouse = None,
+    s3_endpoint_url: S3Endpoint = None,
     max_file_mb: Annotated[int | None, typer.Option(help="Refuse files larger than this.")] = None,
     access: Annotated[
         str | None,
@@ -62,7 +68,12 @@ def ingest(
         ),
     ] = None,
     keep_redundant: Annotated[
-        bool, typer.Option("--keep-redundant", help="Keep observed ancestors of observed terms.")
+        bool,
+        typer.Option(
+            "--keep-redundant",
+            help="Keep redundant statements (observed ancestors, excluded descendants) in the "
+            "phenotypic_features table; Phenopackets never hold them.",
+        ),
     ] = False,
     on_conflict: OnConflict = "reject",
     unmapped: Unmapped = "reject",
@@ -79,6 +90,9 @@ def ingest(
     console = Console(stderr=True)
     settings = settings_for(
         workspace,
+        registry_url=registry_url,
+        warehouse_url=warehouse,
+        s3_endpoint_url=s3_endpoint_url,
         max_file_bytes=max_file_mb * 1024 * 1024 if max_file_mb else None,
         default_access=choice("--access", access, ("public", "controlled")) if access else None,
         remove_redundant_ancestors=not keep_redundant,
@@ -116,10 +130,11 @@ def ingest(
         )
         return
     counts = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in result.counts.items() if v)
-    out.print(f"[green]published[/green] {result.submission_id}: {counts}")
-    out.print(f"phenopackets: {workspace / 'published/phenopackets' / result.submission_id}")
+    out.print(f"[green]published[/green] {result.submission_id}: {counts} ({result.message})")
+    root = settings.warehouse_url or str(workspace)
+    out.print(f"phenopackets: {root}/published/phenopackets/{result.submission_id}/")
     out.print(
-        f"tables:       {workspace / 'published/tables'}/<table>/submission_id={result.submission_id}"
+        f"tables:       harmonize tables -w {workspace}  (Delta tables in {root}/published/tables)"
     )
     out.print(f"DRS bundle:   {result.bundle_id}")
     out.print(f"report:       {result.report_html}")
@@ -157,15 +172,24 @@ def validate(
         raise typer.Exit(1)
 
 
-def recover(workspace: Workspace = Path("workspace")) -> None:
+def recover(
+    workspace: Workspace = Path("workspace"),
+    registry_url: RegistryUrl = None,
+    warehouse: Warehouse = None,
+    s3_endpoint_url: S3Endpoint = None,
+) -> None:
     """Finish commits interrupted by a crash and discard abandoned staging."""
     from harmonize.drs.registry import Registry
     from harmonize.publish.commit import recover as run
-    from harmonize.settings import Settings
     from harmonize.state.store import StateStore
 
-    settings = Settings(workspace=workspace)
+    settings = settings_for(
+        workspace,
+        registry_url=registry_url,
+        warehouse_url=warehouse,
+        s3_endpoint_url=s3_endpoint_url,
+    )
     registry = Registry(settings.registry)
     registry.create_all()
-    for line in run(workspace, registry, StateStore(settings.registry)) or ["nothing to recover"]:
+    for line in run(settings, registry, StateStore(settings.registry)) or ["nothing to recover"]:
         typer.echo(line)

@@ -164,7 +164,7 @@ def diff(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     changes = diff_releases(old_index, new_index)
-    impacts = affected_publications(changes, workspace)
+    impacts = affected_publications(changes, settings)
     document = report(changes, impacts, old=old_index, new=new_index)
     document["old"]["file"], document["new"]["file"] = str(old), str(new)
     targets = [workspace / DIFF_REPORT, *([json_file] if json_file else [])]

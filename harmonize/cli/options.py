@@ -16,6 +16,31 @@ Workspace = Annotated[
     typer.Option("--workspace", "-w", help="Where published data, reports and the registry live."),
 ]
 
+RegistryUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--registry-url",
+        envvar="HARMONIZE_REGISTRY_URL",
+        help="The registry database (SQLAlchemy URL); default SQLite in the workspace.",
+    ),
+]
+Warehouse = Annotated[
+    str | None,
+    typer.Option(
+        "--warehouse",
+        envvar="HARMONIZE_WAREHOUSE",
+        help="Where published data lives: s3://bucket/prefix; default the workspace.",
+    ),
+]
+S3Endpoint = Annotated[
+    str | None,
+    typer.Option(
+        "--s3-endpoint-url",
+        envvar="HARMONIZE_S3_ENDPOINT_URL",
+        help="An S3-compatible endpoint (MinIO, moto) for s3:// locations.",
+    ),
+]
+
 OnConflict = Annotated[
     str,
     typer.Option(help="An observed term with an excluded ancestor: reject | keep-observed."),

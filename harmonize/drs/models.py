@@ -87,6 +87,11 @@ class DrsObjectRow(Base):
     is_bundle: Mapped[bool] = mapped_column(Boolean, default=False)
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # why a deleted object is gone: "deleted" (the admin API) or "withdrawn" (a participant)
+    tombstone: Mapped[str | None] = mapped_column(String(16), default=None)
+    # the bundle of the submission version that replaced this one's
+    superseded_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    consent: Mapped[list[str] | None] = mapped_column(JSON, default=None)  # DUO codes
 
     def __repr__(self) -> str:
         kind = "bundle" if self.is_bundle else "object"

@@ -126,6 +126,7 @@ def _object_row(spec: ObjectSpec) -> dict[str, Any]:
         "is_bundle": False,
         "aliases": spec.aliases,  # a tuple: hashable, stored as a JSON list
         "deleted": False,
+        "consent": list(spec.consent) if spec.consent is not None else None,
     }
 
 
@@ -163,7 +164,7 @@ def _bundle_row(bundle: BundleHeader | BundleSpec, checksum: str, size: int) -> 
         "size": size,
         "created_time": bundle.created_time,
         "updated_time": bundle.created_time,
-        "version": checksum,
+        "version": getattr(bundle, "version", None) or checksum,
         "mime_type": None,
         "sha256": checksum,
         "path": None,
@@ -174,6 +175,7 @@ def _bundle_row(bundle: BundleHeader | BundleSpec, checksum: str, size: int) -> 
         "is_bundle": True,
         "aliases": list(bundle.aliases),
         "deleted": False,
+        "consent": list(c) if (c := getattr(bundle, "consent", None)) is not None else None,
     }
 
 

@@ -48,6 +48,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    or_,
     select,
     true,
     update,
@@ -144,8 +145,10 @@ class Registry:
         """Close pooled connections."""
         self.engine.dispose()
 
+    chunk = 5000  # objects per round trip when a bundle's members are streamed
+
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE),
         so a concurrent writer waits for the busy timeout instead of failing mid-way."""
         with self.engine.begin() as conn:
@@ -177,7 +180,7 @@ class Registry:
         registered before with other members) and RegistryError when the database fails.
         """
         by_id = unique_specs(objects, repeats=True)
-        with _translate("registration"), self._write() as conn:
+        with _translate("registration"), self.transaction() as conn:
             register_objects(conn, by_id, bundle)
 
     def register_stream(
@@ -200,14 +203,31 @@ class Registry:
         """
         if chunk < 1:
             raise ValueError(f"chunk must be positive, not {chunk}")
-        with _translate("registration"), self._write() as conn:
+        with _translate("registration"), self.transaction() as conn:
             return register_stream(conn, objects, bundle, chunk)
+
+    def supersede(self, conn: Connection, old_bundle: str, new_bundle: str) -> int:
+        """Mark a submission version's bundle and its members superseded by ``new_bundle``.
+
+        They stay resolvable (same bytes, same checksums); clients find the newer version
+        from ``superseded_by``. Runs in the caller's transaction. Returns the rows changed.
+        """
+        members = select(_MEMBERS.c.member_id).where(_MEMBERS.c.bundle_id == old_bundle)
+        result = conn.execute(
+            update(_OBJECTS)
+            .where(
+                or_(_OBJECTS.c.id == old_bundle, _OBJECTS.c.id.in_(members)),
+                _OBJECTS.c.superseded_by.is_(None),
+            )
+            .values(superseded_by=new_bundle, updated_time=datetime.now(UTC))
+        )
+        return int(result.rowcount or 0)
 
     def mark_deleted(self, ids: Iterable[str]) -> int:
         """Tombstone objects: they stay in the registry but resolve to 404. Returns the count."""
         wanted = list(dict.fromkeys(ids))
         changed = 0
-        with _translate("deletion"), self._write() as conn:
+        with _translate("deletion"), self.transaction() as conn:
             for chunk in batched(wanted, IN_CHUNK):
                 result = conn.execute(
                     update(_OBJECTS)
@@ -226,7 +246,7 @@ class Registry:
         if unknown:
             raise ValueError(f"cannot change {sorted(unknown)}; only {sorted(allowed)}")
         values = {**changes, "updated_time": datetime.now(UTC)}
-        with _translate("update"), self._write() as conn:
+        with _translate("update"), self.transaction() as conn:
             result = conn.execute(
                 update(_OBJECTS)
                 .where(_OBJECTS.c.id == id, _OBJECTS.c.deleted.is_(False))

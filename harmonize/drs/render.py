@@ -49,7 +49,17 @@ def drs_object(
     methods: list[AccessMethod] | None = None,
     contents: list[ContentsObject] | None = None,
 ) -> DrsObject:
-    """One DrsObject; bundles get ``contents`` and no access methods."""
+    """One DrsObject; bundles get ``contents`` and no access methods.
+
+    An object of a superseded submission version keeps its bytes and checksum; it says so
+    in its description and with an alias ``superseded-by:<drs URI of the newer bundle>``.
+    """
+    aliases = list(row.aliases or [])
+    description = row.description
+    if row.superseded_by:
+        newer = links.self_uri(row.superseded_by)
+        aliases.append(f"superseded-by:{newer}")
+        description = f"{description or ''} (superseded by {newer})".strip()
     return DrsObject(
         id=row.id,
         name=row.name,
@@ -62,8 +72,8 @@ def drs_object(
         checksums=[Checksum(checksum=row.sha256, type="sha-256")],
         access_methods=None if row.is_bundle else methods,
         contents=(contents or []) if row.is_bundle else None,
-        description=row.description,
-        aliases=list(row.aliases or []),
+        description=description,
+        aliases=aliases,
     )
 
 

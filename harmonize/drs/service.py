@@ -106,7 +106,7 @@ class DrsObjects:
             )
         assert row is not None
         if row.deleted:
-            return DrsHTTPError(404, f"DRS object {object_id} was deleted")
+            return DrsHTTPError(404, f"DRS object {object_id} was {row.tombstone or 'deleted'}")
         return None
 
     def untrusted(self) -> DrsHTTPError | None:
@@ -191,7 +191,8 @@ class DrsObjects:
             raise DrsHTTPError(403, "the signed URL is invalid or has expired")
         row = self.registry.get(object_id)
         if row is None or row.deleted:
-            raise DrsHTTPError(404, f"DRS object {object_id} was deleted")
+            gone = row.tombstone if row is not None and row.tombstone else "deleted"
+            raise DrsHTTPError(404, f"DRS object {object_id} was {gone}")
         return row
 
     def local_file(self, row: DrsObjectRow) -> Path:

@@ -62,6 +62,7 @@ class ObjectSpec:
     created_time: datetime = field(default_factory=_now)
     aliases: Sequence[str] = ()
     version: str | None = None  # default: the sha-256
+    consent: Sequence[str] | None = None  # DUO codes the data may be used under
 
     def __post_init__(self) -> None:
         _check_common("object", self.id, self.access, self.created_time)
@@ -95,6 +96,8 @@ class BundleHeader:
     description: str | None = None
     created_time: datetime = field(default_factory=_now)
     aliases: Sequence[str] = ()
+    version: str | None = None  # default: the checksum
+    consent: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         _check_common("bundle", self.id, self.access, self.created_time)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harmonize.ontology.index import TermIndex
+from harmonize.settings import Settings
 
 Change = Literal["obsolete", "merged", "label", "removed"]
 """``obsolete``: made obsolete; ``merged``: now an alt id of another term;
@@ -81,11 +82,15 @@ class Impact:
     source_column: str | None
     ontology_release: str | None = None
     replacement_label: str | None = None
+    version: int = 1  # the submission version the row belongs to
 
     @property
     def phenopacket_path(self) -> str:
-        """The published Phenopacket, relative to the workspace."""
-        return f"published/phenopackets/{self.submission_id}/{self.phenopacket_id}.json"
+        """The published Phenopacket, relative to the warehouse root."""
+        return (
+            f"published/phenopackets/{self.submission_id}/v{self.version}/"
+            f"{self.phenopacket_id}.json"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields, plus ``phenopacket_path``."""
@@ -151,20 +156,29 @@ def _change(term_id: str, old_label: str, new: TermIndex) -> TermChange | None:
     return None
 
 
-def affected_publications(diff: ReleaseDiff, workspace: Path) -> list[Impact]:
+def affected_publications(diff: ReleaseDiff, settings: Settings) -> list[Impact]:
     """Published rows (phenotypic features and diseases) whose term ``diff`` changes.
 
-    Reads ``WORKSPACE/published/tables/<table>/submission_id=<id>/*.parquet`` with
-    hive partitioning, filtered on ``term_id`` so only matching rows are loaded.
-    Sorted by submission, Phenopacket, table, source row and term.
+    Reads the current publication of the tables, filtered on ``term_id`` so only
+    matching rows are loaded. Sorted by submission, Phenopacket, table, source row and term.
     """
     impacts: list[Impact] = []
     if not diff.changes:
         return impacts
+    from harmonize.drs.registry import Registry
+    from harmonize.warehouse import Warehouse, current
+
+    registry_file = settings.workspace / "registry.sqlite"
+    if settings.registry_url is None and not registry_file.exists():
+        return impacts  # nothing was ever published here
+    registry = Registry(settings.registry)
+    registry.create_all()
+    view = current(registry)
+    if view.seq == 0:
+        return impacts
+    warehouse = Warehouse.of(settings)
     for table in TERM_TABLES:
-        root = workspace / "published" / "tables" / table
-        if root.is_dir():
-            impacts.extend(_scan(root, table, diff))
+        impacts.extend(_scan(warehouse, view, table, diff))
     impacts.sort(
         key=lambda i: (
             i.submission_id,
@@ -177,18 +191,16 @@ def affected_publications(diff: ReleaseDiff, workspace: Path) -> list[Impact]:
     return impacts
 
 
-def _scan(root: Path, table: str, diff: ReleaseDiff) -> list[Impact]:
-    import pyarrow as pa
+def _scan(warehouse: Any, view: Any, table: str, diff: ReleaseDiff) -> list[Impact]:
     import pyarrow.dataset as ds
 
-    partitioning = ds.partitioning(pa.schema([("submission_id", pa.string())]), flavor="hive")
-    dataset = ds.dataset(root, format="parquet", partitioning=partitioning)
-    present = set(dataset.schema.names)
-    if "term_id" not in present:
-        return []
-    columns = [c for c in ("submission_id", *_COLUMNS, *_OPTIONAL_COLUMNS) if c in present]
-    rows = dataset.to_table(
-        columns=columns, filter=ds.field("term_id").isin(sorted(diff.changes))
+    from harmonize.warehouse.delta import schema
+
+    present = set(schema(table).names)
+    wanted = ["submission_id", "submission_version", *_COLUMNS, *_OPTIONAL_COLUMNS]
+    columns = [c for c in wanted if c in present]
+    rows = warehouse.read(
+        table, view, columns=columns, filters=ds.field("term_id").isin(sorted(diff.changes))
     ).to_pylist()
     impacts = []
     for row in rows:
@@ -209,6 +221,7 @@ def _scan(root: Path, table: str, diff: ReleaseDiff) -> list[Impact]:
                 source_column=row.get("source_column"),
                 ontology_release=row.get("ontology_release"),
                 replacement_label=change.replacement_label,
+                version=row.get("submission_version") or 1,
             )
         )
     return impacts

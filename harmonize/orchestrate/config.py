@@ -19,6 +19,7 @@ ENV = {
     "HARMONIZE_EVENTS_URL": "events_url",
     "HARMONIZE_LANDING_URL": "landing_url",
     "HARMONIZE_REGISTRY_URL": "registry_url",
+    "HARMONIZE_WAREHOUSE": "warehouse_url",
     "HARMONIZE_ONTOLOGY_CACHE": "ontology_cache",
     "HARMONIZE_ONTOLOGIES_DIR": "ontologies_dir",
     "HARMONIZE_ON_CONFLICT": "on_conflict",

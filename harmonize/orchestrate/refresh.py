@@ -54,7 +54,7 @@ def refresh_ontologies(settings: Settings, *, incoming: Path) -> list[dict[str, 
         old_index = load_release(pinned, entry.prefix, settings.cache_dir)
         new_index = load_release(new_file, entry.prefix, settings.cache_dir)
         changes = diff_releases(old_index, new_index)
-        impacts = affected_publications(changes, settings.workspace)
+        impacts = affected_publications(changes, settings)
         document = report(changes, impacts, old=old_index, new=new_index)
         document["old"]["file"], document["new"]["file"] = str(pinned), str(new_file)
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,13 +1,17 @@
-"""Atomic publish: stage, journal, move, register, forget.
+"""Atomic publish of one submission version: stage, journal, put files, commit tables, register.
 
 1. Everything is written under ``staging/<submission_id>/`` (see :mod:`.stage`).
-2. ``commit.json`` is written there atomically: the directories to move and the DRS
-   objects and bundle to register. From this moment the submission *will* be published.
-3. Each staged directory is renamed into ``published/`` (a rename is atomic); a
-   directory already in place is skipped, so repeating this step is harmless.
-4. The DRS objects and bundle are registered in one transaction (idempotent), and the
-   submission is marked published.
-5. The staging directory is removed.
+2. Under the warehouse lock (:mod:`harmonize.warehouse.lock`), the publication gets its
+   sequence number and the submission its next version number, and ``commit.json`` is
+   written atomically. From this moment the version *will* be published.
+3. The staged files go to their versioned places in the warehouse
+   (``published/<kind>/<submission>/v<N>/...``): a rename on local disk, a PUT on S3.
+4. Each of the five tables gets one Delta commit replacing the submission's rows, tagged
+   with the sequence number (a repeated commit is recognised and skipped).
+5. One registry transaction registers the DRS objects and the bundle, marks the previous
+   version superseded, and commits the publication with the Delta version of every
+   table: the moment readers see the new version.
+6. The staging directory is removed.
 
 A crash before step 2 leaves only staging, which :func:`recover` deletes; a crash after
 it is rolled forward by :func:`recover`. Either nothing or everything is published.
@@ -18,7 +22,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,13 +34,18 @@ from harmonize.drs.ids import bundle_id as make_bundle_id
 from harmonize.drs.ids import drs_id
 from harmonize.drs.registry import BundleHeader, ObjectSpec, Registry
 from harmonize.errors import PublishError
-from harmonize.publish.stage import staged_files
+from harmonize.publish.stage import Stage, StagedFile, staged_files
+from harmonize.settings import Settings
 from harmonize.state.store import StateStore
+from harmonize.submission.receive import Submission
+from harmonize.warehouse import TABLES, Warehouse, ledger
+from harmonize.warehouse.files import LocalFiles
+from harmonize.warehouse.lock import warehouse_lock
+from harmonize.warehouse.rows import lifecycle_batches
 
 JOURNAL = "commit.json"
 LOCK = ".lock"
-# directories (relative to the staging root) that move as a whole into the workspace
-MOVABLE_PARENTS = ("published/phenopackets", "published/inputs", "published/reports")
+VERSIONED = ("published/phenopackets/", "published/inputs/", "published/reports/")
 
 
 @contextmanager
@@ -62,58 +71,92 @@ def staging_lock(root: Path, *, wait: bool = True) -> Iterator[bool]:
         os.close(fd)
 
 
-def _moves(stage_root: Path) -> list[str]:
-    """Relative directories to move: one per published location of this submission."""
-    out: list[str] = []
-    for parent in MOVABLE_PARENTS:
-        base = stage_root / parent
-        if base.is_dir():
-            out += [f"{parent}/{p.name}" for p in sorted(base.iterdir())]
-    tables = stage_root / "published/tables"
-    if tables.is_dir():
-        for table in sorted(tables.iterdir()):
-            out += [f"published/tables/{table.name}/{p.name}" for p in sorted(table.iterdir())]
-    return out
+def versioned(rel: str, submission_id: str, version: int) -> str:
+    """Where a staged file is published: ``v<N>`` after the submission's folder.
+
+    >>> versioned("published/phenopackets/s1/p.json", "s1", 2)
+    'published/phenopackets/s1/v2/p.json'
+    """
+    for prefix in VERSIONED:
+        head = f"{prefix}{submission_id}/"
+        if rel.startswith(head):
+            return f"{head}v{version}/{rel[len(head) :]}"
+    raise PublishError(f"unexpected staged file {rel!r}", submission_id=submission_id)
 
 
-def write_journal(
-    stage_root: Path,
-    *,
-    submission_id: str,
-    manifest_sha256: str,
-    dataset: str,
-    access: str,
-    description: str,
-) -> dict[str, Any]:
-    """Step 2: the commit decision. The files to register stay in ``files.jsonl``."""
-    journal = {
-        "submission_id": submission_id,
-        "manifest_sha256": manifest_sha256,
-        "dataset": dataset,
-        "access": access,
-        "created": datetime.now(UTC).isoformat(),
-        "moves": _moves(stage_root),
-        "bundle": {
-            "id": make_bundle_id(submission_id, manifest_sha256),
-            "name": submission_id,
-            "description": description,
-        },
-    }
+def table_file(stage_root: Path, name: str) -> Path:
+    """Where a table's rows are staged (plain Parquet, the mapped schema)."""
+    return stage_root / "tables" / f"{name}.parquet"
+
+
+def write_journal(stage_root: Path, journal: dict[str, Any]) -> dict[str, Any]:
+    """Step 2: the commit decision. The files to publish stay in ``files.jsonl``."""
     tmp = stage_root / (JOURNAL + ".tmp")
     tmp.write_bytes(orjson.dumps(journal))
     os.replace(tmp, stage_root / JOURNAL)
     return journal
 
 
+def plan(
+    registry: Registry,
+    *,
+    submission_id: str,
+    manifest_sha256: str,
+    identity: dict[str, str | None],
+    version_sha256: str,
+    dataset: str,
+    access: str,
+    consent: list[str],
+    description: str,
+    counts: dict[str, int],
+) -> dict[str, Any]:
+    """Start the publication (its sequence number) and decide the version number.
+
+    Call it holding the warehouse lock: the version is the next after the committed ones.
+    """
+    with registry.session() as session:
+        done = ledger.versions(session, submission_id)
+    previous = done[-1] if done else None
+    version = (previous.version or 0) + 1 if previous else 1
+    bundle = make_bundle_id(submission_id, version_sha256)
+    with registry.transaction() as conn:
+        seq = ledger.begin(
+            conn,
+            "publish",
+            submission_id=submission_id,
+            version=version,
+            manifest_sha256=manifest_sha256,
+            version_sha256=version_sha256,
+            bundle_id=bundle,
+            dataset=dataset,
+        )
+    return {
+        "seq": seq,
+        "submission_id": submission_id,
+        "version": version,
+        "manifest_sha256": manifest_sha256,
+        "version_sha256": version_sha256,
+        "identity": identity,
+        "dataset": dataset,
+        "access": access,
+        "consent": consent,
+        "created": datetime.now(UTC).isoformat(),
+        "previous_bundle": previous.bundle_id if previous else None,
+        "counts": counts,
+        "bundle": {"id": bundle, "name": submission_id, "description": description},
+    }
+
+
 def _specs(stage_root: Path, journal: dict[str, Any]) -> Iterator[ObjectSpec]:
     """The DRS objects of the staged files, streamed (ids are derived from content)."""
-    sid = journal["submission_id"]
+    sid, version = journal["submission_id"], journal["version"]
     created = datetime.fromisoformat(journal["created"])
     for f in staged_files(stage_root):
+        rel = versioned(f.rel, sid, version)
         yield ObjectSpec(
-            id=drs_id(sid, f.rel, f.sha256),
+            id=drs_id(sid, rel, f.sha256),
             name=f.name,
-            path=f.rel,
+            path=rel,
             size=f.size,
             sha256=f.sha256,
             mime_type=f.mime_type,
@@ -121,32 +164,57 @@ def _specs(stage_root: Path, journal: dict[str, Any]) -> Iterator[ObjectSpec]:
             dataset=journal["dataset"],
             access=journal["access"],
             role=f.role,
-            description=f"{f.role} file of submission {sid}",
+            description=f"{f.role} file of submission {sid}, version {version}",
             created_time=created,
+            version=str(version),
+            consent=journal["consent"],
         )
 
 
+def _put_files(stage_root: Path, warehouse: Warehouse, journal: dict[str, Any]) -> None:
+    sid, version = journal["submission_id"], journal["version"]
+    files = warehouse.files
+    f: StagedFile
+    for f in staged_files(stage_root):
+        src, rel = stage_root / f.rel, versioned(f.rel, sid, version)
+        if not src.exists():
+            continue  # put before a crash
+        if isinstance(files, LocalFiles):
+            files.move(src, rel)
+        else:
+            files.put(src, rel)
+            src.unlink()
+
+
 def apply_journal(
-    stage_root: Path, workspace: Path, registry: Registry, state: StateStore
+    stage_root: Path, settings: Settings, registry: Registry, state: StateStore
 ) -> dict[str, Any]:
-    """Steps 3-5; safe to repeat after a crash at any point."""
+    """Steps 3-6; safe to repeat after a crash at any point. Hold the warehouse lock."""
+    from harmonize.drs.registration import register_stream
+
     journal: dict[str, Any] = orjson.loads((stage_root / JOURNAL).read_bytes())
-    sid = journal["submission_id"]
+    if "seq" not in journal:
+        raise PublishError(
+            f"{stage_root} holds a commit journal from an older Harmonize",
+            hint="run `harmonize recover` with the version that wrote it, then upgrade",
+        )
+    sid, seq, version = journal["submission_id"], journal["seq"], journal["version"]
+    warehouse = Warehouse.of(settings)
     try:
-        for rel in journal["moves"]:
-            src, dest = stage_root / rel, workspace / rel
-            if not src.exists():
-                continue  # moved before a crash
-            if dest.exists():
-                raise PublishError(
-                    f"{rel} already exists in the workspace",
-                    submission_id=sid,
-                    hint="another version of this submission is published; use a new submission id",
-                )
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(src, dest)
+        _put_files(stage_root, warehouse, journal)
     except OSError as exc:
-        raise PublishError(f"moving staged files failed: {exc}", submission_id=sid) from exc
+        raise PublishError(f"publishing staged files failed: {exc}", submission_id=sid) from exc
+    table_versions = {}
+    for name in TABLES:
+        data = lifecycle_batches(
+            name,
+            table_file(stage_root, name),
+            submission_id=sid,
+            version=version,
+            dataset=journal["dataset"],
+            consent=journal["consent"],
+        )
+        table_versions[name] = warehouse.tables.replace_submission(name, sid, data, seq=seq)
     b = journal["bundle"]
     header = BundleHeader(
         id=b["id"],
@@ -154,10 +222,18 @@ def apply_journal(
         submission_id=sid,
         dataset=journal["dataset"],
         access=journal["access"],
-        description=b["description"],
+        description=f"{b['description']}, version {version}",
         created_time=datetime.fromisoformat(journal["created"]),
+        version=str(version),
+        consent=journal["consent"],
     )
-    journal["objects"] = registry.register_stream(_specs(stage_root, journal), header)
+    with registry.transaction() as conn:
+        journal["objects"] = register_stream(
+            conn, _specs(stage_root, journal), header, registry.chunk
+        )
+        if journal["previous_bundle"]:
+            registry.supersede(conn, journal["previous_bundle"], header.id)
+        ledger.commit(conn, seq, table_versions, {"rows": journal["counts"]})
     state.set_status(
         sid, journal["manifest_sha256"], "published", bundle_id=header.id, detail="committed"
     )
@@ -165,20 +241,75 @@ def apply_journal(
     return journal
 
 
-def recover(workspace: Path, registry: Registry, state: StateStore) -> list[str]:
+def recover(settings: Settings, registry: Registry, state: StateStore) -> list[str]:
     """Roll forward journaled commits and delete abandoned staging. Returns what it did."""
-    staging = workspace / "staging"
+    staging = settings.workspace / "staging"
     done: list[str] = []
     if not staging.is_dir():
         return done
-    for root in sorted(p for p in staging.iterdir() if p.is_dir()):
-        with staging_lock(root, wait=False) as held:
-            if not held:
-                continue  # a run is writing there right now
-            if (root / JOURNAL).exists():
-                apply_journal(root, workspace, registry, state)
-                done.append(f"rolled forward {root.name}")
-            else:
-                shutil.rmtree(root, ignore_errors=True)
-                done.append(f"discarded {root.name}")
+    roots = sorted(p for p in staging.iterdir() if p.is_dir())
+    if not roots:
+        return done
+    with warehouse_lock(settings.registry, settings.workspace):
+        for root in roots:
+            with staging_lock(root, wait=False) as held:
+                if not held:
+                    continue  # a run is writing there right now
+                if (root / JOURNAL).exists():
+                    apply_journal(root, settings, registry, state)
+                    done.append(f"rolled forward {root.name}")
+                else:
+                    shutil.rmtree(root, ignore_errors=True)
+                    done.append(f"discarded {root.name}")
     return done
+
+
+def commit_staged(
+    submission: Submission,
+    settings: Settings,
+    stores: Any,
+    stage: Stage,
+    counts: dict[str, int],
+    report: tuple[Path, Path],
+    before_commit: Callable[[Path], None] | None = None,
+) -> dict[str, Any]:
+    """Publish what ``stage`` holds as the submission's next version (steps 2-6)."""
+    from harmonize.publish.versions import ontologies_sha256
+
+    for f in submission.files:
+        stage.add_input(f.path, f.name)
+    if submission.mapping_path is not None:  # lineage: the mapping shaped the output
+        stage.add_input(submission.mapping_path, f"mapping/{submission.mapping_path.name}")
+    stage.add_report(*report)
+    stage.seal()
+    manifest = submission.manifest
+    ontologies = ontologies_sha256(settings)
+    registry, state = stores.registry, stores.state
+    with warehouse_lock(settings.registry, settings.workspace):
+        journal = write_journal(
+            stage.root,
+            plan(
+                registry,
+                submission_id=submission.id,
+                manifest_sha256=submission.manifest_sha256,
+                identity=submission.identity(ontologies),
+                version_sha256=submission.version_sha256(ontologies),
+                dataset=manifest.dataset,
+                access=manifest.access,
+                consent=list(manifest.consent),
+                description=f"{manifest.dataset} submission {submission.id} by "
+                f"{manifest.submitter} ({manifest.profile})",
+                counts=counts,
+            ),
+        )
+        state.set_status(
+            submission.id,
+            submission.manifest_sha256,
+            "processing",
+            report_path=str(report[0]),
+            stats=counts,
+            detail=f"committing version {journal['version']}",
+        )
+        if before_commit is not None:
+            before_commit(stage.root)
+        return apply_journal(stage.root, settings, registry, state)

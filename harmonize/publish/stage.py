@@ -1,9 +1,10 @@
 """Stage a submission's output before it is committed.
 
 Everything a submission publishes is first written under
-``WORKSPACE/staging/<submission_id>/`` with the same layout it will have when
-published: Parquet tables (zstd) streamed batch by batch, one Phenopacket JSON per
-individual, the accepted input files and the quality report. Every file's size and
+``WORKSPACE/staging/<submission_id>/``: its table rows as Parquet (zstd) streamed batch
+by batch under ``tables/``, and, with the layout they will have when published (less
+the version folder the commit adds), one Phenopacket JSON per individual, the accepted
+input files and the quality report. Every file's size and
 sha-256 are computed as it is written, so registration never re-reads them, and each
 file's record is appended to ``files.jsonl`` there rather than kept in memory: a
 million phenopackets cost a file on disk, not a million objects.
@@ -85,7 +86,8 @@ class Stage:
         (root / self.pp_dir).mkdir(parents=True, exist_ok=True)
 
     def table_rel(self, name: str) -> str:
-        return f"published/tables/{name}/submission_id={self.submission_id}/part-0.parquet"
+        """Where a table's rows are staged; committing adds them to the Delta table."""
+        return f"tables/{name}.parquet"
 
     def write_tables(self, batch: dict[str, pa.Table]) -> None:
         try:
@@ -204,14 +206,12 @@ class Stage:
         self.count += 1
 
     def close(self) -> dict[str, int]:
-        """Finish the Parquet files; return rows written per table."""
-        for name, writer in self._writers.items():
+        """Finish the staged table files; return rows written per table.
+
+        The tables are not DRS objects: they are committed into the published Delta tables.
+        """
+        for writer in self._writers.values():
             writer.close()
-            rel = self.table_rel(name)
-            size, digest = _hash_file(self.root / rel)
-            self._record(
-                StagedFile(rel, size, digest, mime_of(rel), "published", f"{name}.parquet")
-            )
         self._writers.clear()
         return dict(self._rows)
 

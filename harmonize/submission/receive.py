@@ -49,6 +49,27 @@ class Submission:
         """Identity for idempotency: the id plus the manifest's sha-256."""
         return f"{self.id}@{self.manifest_sha256}"
 
+    @property
+    def mapping_sha256(self) -> str | None:
+        return file_sha256(self.mapping_path) if self.mapping_path is not None else None
+
+    def identity(self, ontologies_sha256: str) -> dict[str, str | None]:
+        """Everything that shapes this submission's output: the manifest, the mapping file,
+        the profile and the pinned ontology releases (their manifest's sha-256)."""
+        return {
+            "manifest": self.manifest_sha256,
+            "mapping": self.mapping_sha256,
+            "profile": self.manifest.profile,
+            "ontologies": ontologies_sha256,
+        }
+
+    def version_sha256(self, ontologies_sha256: str) -> str:
+        """The sha-256 of :meth:`identity`: equal for a replay, new for a changed version."""
+        text = ";".join(
+            f"{k}={v or ''}" for k, v in sorted(self.identity(ontologies_sha256).items())
+        )
+        return sha256_bytes(text.encode())
+
 
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()

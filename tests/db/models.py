@@ -4,8 +4,8 @@ migration runner) imports none of the features whose tables it migrates.
 
 >>> sorted(target_metadata().tables)  # doctest: +NORMALIZE_WHITESPACE
 ['dashboard_audit', 'dashboard_finding_counts', 'dashboard_summaries',
- 'drs_bundle_members', 'drs_objects', 'mapping_decisions', 'review_items',
- 'submission_events', 'submissions']
+ 'drs_bundle_members', 'drs_objects', 'mapping_decisions', 'publications', 'review_items',
+ 'submission_events', 'submissions', 'withdrawals']
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ def target_metadata() -> MetaData:
     from harmonize.dashboard import audit, summaries
     from harmonize.drs.models import Base
     from harmonize.state import review, store
+    from harmonize.warehouse import ledger  # noqa: F401  (its tables join Base.metadata)
 
     combined = MetaData()
     for metadata in (

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -94,18 +93,29 @@ class Outcome:
 
     @property
     def phenopackets_dir(self) -> Path:
-        return self.settings.published_dir / "phenopackets" / self.sid
+        """The current version's Phenopackets."""
+        root = self.settings.published_dir / "phenopackets" / self.sid
+        versions = sorted(root.glob("v*"), key=lambda p: int(p.name[1:]))
+        return versions[-1] if versions else root / "v1"
 
     def documents(self) -> dict[str, dict[str, Any]]:
         """Published phenopackets by id."""
         docs = [json.loads(p.read_text()) for p in sorted(self.phenopackets_dir.glob("*.json"))]
         return {d["id"]: d for d in docs}
 
-    def partition(self, table: str) -> Path:
-        return self.settings.published_dir / "tables" / table / f"submission_id={self.sid}"
-
     def table(self, name: str) -> pa.Table:
-        return pq.read_table(self.partition(name))
+        """This submission's rows of a published table, as the current publication has them."""
+        import pyarrow.compute as pc
+
+        from harmonize.drs.registry import Registry
+        from harmonize.warehouse import Warehouse, current
+
+        registry = Registry(self.settings.registry)
+        try:
+            rows = Warehouse.of(self.settings).read(name, current(registry))
+        finally:
+            registry.dispose()
+        return rows.filter(pc.equal(rows.column("submission_id"), self.sid))
 
     def rows(self, name: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = self.table(name).to_pylist()

@@ -57,7 +57,8 @@ def test_clinic_sample_is_published_with_great_expectations(clinic: Outcome) -> 
     assert "gx:harmonized/phenotypic_features" in clinic.report["validators"]
     registered = Registry(clinic.settings.registry).objects_for_submission(clinic.sid)
     assert registered
-    assert {o.name for o in registered} >= {"individuals.parquet", "clinic_CL-001.json"}
+    assert {o.name for o in registered} >= {"clinic_CL-001.json", "clinic_export.csv"}
+    assert "mapping/mapping.yaml" in {o.name for o in registered}  # lineage: the mapping too
 
 
 def test_clinic_individuals(clinic: Outcome) -> None:
@@ -256,7 +257,7 @@ def submit(tmp_path: Path, sid: str, csv: str, mapping: str = LIST_MAPPING) -> P
 
 def assert_nothing_published(outcome: Outcome) -> None:
     assert not outcome.phenopackets_dir.exists()
-    assert not outcome.partition("individuals").exists()
+    assert outcome.table("individuals").num_rows == 0
     assert not (outcome.settings.published_dir / "inputs" / outcome.sid).exists()
     assert Registry(outcome.settings.registry).objects_for_submission(outcome.sid) == []
 

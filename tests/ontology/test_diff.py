@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -14,6 +13,8 @@ from harmonize.cli import app
 from harmonize.mapping.tables import conform
 from harmonize.ontology import TermIndex
 from harmonize.ontology.diff import affected_publications, diff_releases, load_release
+from harmonize.settings import Settings
+from tests.support.warehouse import publish_rows
 
 runner = CliRunner()
 
@@ -157,30 +158,20 @@ def _features(*rows: tuple[str, str, str, bool, int]) -> pa.Table:
     return conform("phenotypic_features", table)
 
 
-def _write(workspace: Path, table_name: str, submission_id: str, table: pa.Table) -> None:
-    part = workspace / "published" / "tables" / table_name / f"submission_id={submission_id}"
-    part.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, part / "part-0.parquet")
-
-
 @pytest.fixture()
 def workspace(tmp_path: Path) -> Path:
-    """Two published submissions; "42" checks the partition stays a string."""
+    """Two published submissions; "42" checks the submission id stays a string."""
     ws = tmp_path / "ws"
-    _write(
-        ws,
-        "phenotypic_features",
-        "SUB-1",
-        _features(
-            ("P1", "HP:0002197", "Generalized-onset seizure", False, 2),
-            ("P1", "HP:0001250", "Seizure", False, 2),
-            ("P1", "HP:0001263", "Global developmental delay", False, 2),
-            ("P1", "HP:0000256", "Macrocephaly", True, 2),
-            ("P2", "HP:0001252", "Hypotonia", False, 3),
-            ("P2", "HP:0012638", "Abnormal nervous system physiology", False, 3),
-        ),
+    settings = Settings(workspace=ws)
+    features = _features(
+        ("P1", "HP:0002197", "Generalized-onset seizure", False, 2),
+        ("P1", "HP:0001250", "Seizure", False, 2),
+        ("P1", "HP:0001263", "Global developmental delay", False, 2),
+        ("P1", "HP:0000256", "Macrocephaly", True, 2),
+        ("P2", "HP:0001252", "Hypotonia", False, 3),
+        ("P2", "HP:0012638", "Abnormal nervous system physiology", False, 3),
     )
-    _write(ws, "phenotypic_features", "42", _features(("P3", "HP:0001250", "Seizure", False, 2)))
+    publish_rows(settings, "SUB-1", {"phenotypic_features": features})
     # a disease row with an HPO id only to show the diseases table is scanned too
     diseases = conform(
         "diseases",
@@ -195,7 +186,8 @@ def workspace(tmp_path: Path) -> Path:
             }
         ),
     )
-    _write(ws, "diseases", "42", diseases)
+    seizure = _features(("P3", "HP:0001250", "Seizure", False, 2))
+    publish_rows(settings, "42", {"phenotypic_features": seizure, "diseases": diseases})
     return ws
 
 
@@ -245,7 +237,7 @@ def test_diff_of_a_release_with_itself_is_empty(indexes: tuple[TermIndex, TermIn
 
 
 def test_affected_publications(indexes: tuple[TermIndex, TermIndex], workspace: Path) -> None:
-    impacts = affected_publications(diff_releases(*indexes), workspace)
+    impacts = affected_publications(diff_releases(*indexes), Settings(workspace=workspace))
     found = [(i.submission_id, i.phenopacket_id, i.table, i.term_id, i.change) for i in impacts]
     assert found == [
         ("42", "P3", "diseases", "HP:0001263", "label"),
@@ -263,7 +255,7 @@ def test_affected_publications(indexes: tuple[TermIndex, TermIndex], workspace: 
     )
     assert (first.source_file, first.source_row, first.source_column) == ("cases.csv", 2, "HPO")
     assert first.ontology_release == "HP 2025-01-16"
-    assert first.phenopacket_path == "published/phenopackets/SUB-1/P1.json"
+    assert first.phenopacket_path == "published/phenopackets/SUB-1/v1/P1.json"
     macro = next(i for i in impacts if i.term_id == "HP:0000256")
     assert (macro.replacement, macro.consider) == (None, ("HP:0000252",))
     gdd = next(i for i in impacts if i.term_id == "HP:0001263")
@@ -271,7 +263,7 @@ def test_affected_publications(indexes: tuple[TermIndex, TermIndex], workspace: 
 
 
 def test_nothing_published(indexes: tuple[TermIndex, TermIndex], tmp_path: Path) -> None:
-    assert affected_publications(diff_releases(*indexes), tmp_path / "empty") == []
+    assert affected_publications(diff_releases(*indexes), Settings(workspace=tmp_path / "e")) == []
 
 
 def test_cli_diff(releases: tuple[Path, Path], workspace: Path, tmp_path: Path) -> None:
@@ -303,7 +295,7 @@ def test_cli_diff(releases: tuple[Path, Path], workspace: Path, tmp_path: Path) 
     assert len(document["impacts"]) == 6 and len(document["changes"]) == 5
     impact = next(i for i in document["impacts"] if i["term_id"] == "HP:0002197")
     assert impact["replacement"] == "HP:0001250" and impact["consider"] == []
-    assert impact["phenopacket_path"] == "published/phenopackets/SUB-1/P1.json"
+    assert impact["phenopacket_path"] == "published/phenopackets/SUB-1/v1/P1.json"
     assert list((workspace / "cache").iterdir())  # both indexes cached in the workspace
 
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 
 from harmonize.events import SUBMISSIONS
@@ -47,18 +46,25 @@ def fan_out(source: Path, settings: Settings, bus: Any, *, units: int = 2) -> tu
 
 
 def tables(workspace: Path, sid: str) -> dict[str, list[dict[str, Any]]]:
+    import pyarrow.compute as pc
+
+    from harmonize.drs.registry import Registry
+    from harmonize.warehouse import TABLES, Warehouse, current
+
+    settings = Settings(workspace=workspace)
+    view = current(Registry(settings.registry))
     out = {}
-    for path in sorted(
-        (workspace / "published" / "tables").glob(f"*/submission_id={sid}/*.parquet")
-    ):
-        rows = pq.read_table(path).to_pylist()
-        out[path.parent.parent.name] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
+    for name in TABLES:
+        table = Warehouse.of(settings).read(name, view)
+        rows = table.filter(pc.equal(table.column("submission_id"), sid)).to_pylist()
+        if rows:
+            out[name] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
     return out
 
 
 def documents(workspace: Path, sid: str) -> dict[str, Any]:
     docs = {}
-    for path in sorted((workspace / "published" / "phenopackets" / sid).glob("*.json")):
+    for path in sorted((workspace / "published" / "phenopackets" / sid).glob("v*/*.json")):
         doc = json.loads(path.read_text())
         doc["metaData"].pop("created")
         docs[path.name] = doc

@@ -15,6 +15,7 @@ from harmonize.drs.config import DrsSettings
 from harmonize.drs.registry import Registry
 from harmonize.pipeline import ingest
 from harmonize.settings import Settings
+from harmonize.warehouse import Warehouse, current
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +36,7 @@ def published(tmp_path_factory: pytest.TempPathFactory, submissions: Path, ontol
 def test_publishes_phenopackets_and_tables_in_the_contracted_layout(published) -> None:
     settings, _ = published
     ws = settings.workspace
-    pp_dir = ws / "published" / "phenopackets" / "aire-aps1"
+    pp_dir = ws / "published" / "phenopackets" / "aire-aps1" / "v1"
     docs = sorted(pp_dir.glob("*.json"))
     assert len(docs) == 58
     doc = json.loads((pp_dir / "PMID_16965330_patient_1.json").read_text())
@@ -51,13 +52,15 @@ def test_publishes_phenopackets_and_tables_in_the_contracted_layout(published) -
     vd = gis[0]["variantInterpretation"]["variationDescriptor"]
     assert vd["allelicState"]["id"] == "GENO:0000136"
     assert vd["expressions"][0] == {"syntax": "hgvs.c", "value": "NM_000383.4:c.769C>T"}
-    for table in TABLES:
-        part = ws / "published" / "tables" / table / "submission_id=aire-aps1"
-        assert (part / "part-0.parquet").is_file()
-    individuals = pq.read_table(ws / "published" / "tables" / "individuals")
+    view = current(Registry(settings.registry))
+    warehouse = Warehouse.of(settings)
+    for table in ("individuals", "phenotypic_features", "diseases", "variants"):
+        assert warehouse.read(table, view).num_rows > 0, table
+    individuals = warehouse.read("individuals", view)
     assert individuals.num_rows == 58
     assert set(individuals.column("submission_id").to_pylist()) == {"aire-aps1"}
-    features = pq.read_table(ws / "published/tables/phenotypic_features/submission_id=aire-aps1")
+    assert set(individuals.column("submission_version").to_pylist()) == {1}
+    features = warehouse.read("phenotypic_features", view)
     # lineage: every feature names its file, sheet, row, column and ontology release
     row = features.slice(0, 1).to_pylist()[0]
     assert row["source_file"] == "AIRE_APS1_individuals.xlsx" and row["source_sheet"] == "Sheet1"
@@ -66,9 +69,11 @@ def test_publishes_phenopackets_and_tables_in_the_contracted_layout(published) -
         and row["source_column"]
         and row["ontology_release"] == "HP 2025-01-16"
     )
-    assert (
-        pq.ParquetFile(part / "part-0.parquet").metadata.row_group(0).column(0).compression
-        == "ZSTD"
+    data_files = list((ws / "published" / "tables" / "phenotypic_features").rglob("*.parquet"))
+    assert data_files and all(
+        pq.ParquetFile(f).metadata.row_group(0).column(0).compression == "ZSTD"
+        for f in data_files
+        if "_delta_log" not in f.parts
     )
 
 
@@ -80,10 +85,11 @@ def test_every_published_file_resolves_through_drs_with_its_checksum(published) 
     files = [r for r in rows if not r.is_bundle]
     roles = {r.role for r in files}
     assert roles == {"input", "published", "report"}
+    tables = settings.workspace / "published" / "tables"  # Delta tables: not DRS objects
     on_disk = {
         p.relative_to(settings.workspace).as_posix()
         for p in (settings.workspace / "published").rglob("*")
-        if p.is_file()
+        if p.is_file() and tables not in p.parents
     }
     assert {r.path for r in files} == on_disk
     with TestClient(app) as client:
@@ -105,10 +111,11 @@ def test_replaying_the_same_submission_is_a_no_op(published, submissions: Path) 
     assert Registry(settings.registry).count() == before
 
 
-def test_changed_content_under_a_published_id_is_refused(
+def test_changed_content_under_a_published_id_is_version_2(
     published, tmp_path: Path, submissions: Path
 ) -> None:
-    settings, _ = published
+    """Changed content under a published id was refused; it is the next version now."""
+    settings, first = published
     changed = tmp_path / "aire-aps1"
     changed.mkdir()
     xlsx = submissions / "aire-aps1" / "AIRE_APS1_individuals.xlsx"
@@ -117,8 +124,12 @@ def test_changed_content_under_a_published_id_is_refused(
     (changed / "manifest.yaml").write_text(
         manifest.replace("Monarch Initiative curators", "someone else")
     )
-    before = Registry(settings.registry).count()
     result = ingest(changed, settings)
-    assert result.status == "rejected"
-    assert "already published with different content" in result.message
-    assert Registry(settings.registry).count() == before
+    assert result.status == "published" and "version 2" in result.message
+    assert result.bundle_id != first.bundle_id
+    registry = Registry(settings.registry)
+    old_bundle = registry.get(first.bundle_id)
+    assert old_bundle is not None and old_bundle.superseded_by == result.bundle_id
+    individuals = Warehouse.of(settings).read("individuals", current(registry))
+    assert set(individuals.column("submission_version").to_pylist()) == {2}
+    assert individuals.num_rows == 58

@@ -1,0 +1,144 @@
+"""``harmonize tables``: the published tables, now or as an earlier publication left them.
+
+``harmonize tables`` prints each table's rows per submission at the current publication
+(``--as-of N|TIME`` for time travel); ``show`` prints a table's rows, ``log`` the
+publications, ``migrate`` converts a workspace published before the table format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from harmonize.cli.options import RegistryUrl, S3Endpoint, Warehouse, Workspace, settings_for
+
+tables = typer.Typer(
+    help="The published tables (Delta Lake): now, or as of an earlier publication.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
+)
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="A publication number (see `harmonize tables log`) or an ISO 8601 time.",
+    ),
+]
+
+
+def _open(workspace: Path, registry_url: str | None, warehouse: str | None, s3: str | None) -> Any:
+    from harmonize.drs.registry import Registry
+
+    settings = settings_for(
+        workspace, registry_url=registry_url, warehouse_url=warehouse, s3_endpoint_url=s3
+    )
+    registry = Registry(settings.registry)
+    registry.create_all()
+    return settings, registry
+
+
+def _view(registry: Any, as_of: str | None) -> Any:
+    from harmonize.errors import HarmonizeError
+    from harmonize.warehouse import as_of as view_as_of
+    from harmonize.warehouse import current
+
+    try:
+        return current(registry) if as_of is None else view_as_of(registry, as_of)
+    except HarmonizeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@tables.callback()
+def summary(
+    ctx: typer.Context,
+    workspace: Workspace = Path("workspace"),
+    as_of: AsOf = None,
+    registry_url: RegistryUrl = None,
+    warehouse: Warehouse = None,
+    s3_endpoint_url: S3Endpoint = None,
+) -> None:
+    """Rows per table and submission, at the current publication or ``--as-of``."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from harmonize.warehouse import TABLES
+    from harmonize.warehouse import Warehouse as Store
+
+    settings, registry = _open(workspace, registry_url, warehouse, s3_endpoint_url)
+    view = _view(registry, as_of)
+    if view.seq == 0:
+        typer.echo("nothing is published yet")
+        return
+    typer.echo(f"publication {view.seq}, committed {view.committed_time.isoformat()}")
+    store = Store.of(settings)
+    for name in TABLES:
+        table = store.read(name, view, columns=["submission_id", "submission_version"])
+        typer.echo(f"{name}: {table.num_rows:,} rows")
+        if table.num_rows == 0:
+            continue
+        groups = table.group_by(["submission_id", "submission_version"]).aggregate(
+            [("submission_id", "count")]
+        )
+        for row in groups.sort_by("submission_id").to_pylist():
+            typer.echo(
+                f"  {row['submission_id']} v{row['submission_version']}: "
+                f"{row['submission_id_count']:,}"
+            )
+
+
+@tables.command()
+def show(
+    table: Annotated[
+        str,
+        typer.Argument(
+            help="individuals | phenotypic_features | diseases | variants | measurements"
+        ),
+    ],
+    workspace: Workspace = Path("workspace"),
+    as_of: AsOf = None,
+    submission: Annotated[str | None, typer.Option(help="Only this submission's rows.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 0,
+    registry_url: RegistryUrl = None,
+    warehouse: Warehouse = None,
+    s3_endpoint_url: S3Endpoint = None,
+) -> None:
+    """A table's rows as JSON Lines."""
+    import orjson
+    import pyarrow.compute as pc
+
+    from harmonize.warehouse import TABLES
+    from harmonize.warehouse import Warehouse as Store
+
+    if table not in TABLES:
+        raise typer.BadParameter(f"use one of {', '.join(TABLES)}", param_hint="TABLE")
+    settings, registry = _open(workspace, registry_url, warehouse, s3_endpoint_url)
+    rows = Store.of(settings).read(table, _view(registry, as_of))
+    if submission is not None:
+        rows = rows.filter(pc.equal(rows.column("submission_id"), submission))
+    if limit:
+        rows = rows.slice(0, limit)
+    for batch in rows.to_batches(10_000):
+        for row in batch.to_pylist():
+            typer.echo(orjson.dumps(row, default=str).decode())
+
+
+@tables.command()
+def log(
+    workspace: Workspace = Path("workspace"),
+    limit: Annotated[int, typer.Option(help="The newest this many.")] = 50,
+    registry_url: RegistryUrl = None,
+    warehouse: Warehouse = None,
+    s3_endpoint_url: S3Endpoint = None,
+) -> None:
+    """The publications, newest first: number, time, kind, submission and version."""
+    from harmonize.warehouse import ledger
+
+    _, registry = _open(workspace, registry_url, warehouse, s3_endpoint_url)
+    with registry.session() as session:
+        rows = ledger.history(session, limit)
+    for row in rows:
+        what = f"{row.submission_id} v{row.version}" if row.submission_id else row.dataset or ""
+        when = (row.committed_time or row.started_time).isoformat()
+        typer.echo(f"{row.seq:>6}  {when}  {row.kind:<8}  {what}")

@@ -1,0 +1,221 @@
+"""The published tables as Delta Lake tables (``deltalake``): the only module that knows the format.
+
+Each of the five tables is one Delta table under ``published/tables/<name>``, partitioned
+by ``submission_id``. A publication changes a table in one Delta commit:
+
+- a new version of a submission replaces that submission's partition
+  (``write_deltalake(mode="overwrite", predicate="submission_id = '...'")``);
+- a withdrawal deletes one individual's rows (``DeltaTable.delete``), rewriting only the
+  files of its submission's partition.
+
+Every commit carries the publication's sequence number as a Delta *app transaction*
+(``harmonize``), so a commit repeated after a crash is recognised and skipped. Time travel
+is by Delta version; the registry records which version of each table a publication made
+(see :mod:`harmonize.warehouse.publication`). History is kept (log retention ~100 years)
+until :func:`erase` expires it: vacuum, checkpoint and log cleanup with zero retention,
+which removes every file and log entry that still holds deleted rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pyarrow as pa
+
+from harmonize.errors import PublishError, TransientError
+from harmonize.mapping import tables as mapped
+from harmonize.warehouse.files import FileStore
+
+APP_ID = "harmonize"
+PARTITION = "submission_id"
+TABLES = mapped.TABLES
+# the columns every published row carries besides the mapped ones
+LIFECYCLE = [
+    pa.field("submission_id", pa.string(), nullable=False),
+    pa.field("submission_version", pa.int32()),
+    pa.field("dataset", pa.string()),
+]
+CONSENT = pa.field("consent", pa.list_(pa.string()))  # individuals: DUO codes that apply
+KEEP_HISTORY = {
+    "delta.logRetentionDuration": "interval 36500 days",
+    "delta.deletedFileRetentionDuration": "interval 36500 days",
+}
+FORGET_HISTORY = {
+    "delta.logRetentionDuration": "interval 0 seconds",
+    "delta.deletedFileRetentionDuration": "interval 0 seconds",
+}
+
+
+def schema(name: str) -> pa.Schema:
+    """The schema of a published table: lifecycle columns, consent (individuals), mapped columns."""
+    extra = [CONSENT] if name == "individuals" else []
+    return pa.schema([*LIFECYCLE, *extra, *mapped.SCHEMAS[name]])
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def submission_predicate(submission_id: str) -> str:
+    return f"{PARTITION} = {_quote(submission_id)}"
+
+
+def rows_predicate(submission_id: str, phenopacket_ids: Iterable[str]) -> str:
+    ids = ", ".join(_quote(i) for i in sorted(set(phenopacket_ids)))
+    return f"{submission_predicate(submission_id)} AND phenopacket_id IN ({ids})"
+
+
+class DeltaWarehouse:
+    """The five Delta tables of a warehouse (a local workspace or an S3 prefix)."""
+
+    def __init__(self, files: FileStore, storage_options: dict[str, str] | None = None) -> None:
+        self.files = files
+        self.storage_options = storage_options or {}
+
+    def uri(self, name: str) -> str:
+        if name not in TABLES:
+            raise PublishError(f"no published table named {name!r}", hint=f"use one of {TABLES}")
+        return self.files.uri(f"published/tables/{name}")
+
+    def _open(self, name: str, version: int | None = None) -> Any:
+        from deltalake import DeltaTable
+
+        return DeltaTable(self.uri(name), version=version, storage_options=self.storage_options)
+
+    def exists(self, name: str) -> bool:
+        from deltalake import DeltaTable
+
+        return bool(DeltaTable.is_deltatable(self.uri(name), storage_options=self.storage_options))
+
+    def ensure(self, name: str) -> None:
+        """Create the table (empty, partitioned by submission) if it does not exist yet."""
+        if self.exists(name):
+            return
+        from deltalake import DeltaTable
+
+        try:
+            DeltaTable.create(
+                self.uri(name),
+                schema(name),
+                partition_by=[PARTITION],
+                mode="ignore",
+                name=name,
+                configuration=KEEP_HISTORY,
+                storage_options=self.storage_options,
+            )
+        except OSError as exc:
+            raise TransientError(f"creating table {name} failed: {exc}") from exc
+
+    def version(self, name: str) -> int:
+        return int(self._open(name).version())
+
+    def applied(self, name: str) -> int:
+        """The highest publication number committed to this table (0 if none)."""
+        if not self.exists(name):
+            return 0
+        return int(self._open(name).transaction_version(APP_ID) or 0)
+
+    @staticmethod
+    def _writer() -> Any:
+        from deltalake import WriterProperties
+
+        return WriterProperties(compression="ZSTD")
+
+    def _commit(self, seq: int, operation: str) -> Any:
+        from deltalake import CommitProperties, Transaction
+
+        return CommitProperties(
+            app_transactions=[Transaction(app_id=APP_ID, version=seq)],
+            custom_metadata={"harmonize.publication": str(seq), "harmonize.operation": operation},
+        )
+
+    def replace_submission(
+        self, name: str, submission_id: str, data: pa.RecordBatchReader, *, seq: int
+    ) -> int:
+        """One commit: the submission's rows become ``data`` (none when it is empty)."""
+        from deltalake import write_deltalake
+
+        self.ensure(name)
+        table = self._open(name)
+        if (table.transaction_version(APP_ID) or 0) >= seq:
+            return int(table.version())  # committed before a crash
+        try:
+            write_deltalake(
+                table,
+                data,
+                mode="overwrite",
+                predicate=submission_predicate(submission_id),
+                partition_by=[PARTITION],
+                writer_properties=self._writer(),
+                commit_properties=self._commit(seq, "publish"),
+                storage_options=self.storage_options,
+            )
+        except OSError as exc:
+            raise TransientError(f"committing table {name} failed: {exc}") from exc
+        table.update_incremental()
+        return int(table.version())
+
+    def delete_rows(
+        self, name: str, submission_id: str, phenopacket_ids: Iterable[str], *, seq: int
+    ) -> int:
+        """One commit: delete the rows of these individuals of one submission."""
+        self.ensure(name)
+        table = self._open(name)
+        if (table.transaction_version(APP_ID) or 0) >= seq:
+            return int(table.version())
+        try:
+            table.delete(
+                rows_predicate(submission_id, phenopacket_ids),
+                writer_properties=self._writer(),
+                commit_properties=self._commit(seq, "withdraw"),
+            )
+        except OSError as exc:
+            raise TransientError(f"deleting rows of table {name} failed: {exc}") from exc
+        return int(table.version())
+
+    def read(
+        self,
+        name: str,
+        version: int | None = None,
+        *,
+        columns: list[str] | None = None,
+        filters: Any = None,
+    ) -> pa.Table:
+        """The table at a Delta version (the latest when None)."""
+        if not self.exists(name):
+            return schema(name).empty_table()
+        table = self._open(name, version)
+        out: pa.Table = table.to_pyarrow_table(columns=columns, filters=filters)
+        return out
+
+    def dataset(self, name: str, version: int | None = None) -> Any:
+        """A ``pyarrow.dataset`` over the table at a version, for streaming scans."""
+        return self._open(name, version).to_pyarrow_dataset()
+
+    def erase(self, name: str) -> list[str]:
+        """Forget history: remove every file and log entry the current version does not need.
+
+        Afterwards no deleted row survives anywhere under the table, and time travel to
+        versions before now is gone. Returns the data files removed.
+        """
+        if not self.exists(name):
+            return []
+        from deltalake import DeltaTable
+
+        table = self._open(name)
+        table.alter.set_table_properties(FORGET_HISTORY, raise_if_not_exists=False)
+        removed: list[str] = table.vacuum(
+            retention_hours=0, dry_run=False, enforce_retention_duration=False
+        )
+        table = DeltaTable(self.uri(name), storage_options=self.storage_options)
+        table.create_checkpoint()
+        table.cleanup_metadata()
+        # history is kept again from here on; this commit holds properties, no data
+        table.alter.set_table_properties(KEEP_HISTORY, raise_if_not_exists=False)
+        return removed
+
+    def oldest_version(self, name: str) -> int:
+        """The oldest Delta version still readable (after an erasure, the erasure's)."""
+        history = self._open(name).history()
+        return int(min(h["version"] for h in history)) if history else 0

@@ -1,0 +1,202 @@
+"""Where published files live: the workspace on local disk, or a prefix in an S3 bucket.
+
+Paths are relative and mirror the workspace layout (``published/phenopackets/...``), so a
+DRS object's ``path`` means the same file in either store. An S3 store writes every
+object whole (a PUT is atomic); nothing is ever renamed there.
+
+>>> store = open_files("s3://bucket/some/prefix")
+>>> store.uri("published/tables/individuals")
+'s3://bucket/some/prefix/published/tables/individuals'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from harmonize.errors import ConfigurationError, PublishError
+
+
+class FileStore(Protocol):
+    """The operations the warehouse needs on published files."""
+
+    def uri(self, rel: str) -> str:
+        """A URI (a local path or ``s3://``) for ``rel``."""
+        ...
+
+    def put(self, source: Path, rel: str) -> None:
+        """Copy a local file to ``rel``, replacing what is there."""
+        ...
+
+    def put_bytes(self, data: bytes, rel: str) -> None: ...
+
+    def get_bytes(self, rel: str) -> bytes: ...
+
+    def exists(self, rel: str) -> bool: ...
+
+    def delete(self, rel: str) -> None:
+        """Remove ``rel`` if it exists."""
+        ...
+
+    def list(self, rel_prefix: str) -> Iterator[str]:
+        """Every file under ``rel_prefix`` (relative paths)."""
+        ...
+
+
+class LocalFiles:
+    """Files under a local directory (the workspace)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.absolute()
+
+    @property
+    def is_s3(self) -> bool:
+        return False
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def uri(self, rel: str) -> str:
+        return str(self.path(rel))
+
+    def put(self, source: Path, rel: str) -> None:
+        dest = self.path(rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if source.resolve() == dest.resolve():
+            return
+        tmp = dest.with_name(f".{dest.name}.part")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, dest)
+
+    def move(self, source: Path, rel: str) -> None:
+        """Move a local file into place (a rename on the same disk)."""
+        dest = self.path(rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(source, dest)
+        except OSError:  # another file system
+            self.put(source, rel)
+            source.unlink()
+
+    def put_bytes(self, data: bytes, rel: str) -> None:
+        dest = self.path(rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.part")
+        tmp.write_bytes(data)
+        os.replace(tmp, dest)
+
+    def get_bytes(self, rel: str) -> bytes:
+        return self.path(rel).read_bytes()
+
+    def exists(self, rel: str) -> bool:
+        return self.path(rel).is_file()
+
+    def delete(self, rel: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path(rel).unlink()
+
+    def list(self, rel_prefix: str) -> Iterator[str]:
+        base = self.path(rel_prefix)
+        if base.is_file():
+            yield rel_prefix
+            return
+        if not base.is_dir():
+            return
+        for p in sorted(base.rglob("*")):
+            if p.is_file():
+                yield p.relative_to(self.root).as_posix()
+
+
+class S3Files:
+    """Objects under ``prefix`` in an S3 bucket (boto3; any S3-compatible endpoint)."""
+
+    def __init__(self, bucket: str, prefix: str, *, endpoint_url: str | None = None) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.endpoint_url = endpoint_url
+        self._client: Any = None
+
+    @property
+    def is_s3(self) -> bool:
+        return True
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from harmonize.intake.landing import s3_client
+
+            self._client = s3_client(self.endpoint_url)
+        return self._client
+
+    def key(self, rel: str) -> str:
+        return f"{self.prefix}/{rel}" if self.prefix else rel
+
+    def uri(self, rel: str) -> str:
+        return f"s3://{self.bucket}/{self.key(rel)}"
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return fn(*args, **kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise PublishError(
+                f"S3 {what} failed: {exc}", hint="check the bucket and retry"
+            ) from exc
+
+    def put(self, source: Path, rel: str) -> None:
+        self._call("upload", self.client.upload_file, str(source), self.bucket, self.key(rel))
+
+    def put_bytes(self, data: bytes, rel: str) -> None:
+        self._call("put", self.client.put_object, Bucket=self.bucket, Key=self.key(rel), Body=data)
+
+    def get_bytes(self, rel: str) -> bytes:
+        response = self._call("get", self.client.get_object, Bucket=self.bucket, Key=self.key(rel))
+        data: bytes = response["Body"].read()
+        return data
+
+    def exists(self, rel: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.key(rel))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise PublishError(f"S3 head failed: {exc}", hint="check the bucket and retry") from exc
+        return True
+
+    def delete(self, rel: str) -> None:
+        self._call("delete", self.client.delete_object, Bucket=self.bucket, Key=self.key(rel))
+
+    def list(self, rel_prefix: str) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        start = len(self.prefix) + 1 if self.prefix else 0
+        for page in self._call(
+            "list",
+            lambda: list(paginator.paginate(Bucket=self.bucket, Prefix=self.key(rel_prefix))),
+        ):
+            for item in page.get("Contents", []):
+                yield item["Key"][start:]
+
+
+def open_files(root: str | Path, *, s3_endpoint_url: str | None = None) -> LocalFiles | S3Files:
+    """The store for a local directory or an ``s3://bucket/prefix`` URL."""
+    text = str(root)
+    if text.startswith("s3://"):
+        bucket, _, prefix = text[5:].partition("/")
+        if not bucket:
+            raise ConfigurationError(
+                f"no bucket in {text!r}", hint="write s3://bucket or s3://bucket/prefix"
+            )
+        return S3Files(bucket, prefix, endpoint_url=s3_endpoint_url)
+    if "://" in text:
+        raise ConfigurationError(
+            f"unsupported warehouse location {text!r}",
+            hint="use a local directory or s3://bucket/prefix",
+        )
+    return LocalFiles(Path(text))

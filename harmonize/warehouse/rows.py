@@ -1,0 +1,48 @@
+"""Staged table files as rows of the published tables (the lifecycle columns added).
+
+A submission's harmonized tables are staged as plain Parquet files (one per table, the
+mapped schema). Committing them streams each file's batches with the columns every
+published row carries: ``submission_id``, ``submission_version``, ``dataset`` and, in
+``individuals``, the ``consent`` that applies (the manifest's DUO codes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harmonize.warehouse.delta import schema
+
+
+def lifecycle_batches(
+    name: str,
+    staged: Path | None,
+    *,
+    submission_id: str,
+    version: int,
+    dataset: str,
+    consent: list[str],
+) -> pa.RecordBatchReader:
+    """The staged rows of table ``name`` (none when ``staged`` is missing), ready to commit."""
+    target = schema(name)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        if staged is None or not staged.exists():
+            return
+        for batch in pq.ParquetFile(staged).iter_batches(batch_size=65_536):
+            n = batch.num_rows
+            extra = {
+                "submission_id": pa.repeat(submission_id, n).cast(pa.string()),
+                "submission_version": pa.repeat(version, n).cast(pa.int32()),
+                "dataset": pa.repeat(dataset, n).cast(pa.string()),
+            }
+            if name == "individuals":
+                codes = pa.scalar(consent, pa.list_(pa.string()))
+                extra["consent"] = pa.repeat(codes, n)
+            columns = [extra[f.name] if f.name in extra else batch.column(f.name) for f in target]
+            yield pa.RecordBatch.from_arrays(columns, schema=target)
+
+    return pa.RecordBatchReader.from_batches(target, batches())
