@@ -28,7 +28,7 @@ from harmonize.settings import Settings
 from harmonize.warehouse.delta import TABLES, DeltaWarehouse
 from harmonize.warehouse.files import LocalFiles, S3Files, open_files
 
-__all__ = ["TABLES", "View", "Warehouse", "as_of", "current"]
+__all__ = ["TABLES", "View", "Warehouse", "as_of", "current", "view_at"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,14 @@ def current(registry: Any) -> View:
 
     with registry.session() as session:
         return _view(ledger.latest(session))
+
+
+def view_at(registry: Any, seq: int) -> View:
+    """The tables as publication ``seq`` left them."""
+    from harmonize.warehouse import ledger
+
+    with registry.session() as session:
+        return _view(ledger.at(session, seq))
 
 
 def as_of(registry: Any, when: str) -> View:
