@@ -81,6 +81,14 @@ def open_stores(settings: Settings) -> Stores:
     from harmonize.publish.commit import recover
     from harmonize.state.store import StateStore
 
+    from harmonize.errors import ConfigurationError
+    from harmonize.warehouse.migrate import legacy_tables
+
+    if settings.warehouse_url is None and legacy_tables(settings.workspace):
+        raise ConfigurationError(
+            "this workspace's tables were published before the table format",
+            hint=f"run `harmonize tables migrate -w {settings.workspace}` once, then ingest",
+        )
     settings.workspace.mkdir(parents=True, exist_ok=True)
     registry = Registry(settings.registry)
     registry.create_all()

@@ -142,3 +142,19 @@ def log(
         what = f"{row.submission_id} v{row.version}" if row.submission_id else row.dataset or ""
         when = (row.committed_time or row.started_time).isoformat()
         typer.echo(f"{row.seq:>6}  {when}  {row.kind:<8}  {what}")
+
+
+@tables.command()
+def migrate(workspace: Workspace = Path("workspace")) -> None:
+    """Convert a workspace published before the table format (hive Parquet) to Delta tables."""
+    from harmonize.errors import HarmonizeError
+    from harmonize.warehouse.migrate import migrate as run
+
+    settings, registry = _open(workspace, None, None, None)
+    try:
+        done = run(settings, registry)
+    except HarmonizeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    for line in done or ["nothing to migrate: the tables are Delta tables already"]:
+        typer.echo(line)
