@@ -10,21 +10,19 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from harmonize.errors import HarmonizeError, SubmissionError, TerminalError
+from harmonize.harmonizer import Harmonizer, Run
 from harmonize.quality.collect import FindingCollector
 from harmonize.quality.findings import QualityReport
 from harmonize.settings import Settings
 from harmonize.submission.receive import Submission, receive
 
 if TYPE_CHECKING:
-    from harmonize.mapping.profiles.base import MappedBatch
     from harmonize.publish.stage import Stage
-    from harmonize.readers.base import SourceBatch
 
 Status = Literal["published", "rejected", "already-published"]
 Progress = Callable[[str, int], None]  # (what, how many more individuals)
@@ -78,10 +76,9 @@ class Stores:
 
 def open_stores(settings: Settings) -> Stores:
     from harmonize.drs.registry import Registry
+    from harmonize.errors import ConfigurationError
     from harmonize.publish.commit import recover
     from harmonize.state.store import StateStore
-
-    from harmonize.errors import ConfigurationError
     from harmonize.warehouse.migrate import legacy_tables
 
     if settings.warehouse_url is None and legacy_tables(settings.workspace):
@@ -279,16 +276,32 @@ def finish(
     sid = submission.id
     state = stores.state
     if not run.counts.get("individuals"):
+        withdrawn = findings.category_count("withdrawn-subject")
         findings.add(
             "error",
             "empty-submission",
-            "no individuals were found in the submission",
+            "every individual of the submission was withdrawn from the dataset"
+            if withdrawn
+            else "no individuals were found in the submission",
             "pipeline",
-            hint="check that the files hold data rows",
+            hint="nothing is left to publish"
+            if withdrawn
+            else "check that the files hold data rows",
         )
     report = run.report
     report.add(findings.findings())
     report.stats = run.counts
+    holds_withdrawn = findings.category_count("withdrawn-subject") > 0
+    if holds_withdrawn:
+        findings.add(
+            "warning",
+            "inputs-withheld",
+            "the input files hold an individual withdrawn from the dataset: they are not "
+            "published with this version (the tables and Phenopackets leave them out)",
+            "withdrawals",
+            hint="nothing to do; send a version without the withdrawn individual to publish "
+            "its inputs",
+        )
     rejected = any(findings.count(level) for level in settings.reject_on)  # type: ignore[arg-type]
     report.status = "rejected" if rejected else "published"
     json_path, html_path = _write_report(settings, report)
@@ -315,7 +328,14 @@ def finish(
 
     counts = stage.close()
     journal = commit_staged(
-        submission, settings, stores, stage, counts, (json_path, html_path), before_commit
+        submission,
+        settings,
+        stores,
+        stage,
+        counts,
+        (json_path, html_path),
+        before_commit,
+        inputs=not holds_withdrawn,
     )
     return IngestResult(
         "published",
@@ -329,88 +349,6 @@ def finish(
         f"{journal['version']}",
         objects=journal["objects"],
     )
-
-
-@dataclass
-class Run:
-    """What harmonizing a submission gave: the report so far and rows per table."""
-
-    report: QualityReport
-    counts: dict[str, int]
-
-
-class Harmonizer:
-    """The read -> check-raw -> harmonize -> check stages for one submission, batch by batch.
-
-    Built once per submission (ontologies, profile, term resolver, checker); :meth:`batch`
-    takes one raw batch to its checked tables and Phenopacket documents. Findings go to
-    ``findings``; the validators that ran, data docs and mapping evidence to ``report``.
-    """
-
-    def __init__(
-        self,
-        submission: Submission,
-        settings: Settings,
-        findings: FindingCollector,
-        *,
-        created: str | None = None,
-    ) -> None:
-        from harmonize.mapping.profiles import MappingContext, get_profile
-        from harmonize.mapping.resolver import Resolver
-        from harmonize.ontology import Ontologies
-        from harmonize.quality import checks
-        from harmonize.state.review import ReviewStore
-
-        ontologies = Ontologies.load(settings.ontologies_dir, settings.cache_dir)
-        self.settings = settings
-        self.submission = submission
-        self.profile = get_profile(submission.manifest.profile)
-        self.ctx = MappingContext(
-            submission.id, ontologies, settings, findings, config_path=submission.mapping_path
-        )
-        self.ctx.resolver = Resolver(
-            ontologies=ontologies,
-            settings=settings,
-            findings=findings,
-            mappings=self.ctx.mappings,
-            dataset=submission.manifest.dataset,
-            submission_id=submission.id,
-            store=ReviewStore(settings.registry),
-        )
-        self.profile.configure(self.ctx)
-        self.report = QualityReport(submission_id=submission.id)
-        self.checker = checks.Checker(
-            settings, ontologies, findings, self.report, self.profile, self.ctx
-        )
-        self.created = created or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-    def read(self, file: Any) -> Iterator[SourceBatch]:
-        """The raw batches of one of the submission's files."""
-        from harmonize.readers import reader_for
-
-        reader = reader_for(file.path, prefer=file.format)
-        options = replace(self.profile.read_options(self.ctx), label=file.name, sheet=file.sheet)
-        yield from reader.read(file.path, options)
-
-    def batch(self, batch: SourceBatch) -> tuple[MappedBatch, list[dict[str, Any]]]:
-        """Check, map and check one raw batch: its tables and its Phenopacket documents."""
-        from harmonize.mapping.phenopackets import build_documents
-
-        self.checker.raw(batch)
-        mapped = self.checker.harmonized(self.profile.map_batch(batch, self.ctx))
-        docs = mapped.documents
-        if docs is None:
-            docs = build_documents(
-                mapped.for_documents or mapped.tables,
-                created=self.created,
-                created_by=self.settings.created_by,
-                resource=self.checker.resource,
-            )
-        return mapped, docs
-
-    def result(self, counts: dict[str, int]) -> Run:
-        self.report.mappings = self.ctx.mappings
-        return Run(self.report, counts)
 
 
 def _harmonize(

@@ -21,6 +21,7 @@ from harmonize.cli import (
     serve,
     submit,
     tables,
+    withdraw,
     worker,
 )
 
@@ -48,6 +49,7 @@ app.command()(submit.submit)
 app.add_typer(events.events, name="events")
 app.add_typer(db.db, name="db")
 app.add_typer(tables.tables, name="tables")
+app.command()(withdraw.withdraw)
 
 
 def main() -> None:  # pragma: no cover

@@ -158,3 +158,22 @@ def migrate(workspace: Workspace = Path("workspace")) -> None:
         raise typer.Exit(1) from exc
     for line in done or ["nothing to migrate: the tables are Delta tables already"]:
         typer.echo(line)
+
+
+@tables.command()
+def expire(
+    workspace: Workspace = Path("workspace"),
+    registry_url: RegistryUrl = None,
+    warehouse: Warehouse = None,
+    s3_endpoint_url: S3Endpoint = None,
+) -> None:
+    """Erase the tables' history, so withdrawn rows survive nowhere (ends time travel before now)."""
+    from harmonize.lifecycle.erase import erase
+
+    settings, registry = _open(workspace, registry_url, warehouse, s3_endpoint_url)
+    done = erase(settings, registry)
+    for name, count in done.files.items():
+        typer.echo(f"{name}: {count} old data files removed")
+    typer.echo(
+        f"publication {done.seq}: history expired; {done.withdrawals} withdrawals now erased"
+    )

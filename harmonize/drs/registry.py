@@ -46,6 +46,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     or_,
@@ -222,6 +223,42 @@ class Registry:
             .values(superseded_by=new_bundle, updated_time=datetime.now(UTC))
         )
         return int(result.rowcount or 0)
+
+    def tombstone(self, conn: Connection, ids: Collection[str], reason: str) -> list[str]:
+        """Tombstone objects for ``reason`` and take them out of their bundles.
+
+        Each bundle that held one gets its checksum, size and version recomputed over the
+        members left (a new version of the bundle, same id). Runs in the caller's
+        transaction; returns the bundles changed.
+        """
+        from harmonize.drs.registration import member_totals
+
+        now = datetime.now(UTC)
+        bundles: set[str] = set()
+        for chunk in batched(list(ids), IN_CHUNK):
+            conn.execute(
+                update(_OBJECTS)
+                .where(_OBJECTS.c.id.in_(chunk), _OBJECTS.c.deleted.is_(False))
+                .values(deleted=True, tombstone=reason, updated_time=now)
+            )
+            held = select(_MEMBERS.c.bundle_id).where(_MEMBERS.c.member_id.in_(chunk)).distinct()
+            bundles.update(conn.execute(held).scalars())
+            conn.execute(delete(_MEMBERS).where(_MEMBERS.c.member_id.in_(chunk)))
+        for bundle in sorted(bundles):
+            _, size, checksum = member_totals(conn, bundle, self.chunk)
+            old = conn.execute(select(_OBJECTS.c.version).where(_OBJECTS.c.id == bundle))
+            base = str(old.scalar_one_or_none() or "").split("+", 1)[0]
+            conn.execute(
+                update(_OBJECTS)
+                .where(_OBJECTS.c.id == bundle)
+                .values(
+                    sha256=checksum,
+                    size=size,
+                    version=f"{base}+{checksum[:12]}",
+                    updated_time=now,
+                )
+            )
+        return sorted(bundles)
 
     def mark_deleted(self, ids: Iterable[str]) -> int:
         """Tombstone objects: they stay in the registry but resolve to 404. Returns the count."""

@@ -54,6 +54,10 @@ class LandingStore(Protocol):
         (and event) may still be under way.
         """
 
+    def forget(self, submission_id: str) -> int:
+        """Delete every landed version of a submission (a withdrawal's erasure); the count."""
+        ...
+
 
 def _version_key(submission_id: str, manifest_sha256: str) -> str:
     return f"{submission_id}/{manifest_sha256}"
@@ -129,6 +133,14 @@ class LocalLanding:
             if now - path.stat().st_mtime < min_age_s:
                 continue
             yield str(path.resolve()), path.read_bytes()
+
+    def forget(self, submission_id: str) -> int:
+        folder = self.root / submission_id
+        if not folder.is_dir():
+            return 0
+        count = sum(1 for p in folder.rglob("*") if p.is_file())
+        shutil.rmtree(folder)
+        return count
 
 
 class S3Landing:
@@ -221,6 +233,20 @@ class S3Landing:
             except SubmissionError:
                 continue  # deleted since it was listed
             yield uri, raw
+
+    def forget(self, submission_id: str) -> int:
+        prefix = self._key(submission_id) + "/"
+        with _s3_errors(f"s3://{self.bucket}/{prefix}"):
+            paginator = self.client.get_paginator("list_objects_v2")
+            keys = [
+                obj["Key"]
+                for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix)
+                for obj in page.get("Contents", [])
+            ]
+            for start in range(0, len(keys), 1000):
+                chunk = [{"Key": k} for k in keys[start : start + 1000]]
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk})
+        return len(keys)
 
 
 @contextmanager

@@ -111,13 +111,8 @@ def read_submission(received: Received, settings: Settings, *, stores: Any = Non
 
 
 def _read(received: Received, settings: Settings, stores: Any) -> Planned:
-    from harmonize.pipeline import (
-        Harmonizer,
-        IngestResult,
-        admit,
-        failed,
-        open_stores,
-    )
+    from harmonize.harmonizer import Harmonizer
+    from harmonize.pipeline import IngestResult, admit, failed, open_stores
 
     if received.result_file is not None:
         return Planned(received)
@@ -219,7 +214,7 @@ def _harmonize_batch(
     path: Path, settings: Settings, runs: dict[Path, tuple[dict[str, Any], Any]]
 ) -> None:
     """One batch; ``runs`` keeps each run's plan and received submission across batches."""
-    from harmonize.pipeline import Harmonizer
+    from harmonize.harmonizer import Harmonizer
     from harmonize.publish.stage import Stage
     from harmonize.quality.html import write_text_atomic
     from harmonize.submission.receive import receive
@@ -312,8 +307,8 @@ def publish_submission(
 
     ``stores`` (:func:`harmonize.pipeline.open_stores`) may be shared by several calls.
     """
+    from harmonize.harmonizer import Run
     from harmonize.pipeline import (
-        Run,
         concurrently_published,
         failed,
         finish,

@@ -272,11 +272,16 @@ def commit_staged(
     counts: dict[str, int],
     report: tuple[Path, Path],
     before_commit: Callable[[Path], None] | None = None,
+    *,
+    inputs: bool = True,
 ) -> dict[str, Any]:
-    """Publish what ``stage`` holds as the submission's next version (steps 2-6)."""
+    """Publish what ``stage`` holds as the submission's next version (steps 2-6).
+
+    ``inputs`` false leaves the submitted files out (they hold a withdrawn individual).
+    """
     from harmonize.publish.versions import ontologies_sha256
 
-    for f in submission.files:
+    for f in submission.files if inputs else ():
         stage.add_input(f.path, f.name)
     if submission.mapping_path is not None:  # lineage: the mapping shaped the output
         stage.add_input(submission.mapping_path, f"mapping/{submission.mapping_path.name}")

@@ -113,7 +113,7 @@ class Stage:
         try:
             for doc in docs:
                 data = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
-                name = f"{_safe(doc['id'])}.json"
+                name = f"{safe_name(doc['id'])}.json"
                 with open(os.path.join(base, name), "wb") as fh:
                     fh.write(data)
                 row = (
@@ -142,7 +142,7 @@ class Stage:
         and a retried publish can take them again. Documents of ``skip_ids`` are left out.
         Returns how many were taken.
         """
-        skip = {f"{_safe(i)}.json" for i in skip_ids}
+        skip = {f"{safe_name(i)}.json" for i in skip_ids}
         prefix = f"{self.pp_dir}/"
         lines = []
         try:
@@ -230,10 +230,10 @@ class Stage:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
     """A phenopacket id as a file name: no path separators, nothing hidden.
 
-    >>> _safe("PMID_1_Famille_é/../x")
+    >>> safe_name("PMID_1_Famille_é/../x")
     'PMID_1_Famille_é_.._x'
     """
     return _UNSAFE.sub("_", name).lstrip(".") or "phenopacket"

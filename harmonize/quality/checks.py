@@ -50,10 +50,14 @@ class Checker:
         ctx: MappingContext,
         *,
         mode: semantic.Mode = "republish",
+        dataset: str = "",
+        withdrawn: frozenset[str] = frozenset(),
     ) -> None:
         """``mode`` is how submitted Phenopackets are judged: ``republish`` at ingest (the
         data centre's rules), ``validate`` for ``harmonize validate`` (the reference's)."""
         self.mode = mode
+        self.dataset = dataset
+        self.withdrawn = withdrawn  # subject hashes withdrawn from the dataset
         self.settings = settings
         self.ontologies = ontologies
         self.findings = findings
@@ -144,6 +148,9 @@ class Checker:
         for name, table in t.items():  # reported above; a record without an id cannot be kept
             if table.num_rows and table.column("phenopacket_id").null_count:
                 t[name] = table.filter(pc.is_valid(table.column("phenopacket_id")))
+        documents, sources = mapped.documents, mapped.sources
+        if self.withdrawn:
+            t, documents, sources = self._without_withdrawn(t, documents, sources)
         keep = validators.check_unique_ids(
             t["individuals"],
             self.seen_ids,
@@ -169,10 +176,10 @@ class Checker:
         if not republish:
             validators.check_variant_diagnoses(t["variants"], self.findings)
             self.report.ran("variant-diagnoses")
-        if mapped.documents is not None:
-            unknown: list[tuple[str | None, int | None]] = [(None, None)] * len(mapped.documents)
-            sources = list(mapped.sources) if mapped.sources else unknown
-            for doc, (file, row) in zip(mapped.documents, sources, strict=True):
+        if documents is not None:
+            unknown: list[tuple[str | None, int | None]] = [(None, None)] * len(documents)
+            located = list(sources) if sources else unknown
+            for doc, (file, row) in zip(documents, located, strict=True):
                 validators.check_document(doc, file, row, self.findings)
             self.report.ran("metadata-resources")
         for name, table in t.items():
@@ -188,4 +195,50 @@ class Checker:
                 )
 
             self._suite(f"harmonized/{name}", table, locate, [])
-        return MappedBatch(t, mapped.documents, mapped.sources, for_documents)
+        return MappedBatch(t, documents, sources, for_documents)
+
+    def _without_withdrawn(
+        self,
+        t: dict[str, pa.Table],
+        documents: list[dict[str, Any]] | None,
+        sources: Any,
+    ) -> tuple[dict[str, pa.Table], list[dict[str, Any]] | None, Any]:
+        """Leave out every individual withdrawn from the dataset: a finding per row, and
+        never their data (the finding names the row, not the subject)."""
+        from harmonize.warehouse.ledger import subject_hash
+
+        individuals = t["individuals"]
+        gone: set[str] = set()
+        for i, (pid, subject) in enumerate(
+            zip(
+                individuals.column("phenopacket_id").to_pylist(),
+                individuals.column("subject_id").to_pylist(),
+                strict=True,
+            )
+        ):
+            if subject is None or subject_hash(self.dataset, subject) not in self.withdrawn:
+                continue
+            gone.add(pid)
+            self.findings.add(
+                "warning",
+                "withdrawn-subject",
+                f"the individual of this row was withdrawn from dataset {self.dataset!r}: "
+                "left out, as every later submission of them is",
+                "withdrawals",
+                hint="nothing to do; the data centre holds the withdrawal",
+                file=individuals.column("source_file")[i].as_py(),
+                sheet=individuals.column("source_sheet")[i].as_py(),
+                row=individuals.column("source_row")[i].as_py(),
+            )
+        self.report.ran("withdrawals")
+        if not gone:
+            return t, documents, sources
+        dropped = pa.array(sorted(gone), pa.string())
+        for name, table in t.items():
+            if table.num_rows:
+                t[name] = table.filter(pc.invert(pc.is_in(table.column("phenopacket_id"), dropped)))
+        if documents is not None:
+            kept = [i for i, d in enumerate(documents) if d.get("id") not in gone]
+            documents = [documents[i] for i in kept]
+            sources = [sources[i] for i in kept] if sources else sources
+        return t, documents, sources

@@ -102,6 +102,10 @@ class FindingCollector:
         for validator, category, level, n in dumped["counts"]:
             self._counts[(validator, category, level)] += n
 
+    def category_count(self, category: str) -> int:
+        """How many findings of ``category`` there were (every level, every validator)."""
+        return sum(n for (_, cat, _), n in self._counts.items() if cat == category)
+
     def count(self, level: Level | None = None) -> int:
         return sum(n for (_, _, lvl), n in self._counts.items() if level is None or lvl == level)
 

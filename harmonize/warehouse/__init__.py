@@ -68,7 +68,20 @@ class Warehouse:
         if version is None:
             table = schema(name).empty_table()
             return table.select(columns) if columns else table
-        return self.tables.read(name, version, columns=columns, filters=filters)
+        try:
+            return self.tables.read(name, version, columns=columns, filters=filters)
+        except Exception as exc:
+            from deltalake.exceptions import DeltaError
+
+            from harmonize.errors import ConfigurationError
+
+            if not isinstance(exc, DeltaError) or version >= self.tables.oldest_version(name):
+                raise
+            raise ConfigurationError(
+                f"publication {view.seq}'s version of table {name} was expired by an erasure",
+                hint="an erasure removes the history that held withdrawn rows; read a "
+                "later publication",
+            ) from exc
 
 
 def _view(row: Any) -> View:

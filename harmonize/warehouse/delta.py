@@ -18,7 +18,7 @@ which removes every file and log entry that still holds deleted rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -61,9 +61,13 @@ def submission_predicate(submission_id: str) -> str:
     return f"{PARTITION} = {_quote(submission_id)}"
 
 
-def rows_predicate(submission_id: str, phenopacket_ids: Iterable[str]) -> str:
-    ids = ", ".join(_quote(i) for i in sorted(set(phenopacket_ids)))
-    return f"{submission_predicate(submission_id)} AND phenopacket_id IN ({ids})"
+def rows_predicate(rows: Mapping[str, Iterable[str]]) -> str:
+    """Rows of some individuals (phenopacket ids), per submission."""
+    clauses = []
+    for submission_id, phenopacket_ids in sorted(rows.items()):
+        ids = ", ".join(_quote(i) for i in sorted(set(phenopacket_ids)))
+        clauses.append(f"({submission_predicate(submission_id)} AND phenopacket_id IN ({ids}))")
+    return " OR ".join(clauses)
 
 
 class DeltaWarehouse:
@@ -156,17 +160,15 @@ class DeltaWarehouse:
         table.update_incremental()
         return int(table.version())
 
-    def delete_rows(
-        self, name: str, submission_id: str, phenopacket_ids: Iterable[str], *, seq: int
-    ) -> int:
-        """One commit: delete the rows of these individuals of one submission."""
+    def delete_rows(self, name: str, rows: Mapping[str, Iterable[str]], *, seq: int) -> int:
+        """One commit: delete the rows of these individuals (phenopacket ids per submission)."""
         self.ensure(name)
         table = self._open(name)
         if (table.transaction_version(APP_ID) or 0) >= seq:
             return int(table.version())
         try:
             table.delete(
-                rows_predicate(submission_id, phenopacket_ids),
+                rows_predicate(rows),
                 writer_properties=self._writer(),
                 commit_properties=self._commit(seq, "withdraw"),
             )

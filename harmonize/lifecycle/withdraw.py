@@ -1,0 +1,222 @@
+"""Withdrawal: one participant leaves a dataset, everywhere it is shared.
+
+:func:`withdraw` finds the subject in the current ``individuals`` table of the dataset
+(every submission that holds them), then, holding the warehouse lock:
+
+1. deletes their rows from all five tables: one Delta commit per table (row-level
+   deletes; only the files of the affected submissions' partitions are rewritten);
+2. in one registry transaction: tombstones (``withdrawn``) their Phenopackets in every
+   version, and the accepted input files and quality reports of every version of those
+   submissions (see below); takes them out of their bundles, which get a new checksum;
+   records the withdrawal (the subject as a salted hash, who, when, why) and commits the
+   publication;
+3. deletes the tombstoned files' bytes from the warehouse.
+
+Input files and reports are tombstoned, not redacted: they are the submitter's bytes and
+a report of them, and rewriting them would publish, under the same name, files nobody
+submitted. The tables keep every other individual's lineage (file, sheet, row, column).
+
+Old table snapshots still hold the rows until :mod:`harmonize.lifecycle.erase` expires
+them; a later ingest never brings the subject back (:func:`withdrawn_subjects`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow.dataset as ds
+from sqlalchemy import insert, select
+
+from harmonize.drs.models import DrsObjectRow
+from harmonize.drs.registry import Registry
+from harmonize.errors import ConfigurationError, HarmonizeError
+from harmonize.lifecycle.erase import sweep
+from harmonize.publish.stage import safe_name
+from harmonize.settings import Settings
+from harmonize.warehouse import TABLES, Warehouse, current, ledger, view_at
+from harmonize.warehouse.ledger import WithdrawalRow, subject_hash
+from harmonize.warehouse.lock import warehouse_lock
+
+
+@dataclass
+class Withdrawal:
+    """What a withdrawal did."""
+
+    id: int
+    status: str  # withdrawn | already-withdrawn
+    seq: int = 0
+    submissions: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    objects: int = 0
+    bundles: list[str] = field(default_factory=list)
+    created_time: datetime | None = None
+
+
+def withdrawn_subjects(registry: Registry, dataset: str) -> set[str]:
+    """The hashes of the subjects withdrawn from ``dataset`` (see :func:`subject_hash`)."""
+    with registry.session() as session:
+        return ledger.withdrawn(session, dataset)
+
+
+def _find(warehouse: Warehouse, view: Any, dataset: str, subject: str) -> dict[str, set[str]]:
+    """The subject's phenopacket ids per submission, in the current tables."""
+    rows = warehouse.read(
+        "individuals",
+        view,
+        columns=["submission_id", "phenopacket_id", "subject_id"],
+        filters=(ds.field("dataset") == dataset) & (ds.field("subject_id") == subject),
+    )
+    found: dict[str, set[str]] = defaultdict(set)
+    for sid, pid in zip(
+        rows.column("submission_id").to_pylist(),
+        rows.column("phenopacket_id").to_pylist(),
+        strict=True,
+    ):
+        found[sid].add(pid)
+    return dict(found)
+
+
+def _find_in_history(
+    warehouse: Warehouse, registry: Registry, dataset: str, subject: str
+) -> dict[str, set[str]]:
+    """The subject's phenopacket ids per submission in every version ever published in the
+    dataset (a submitter may have renamed them, or left them out of a later version)."""
+    with registry.session() as session:
+        versions = [
+            row
+            for row in ledger.history(session, limit=10_000_000)
+            if row.kind in ("publish", "migrate") and row.dataset == dataset
+        ]
+    found: dict[str, set[str]] = defaultdict(set)
+    for row in versions:
+        try:
+            view = view_at(registry, row.seq)
+            here = _find(warehouse, view, dataset, subject)
+        except HarmonizeError:
+            continue  # expired by an earlier erasure: nothing of it is left to find
+        for sid, pids in here.items():
+            found[sid] |= pids
+    return dict(found)
+
+
+def _affected_objects(registry: Registry, found: dict[str, set[str]]) -> list[DrsObjectRow]:
+    """The live DRS objects that hold the subject: their Phenopackets in every version, and
+    every version's inputs and reports of the submissions that held them."""
+    names = {sid: {f"{safe_name(pid)}.json" for pid in pids} for sid, pids in found.items()}
+    out = []
+    with registry.session() as session:
+        rows = session.scalars(
+            select(DrsObjectRow).where(
+                DrsObjectRow.submission_id.in_(sorted(found)),
+                DrsObjectRow.is_bundle.is_(False),
+                DrsObjectRow.deleted.is_(False),
+            )
+        )
+        for row in rows:
+            if row.role in ("input", "report") or (
+                row.path and "/phenopackets/" in row.path and row.name in names[row.submission_id]
+            ):
+                out.append(row)
+    return out
+
+
+def withdraw(
+    settings: Settings,
+    registry: Registry,
+    *,
+    dataset: str,
+    subject: str,
+    by: str,
+    reason: str | None = None,
+) -> Withdrawal:
+    """Withdraw ``subject`` from ``dataset`` everywhere; see the module docstring.
+
+    Raises :class:`~harmonize.errors.ConfigurationError` (nothing changes) when the
+    subject is not in the dataset's current tables.
+    """
+    if not by.strip():
+        raise ConfigurationError("say who withdraws the subject", hint="pass --by NAME")
+    key = subject_hash(dataset, subject)
+    warehouse = Warehouse.of(settings)
+    with warehouse_lock(settings.registry, settings.workspace):
+        with registry.session() as session:
+            previous = session.scalars(
+                select(WithdrawalRow).where(
+                    WithdrawalRow.dataset == dataset, WithdrawalRow.subject_hash == key
+                )
+            ).first()
+        found = _find(warehouse, current(registry), dataset, subject)
+        everywhere = _find_in_history(warehouse, registry, dataset, subject)
+        for sid, pids in found.items():
+            everywhere.setdefault(sid, set()).update(pids)
+        objects = _affected_objects(registry, everywhere) if everywhere else []
+        if previous is not None and not found and not objects:
+            return Withdrawal(previous.id, "already-withdrawn", created_time=previous.created_time)
+        if not everywhere:
+            raise ConfigurationError(
+                f"no individual with subject id {subject!r} in dataset {dataset!r}",
+                value=subject,
+                hint="check the dataset and the subject id (the id the submitter gave); "
+                "`harmonize tables show individuals` lists them",
+            )
+        with registry.transaction() as conn:
+            seq = ledger.begin(conn, "withdraw", dataset=dataset, note="one subject withdrawn")
+        before = current(registry)
+        rows: dict[str, int] = {}
+        versions = dict(before.table_versions)
+        for name in TABLES:
+            rows[name] = _count(warehouse, before, name, found) if found else 0
+            if rows[name]:
+                versions[name] = warehouse.tables.delete_rows(name, found, seq=seq)
+        now = datetime.now(UTC)
+        with registry.transaction() as conn:
+            bundles = registry.tombstone(conn, [o.id for o in objects], "withdrawn")
+            result = conn.execute(
+                insert(WithdrawalRow).values(
+                    dataset=dataset,
+                    subject_hash=key,
+                    by=by,
+                    reason=reason,
+                    seq=seq,
+                    rows=rows,
+                    objects=len(objects),
+                    created_time=now,
+                )
+            )
+            ledger.commit(
+                conn, seq, versions, {"withdrawn": rows, "submissions": sorted(everywhere)}
+            )
+        identifier = result.inserted_primary_key
+        for obj in objects:
+            if obj.path:
+                warehouse.files.delete(obj.path)
+        every_pid = set().union(*everywhere.values())
+        sweep(settings, registry, everywhere, every_pid, [o.id for o in objects])
+    return Withdrawal(
+        int(identifier[0]) if identifier else 0,
+        "withdrawn",
+        seq,
+        sorted(everywhere),
+        rows,
+        len(objects),
+        bundles,
+        now,
+    )
+
+
+def _count(warehouse: Warehouse, view: Any, name: str, found: dict[str, set[str]]) -> int:
+    """The subject's rows in one table: what the withdrawal removes."""
+    total = 0
+    for sid, pids in found.items():
+        table = warehouse.read(
+            name,
+            view,
+            columns=["phenopacket_id"],
+            filters=(ds.field("submission_id") == sid)
+            & ds.field("phenopacket_id").isin(sorted(pids)),
+        )
+        total += table.num_rows
+    return total
