@@ -173,5 +173,11 @@ class Iceberg(TableFormat):
         db = self.root / "catalog.db"
         return [db] if db.exists() else []
 
+    def manifests(self, name: str) -> int:
+        """Manifests the current snapshot lists: what a scan has to open."""
+        tbl = self.tables[name]
+        snapshot = tbl.current_snapshot()
+        return len(snapshot.manifests(tbl.io)) if snapshot else 0
+
     def files(self, name: str) -> int:
         return len(self.tables[name].inspect.files())

@@ -202,6 +202,7 @@ HISTORY = {
     "delta": "delta, reopened at checkpoints",
     "iceberg": "iceberg, every snapshot kept",
     "iceberg-expire": "iceberg, last 10 snapshots kept",
+    "iceberg-merge-expire": "iceberg, + manifest merging",
 }
 
 
@@ -217,7 +218,7 @@ def history(got: dict[str, Any], mode: Any) -> list[str]:
     head = (
         f"{'variant':<34}"
         + "".join(f"{f'{i * size + 1}-{(i + 1) * size}':>10}" for i in range(buckets))
-        + f"{'last/first':>12}"
+        + f"{'last/first':>12}{'open ms':>9}{'read one ms':>13}{'metadata files':>22}"
     )
     print(head)
     print("-" * len(head))
@@ -228,10 +229,14 @@ def history(got: dict[str, Any], mode: Any) -> list[str]:
             continue
         s = r["seconds"]
         cells = [med(s[i * size : (i + 1) * size]) * 1000 for i in range(buckets)]
+        meta = f"{r['metadata_files']}" + (
+            f" ({r['manifests']} manifests)" if r["manifests"] is not None else ""
+        )
         print(
             f"{label:<34}"
             + "".join(f"{c:>10.0f}" for c in cells)
-            + f"{cells[-1] / cells[0]:>11.1f}x"
+            + f"{cells[-1] / cells[0]:>11.1f}x{r['open'] * 1000:>9.0f}"
+            + f"{r['read_one'] * 1000:>13.0f}{meta:>22}"
         )
     return errors("history", got)
 

@@ -234,7 +234,19 @@ def history(spec: dict[str, Any]) -> dict[str, Any]:
         seconds.append(timed(fmt.append, "individuals", p["individuals"]))
         if kind.endswith("-expire") and k % 10 == 9:
             fmt.maintain("individuals")
-    return {"seconds": seconds}
+    # then: what a reader pays, and the metadata files behind it
+    sid = data.sid_of(pubs[len(pubs) // 2])
+    fmt.reopen("individuals")
+    read_one = [timed(fmt.read, "individuals", sid) for _ in range(3)]
+    location = fmt.location("individuals")
+    meta = location / "_delta_log" if (location / "_delta_log").exists() else location / "metadata"
+    return {
+        "seconds": seconds,
+        "open": timed(fmt.reopen, "individuals"),
+        "read_one": statistics.median(read_one),
+        "metadata_files": sum(1 for _ in meta.iterdir()),
+        "manifests": fmt.manifests("individuals") if isinstance(fmt, Iceberg) else None,
+    }
 
 
 # -- 4. DuckDB on the appended 100k tables --------------------------------------------------
