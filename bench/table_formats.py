@@ -27,7 +27,8 @@ Each step runs in a fresh child process (peak RSS is the child's ``ru_maxrss``):
    per table and a filtered count, checked against the format's own scan, and timed against
    ``read_parquet`` of the bound's files;
 3. **lifecycle** at 10 and 1,000 prior publications of 100 individuals each (cut from the
-   100k tables, so the 1,000-publication table holds all of them): all but the last 10
+   100k tables, so the 1,000-publication table holds all of them), for Delta without and
+   with per-file column statistics in its log, and Iceberg: all but the last 10
    publications are committed 10 at a time, then the format's upkeep runs (Delta: a
    checkpoint; Iceberg: all but the last 10 snapshots expired), then the last 10 are
    appended one by one (timed). Then, five times each on other submissions: open the five
@@ -39,7 +40,8 @@ Each step runs in a fresh child process (peak RSS is the child's ``ru_maxrss``):
    Iceberg with every snapshot kept, all but the last 10 expired every 10 commits, and that
    plus manifest merging), then what opening the table and reading one submission cost;
 5. **erasure**: three publications, one replaced, one individual deleted from all five
-   tables; then the format's usual maintenance, then full expiry; after each, every file
+   tables, each format with and without column statistics in its metadata; then the
+   format's usual maintenance, then full expiry; after each, every file
    under the tables (and the Iceberg catalog database) is searched, decompressed, for the
    individual's id and for its date of birth (a short value nobody else has, so a column
    statistic keeps it whole); an individual kept is searched for too, as a control;
@@ -79,7 +81,7 @@ from formats import report  # noqa: E402
 STEPS = ("append", "duck", "lifecycle", "history", "erasure", "s3")
 FORMATS = ("delta", "iceberg")
 HISTORY = ("delta-handle", "delta", "iceberg", "iceberg-expire", "iceberg-merge-expire")
-ERASURE = ("delta", "iceberg-stats", "iceberg")
+ERASURE = ("delta-stats", "delta", "iceberg-stats", "iceberg")
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,26 @@ class Mode:
     duck_repeat: int
     s3_tables: tuple[str, ...]  # the tables written to S3
     s3_writers: int  # concurrent writers on S3, each appending twice
+    lifecycle: tuple[str, ...]  # the variants run through the lifecycle
 
 
 TABLES = ("individuals", "phenotypic_features", "diseases", "variants", "measurements")
-FULL = Mode(100_000, True, 3, (10, 1_000), 100, 10, 10, 5, 200, 5, TABLES, 4)
-QUICK = Mode(2_000, False, 2, (4, 12), 10, 2, 10, 2, 15, 2, TABLES[:1], 2)
+FULL = Mode(
+    100_000,
+    True,
+    3,
+    (10, 1_000),
+    100,
+    10,
+    10,
+    5,
+    200,
+    5,
+    TABLES,
+    4,
+    ("delta", "delta-stats", "iceberg"),
+)
+QUICK = Mode(2_000, False, 2, (4, 12), 10, 2, 10, 2, 15, 2, TABLES[:1], 2, ("delta", "iceberg"))
 
 
 def log(message: str) -> None:
@@ -191,7 +208,7 @@ def jobs(mode: Mode, only: list[str], formats: list[str], pub: Path, workdir: Pa
             out.append(("append", kind, "append", job))
     if "duck" in only:
         out.append(("duck", "", "duck", {"roots": roots, "repeat": mode.duck_repeat}))
-    for kind in formats:
+    for kind in [k for k in mode.lifecycle if k.split("-")[0] in formats]:
         for count in mode.counts if "lifecycle" in only else ():
             dest = str(workdir / "lifecycle" / f"{kind}-{count}")
             job = {**spec, "format": kind, "dest": dest, "count": count, "per": mode.per}

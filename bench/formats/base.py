@@ -19,12 +19,13 @@ from formats.data import Publication
 
 class TableFormat(ABC):
     name: str = ""
-    # the settings that make erasure complete, applied when the tables are created
-    erasable: bool
+    # per-file column statistics in the format's metadata (min/max values of every column);
+    # off, the metadata holds partition values and row counts only, no row values
+    stats: bool
 
-    def __init__(self, root: Path, *, erasable: bool = True, **options: Any) -> None:
+    def __init__(self, root: Path, *, stats: bool = False, **options: Any) -> None:
         self.root = root
-        self.erasable = erasable
+        self.stats = stats
         self.options = options
 
     @abstractmethod

@@ -1,6 +1,10 @@
 """Delta Lake through ``deltalake`` (delta-rs): the five tables as five Delta tables.
 
 - Partitioned by ``submission_id`` (``partition_by``), zstd Parquet like the published files.
+- No per-file column statistics in the log (``delta.dataSkippingNumIndexedCols=0``) unless
+  option ``stats``: with them every commit and every open parses min/max values of every
+  column of every file (a 1.3 MB checkpoint at 1,000 submissions against 0.12 MB), and the log
+  holds row values. Partition pruning needs none.
 - Each table stays open as a :class:`DeltaTable`; ``write_deltalake`` and ``delete`` given
   the object update it in place, so no operation replays the log. (``DeltaTable.update`` is
   SQL ``UPDATE``, not a refresh: the refresh is ``update_incremental``.)
@@ -55,12 +59,15 @@ class Delta(TableFormat):
         return f"{self.uri_root}/{name}"
 
     def create(self, name: str, schema: pa.Schema) -> None:
+        configuration = dict(self.options.get("configuration") or {})
+        if not self.stats:
+            configuration["delta.dataSkippingNumIndexedCols"] = "0"
         self.tables[name] = DeltaTable.create(
             self.uri(name),
             schema,
             partition_by=[PARTITION],
             storage_options=self.storage,
-            configuration=self.options.get("configuration"),
+            configuration=configuration,
         )
 
     def committed(self, name: str) -> None:

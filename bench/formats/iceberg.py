@@ -13,7 +13,7 @@
 - Erasure (:meth:`Iceberg.expire`): ``expire_snapshots`` removes snapshots from the metadata
   only; pyiceberg has no orphan-file removal, so :func:`remove_orphans` is the code we would
   write. And only ``write.metadata.metrics.default=none``, set before the rows were written,
-  keeps a deleted value out of the manifests' column bounds (option ``erasable``).
+  keeps a deleted value out of the manifests' column bounds (unless option ``stats``).
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class Iceberg(TableFormat):
             "write.metadata.delete-after-commit.enabled": "true",
             "write.metadata.previous-versions-max": "10",
         }
-        if self.erasable:
+        if not self.stats:
             props["write.metadata.metrics.default"] = "none"
         if self.options.get("merge"):
             props["commit.manifest-merge.enabled"] = "true"

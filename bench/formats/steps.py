@@ -31,10 +31,11 @@ def peak_rss_mb() -> float:
 
 def make(kind: str, root: Path, **options: Any) -> TableFormat:
     """``delta``, ``iceberg``, or a variant: ``delta-handle`` (no refresh at checkpoints),
-    ``iceberg-merge`` (manifest merging), ``iceberg-stats`` (default column metrics)."""
+    ``iceberg-merge`` (manifest merging), ``*-stats`` (column statistics on: the defaults)."""
+    stats = kind.endswith("-stats")
     if kind.startswith("delta"):
-        return Delta(root, refresh=kind != "delta-handle", **options)
-    return Iceberg(root, merge=kind == "iceberg-merge", erasable=kind != "iceberg-stats", **options)
+        return Delta(root, refresh=kind != "delta-handle", stats=stats, **options)
+    return Iceberg(root, merge=kind == "iceberg-merge", stats=stats, **options)
 
 
 def load(folder: str) -> Publication:
