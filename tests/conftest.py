@@ -28,5 +28,6 @@ pytest_plugins = [
     "tests.support.postgres",
     "tests.support.kafka",
     "tests.support.airflow",
+    "tests.support.s3",
     "tests.support.conformance",  # every published Phenopacket passes the v2 JSON Schema
 ]

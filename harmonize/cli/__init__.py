@@ -16,12 +16,12 @@ from harmonize.cli import (
     drs,
     events,
     ingest,
+    lifecycle,
     ontologies,
     review,
     serve,
     submit,
     tables,
-    withdraw,
     worker,
 )
 
@@ -49,7 +49,8 @@ app.command()(submit.submit)
 app.add_typer(events.events, name="events")
 app.add_typer(db.db, name="db")
 app.add_typer(tables.tables, name="tables")
-app.command()(withdraw.withdraw)
+app.command()(lifecycle.withdraw)
+app.command()(lifecycle.verify)
 
 
 def main() -> None:  # pragma: no cover

@@ -134,38 +134,44 @@ def _scrub_review(conn: Any, ids: set[str]) -> None:
 
 def erase(settings: Settings, registry: Registry) -> Erasure:
     """Expire every table's history, so withdrawn rows survive nowhere; see the module."""
-    warehouse = Warehouse.of(settings)
-    out = Erasure()
     with warehouse_lock(settings.registry, settings.workspace):
         with registry.transaction() as conn:
             seq = ledger.begin(conn, "erase", note="history expired: withdrawn rows erased")
-        for name in TABLES:
-            out.files[name] = len(warehouse.tables.erase(name))
-        now = datetime.now(UTC)
-        with registry.session() as session:
-            latest = ledger.latest(session)
-            versions = dict(latest.table_versions) if latest is not None else {}
-            touched = {
-                sid
-                for row in ledger.history(session, limit=10_000_000)
-                if row.kind == "withdraw"
-                for sid in (row.counts or {}).get("submissions", [])
-            }
-        # submitted again since: their landed copies may hold a withdrawn individual
-        forget_copies(settings, touched)
-        for name in TABLES:
-            if warehouse.tables.exists(name):
-                versions[name] = warehouse.tables.version(name)
-        with registry.transaction() as conn:
-            result = conn.execute(
-                update(WithdrawalRow)
-                .where(WithdrawalRow.erased_time.is_(None))
-                .values(erased_time=now)
-            )
-            out.withdrawals = int(result.rowcount or 0)
-            ledger.commit(conn, seq, versions, {"erased_files": out.files})
-        out.seq = seq
-        _vacuum(registry)
+        return finish_erasure(settings, registry, seq)
+
+
+def finish_erasure(settings: Settings, registry: Registry, seq: int) -> Erasure:
+    """Carry out erasure ``seq`` (begun in the ledger); repeating it is harmless.
+
+    Hold the warehouse lock: :func:`harmonize.publish.commit.recover` finishes one a
+    crash interrupted.
+    """
+    warehouse = Warehouse.of(settings)
+    out = Erasure(seq=seq)
+    for name in TABLES:
+        out.files[name] = len(warehouse.tables.erase(name))
+    now = datetime.now(UTC)
+    with registry.session() as session:
+        latest = ledger.latest(session)
+        versions = dict(latest.table_versions) if latest is not None else {}
+        touched = {
+            sid
+            for row in ledger.history(session, limit=10_000_000)
+            if row.kind == "withdraw"
+            for sid in (row.counts or {}).get("submissions", [])
+        }
+    # submitted again since: their landed copies may hold a withdrawn individual
+    forget_copies(settings, touched)
+    for name in TABLES:
+        if warehouse.tables.exists(name):
+            versions[name] = warehouse.tables.version(name)
+    with registry.transaction() as conn:
+        result = conn.execute(
+            update(WithdrawalRow).where(WithdrawalRow.erased_time.is_(None)).values(erased_time=now)
+        )
+        out.withdrawals = int(result.rowcount or 0)
+        ledger.commit(conn, seq, versions, {"erased_files": out.files})
+    _vacuum(registry)
     return out
 
 

@@ -22,11 +22,14 @@ them; a later ingest never brings the subject back (:func:`withdrawn_subjects`).
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow.dataset as ds
 from sqlalchemy import insert, select
 
@@ -37,7 +40,7 @@ from harmonize.lifecycle.erase import sweep
 from harmonize.publish.stage import safe_name
 from harmonize.settings import Settings
 from harmonize.warehouse import TABLES, Warehouse, current, ledger, view_at
-from harmonize.warehouse.ledger import WithdrawalRow, subject_hash
+from harmonize.warehouse.ledger import PublicationRow, WithdrawalRow, subject_hash
 from harmonize.warehouse.lock import warehouse_lock
 
 
@@ -162,48 +165,97 @@ def withdraw(
                 hint="check the dataset and the subject id (the id the submitter gave); "
                 "`harmonize tables show individuals` lists them",
             )
+        before = current(registry)
+        rows = {name: _count(warehouse, before, name, found) if found else 0 for name in TABLES}
         with registry.transaction() as conn:
             seq = ledger.begin(conn, "withdraw", dataset=dataset, note="one subject withdrawn")
-        before = current(registry)
-        rows: dict[str, int] = {}
-        versions = dict(before.table_versions)
-        for name in TABLES:
-            rows[name] = _count(warehouse, before, name, found) if found else 0
-            if rows[name]:
-                versions[name] = warehouse.tables.delete_rows(name, found, seq=seq)
-        now = datetime.now(UTC)
+        journal = {
+            "seq": seq,
+            "dataset": dataset,
+            "subject_hash": key,
+            "by": by,
+            "reason": reason,
+            "created": datetime.now(UTC).isoformat(),
+            "current": {sid: sorted(pids) for sid, pids in found.items()},
+            "everywhere": {sid: sorted(pids) for sid, pids in everywhere.items()},
+            "objects": [o.id for o in objects],
+            "paths": [o.path for o in objects if o.path],
+            "rows": rows,
+            "versions": dict(before.table_versions),
+        }
+        path = journal_path(settings, seq)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(orjson.dumps(journal))
+        os.replace(tmp, path)
+        return apply_withdrawal(settings, registry, path)
+
+
+def journal_path(settings: Settings, seq: int) -> Path:
+    """Where a withdrawal's commit journal is kept until it is applied (then deleted)."""
+    return settings.workspace / "journals" / f"withdraw-{seq}.json"
+
+
+def apply_withdrawal(settings: Settings, registry: Registry, path: Path) -> Withdrawal:
+    """Carry out a journaled withdrawal; safe to repeat after a crash at any point.
+
+    Hold the warehouse lock. Each step is idempotent: the Delta deletes are tagged with the
+    publication's number, the registry transaction is skipped if it committed, deleting a
+    file or a copy twice is harmless.
+    """
+    journal: dict[str, Any] = orjson.loads(path.read_bytes())
+    seq = journal["seq"]
+    warehouse = Warehouse.of(settings)
+    found = {sid: set(pids) for sid, pids in journal["current"].items()}
+    versions = dict(journal["versions"])
+    for name in TABLES:
+        if journal["rows"].get(name):
+            versions[name] = warehouse.tables.delete_rows(name, found, seq=seq)
+    with registry.session() as session:
+        done = session.scalars(select(WithdrawalRow).where(WithdrawalRow.seq == seq)).first()
+    if done is None:
         with registry.transaction() as conn:
-            bundles = registry.tombstone(conn, [o.id for o in objects], "withdrawn")
-            result = conn.execute(
+            bundles = registry.tombstone(conn, journal["objects"], "withdrawn")
+            conn.execute(
                 insert(WithdrawalRow).values(
-                    dataset=dataset,
-                    subject_hash=key,
-                    by=by,
-                    reason=reason,
+                    dataset=journal["dataset"],
+                    subject_hash=journal["subject_hash"],
+                    by=journal["by"],
+                    reason=journal["reason"],
                     seq=seq,
-                    rows=rows,
-                    objects=len(objects),
-                    created_time=now,
+                    rows=journal["rows"],
+                    objects=len(journal["objects"]),
+                    created_time=datetime.fromisoformat(journal["created"]),
                 )
             )
             ledger.commit(
-                conn, seq, versions, {"withdrawn": rows, "submissions": sorted(everywhere)}
+                conn,
+                seq,
+                versions,
+                {
+                    "withdrawn": journal["rows"],
+                    "submissions": sorted(journal["everywhere"]),
+                    "bundles": bundles,
+                },
             )
-        identifier = result.inserted_primary_key
-        for obj in objects:
-            if obj.path:
-                warehouse.files.delete(obj.path)
-        every_pid = set().union(*everywhere.values())
-        sweep(settings, registry, everywhere, every_pid, [o.id for o in objects])
+    with registry.session() as session:
+        row = session.scalars(select(WithdrawalRow).where(WithdrawalRow.seq == seq)).one()
+        committed = session.get(PublicationRow, seq)
+        bundles = list((committed.counts or {}).get("bundles", [])) if committed else []
+    for rel in journal["paths"]:
+        warehouse.files.delete(rel)
+    every_pid = {pid for pids in journal["everywhere"].values() for pid in pids}
+    sweep(settings, registry, journal["everywhere"], every_pid, journal["objects"])
+    path.unlink(missing_ok=True)
     return Withdrawal(
-        int(identifier[0]) if identifier else 0,
+        row.id,
         "withdrawn",
         seq,
-        sorted(everywhere),
-        rows,
-        len(objects),
+        sorted(journal["everywhere"]),
+        dict(journal["rows"]),
+        len(journal["objects"]),
         bundles,
-        now,
+        row.created_time,
     )
 
 

@@ -242,14 +242,22 @@ def apply_journal(
 
 
 def recover(settings: Settings, registry: Registry, state: StateStore) -> list[str]:
-    """Roll forward journaled commits and delete abandoned staging. Returns what it did."""
+    """Roll forward journaled commits and delete abandoned staging. Returns what it did.
+
+    A publication left pending without a journal (a crash before the journal was
+    written) is marked ``abandoned``: nothing of it was committed.
+    """
+    from harmonize.lifecycle.erase import finish_erasure
+    from harmonize.lifecycle.withdraw import apply_withdrawal
+
     staging = settings.workspace / "staging"
+    roots = sorted(p for p in staging.iterdir() if p.is_dir()) if staging.is_dir() else []
+    journals = sorted((settings.workspace / "journals").glob("withdraw-*.json"))
+    with registry.session() as session:
+        pending = ledger.pending(session)
+    if not roots and not pending and not journals:
+        return []
     done: list[str] = []
-    if not staging.is_dir():
-        return done
-    roots = sorted(p for p in staging.iterdir() if p.is_dir())
-    if not roots:
-        return done
     with warehouse_lock(settings.registry, settings.workspace):
         for root in roots:
             with staging_lock(root, wait=False) as held:
@@ -261,7 +269,49 @@ def recover(settings: Settings, registry: Registry, state: StateStore) -> list[s
                 else:
                     shutil.rmtree(root, ignore_errors=True)
                     done.append(f"discarded {root.name}")
+        for journal in sorted((settings.workspace / "journals").glob("withdraw-*.json")):
+            apply_withdrawal(settings, registry, journal)
+            done.append(f"rolled forward the withdrawal of {journal.stem.split('-', 1)[1]}")
+        for row in ledger_pending(registry, kind="erase"):
+            finish_erasure(settings, registry, row.seq)
+            done.append(f"finished erasure {row.seq}")
+        with registry.session() as session:
+            stale = ledger.pending(session)
+        if stale:
+            with registry.transaction() as conn:
+                ledger.abandon(conn, [row.seq for row in stale])
+            done += [
+                f"abandoned publication {row.seq} (nothing of it was committed)" for row in stale
+            ]
     return done
+
+
+def _no_late_withdrawal(stage_root: Path, registry: Registry, dataset: str, sid: str) -> None:
+    """Raise a transient error if a subject staged here was withdrawn while the submission
+    was harmonized (the check at harmonize time missed it): the retry leaves them out."""
+    from harmonize.lifecycle.withdraw import withdrawn_subjects
+    from harmonize.warehouse.ledger import subject_hash
+
+    staged = table_file(stage_root, "individuals")
+    if not staged.exists():
+        return
+    withdrawn = withdrawn_subjects(registry, dataset)
+    if not withdrawn:
+        return
+    import pyarrow.parquet as pq
+
+    subjects = pq.read_table(staged, columns=["subject_id"]).column("subject_id").to_pylist()
+    if any(s is not None and subject_hash(dataset, s) in withdrawn for s in subjects):
+        raise PublishError(
+            "an individual of this submission was withdrawn while it was being processed",
+            submission_id=sid,
+            hint="retry: the new run leaves the withdrawn individual out",
+        )
+
+
+def ledger_pending(registry: Registry, *, kind: str) -> list[Any]:
+    with registry.session() as session:
+        return [row for row in ledger.pending(session) if row.kind == kind]
 
 
 def commit_staged(
@@ -291,6 +341,7 @@ def commit_staged(
     ontologies = ontologies_sha256(settings)
     registry, state = stores.registry, stores.state
     with warehouse_lock(settings.registry, settings.workspace):
+        _no_late_withdrawal(stage.root, registry, manifest.dataset, submission.id)
         journal = write_journal(
             stage.root,
             plan(

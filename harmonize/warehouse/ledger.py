@@ -130,6 +130,16 @@ def commit(
     )
 
 
+def abandon(conn: Connection, seqs: list[int]) -> None:
+    """Mark pending publications that never got a journal: nothing of them was committed."""
+    if seqs:
+        conn.execute(
+            update(_PUBLICATIONS)
+            .where(_PUBLICATIONS.c.seq.in_(seqs), _PUBLICATIONS.c.status == "pending")
+            .values(status="abandoned")
+        )
+
+
 def subject_hash(dataset: str, subject_id: str) -> str:
     """How a withdrawn subject is kept: a salted hash, never the id itself.
 
@@ -183,6 +193,17 @@ def at_time(session: Session, when: datetime) -> PublicationRow | None:
         select(PublicationRow)
         .where(PublicationRow.status == "committed", PublicationRow.committed_time <= when)
         .order_by(PublicationRow.seq.desc()),
+    )
+
+
+def pending(session: Session) -> list[PublicationRow]:
+    """Publications started but neither committed nor abandoned."""
+    return list(
+        session.scalars(
+            select(PublicationRow)
+            .where(PublicationRow.status == "pending")
+            .order_by(PublicationRow.seq)
+        )
     )
 
 

@@ -1,8 +1,11 @@
-"""``harmonize withdraw``: remove one participant from everything a dataset shares.
+"""``harmonize withdraw`` and ``harmonize verify``: the lifecycle commands of a data centre.
+
+``withdraw`` removes one participant from everything a dataset shares.
 
 The same operation as ``POST /admin/drs/v1/withdrawals`` and the dashboard's withdrawal
 form; see :mod:`harmonize.lifecycle.withdraw`. ``--erase`` also expires the tables'
-history at once (``harmonize tables expire``).
+history at once (``harmonize tables expire``). ``verify`` cross-checks the registry, the
+tables and the files (:mod:`harmonize.lifecycle.verify`).
 """
 
 from __future__ import annotations
@@ -62,3 +65,33 @@ def withdraw(
             f"erased: {sum(erased.files.values())} old table files removed; history before "
             f"publication {erased.seq} is gone"
         )
+
+
+def verify(
+    workspace: Workspace = Path("workspace"),
+    checksums: Annotated[
+        bool, typer.Option("--checksums/--no-checksums", help="Re-hash every published file.")
+    ] = True,
+    registry_url: RegistryUrl = None,
+    warehouse: Warehouse = None,
+    s3_endpoint_url: S3Endpoint = None,
+) -> None:
+    """Cross-check the registry, the tables and the files; exit 1 on any disagreement."""
+    from harmonize.drs.registry import Registry
+    from harmonize.lifecycle.verify import verify as run
+
+    settings = settings_for(
+        workspace,
+        registry_url=registry_url,
+        warehouse_url=warehouse,
+        s3_endpoint_url=s3_endpoint_url,
+    )
+    registry = Registry(settings.registry)
+    registry.create_all()
+    problems = run(settings, registry, checksums=checksums)
+    for problem in problems:
+        typer.echo(str(problem))
+    if problems:
+        typer.echo(f"{len(problems)} problems", err=True)
+        raise typer.Exit(1)
+    typer.echo("verified: the registry, the tables and the files agree")
