@@ -35,11 +35,11 @@ from sqlalchemy import insert, select
 
 from harmonize.drs.models import DrsObjectRow
 from harmonize.drs.registry import Registry
-from harmonize.errors import ConfigurationError, HarmonizeError
+from harmonize.errors import ConfigurationError
 from harmonize.lifecycle.erase import sweep
 from harmonize.publish.stage import safe_name
 from harmonize.settings import Settings
-from harmonize.warehouse import TABLES, Warehouse, current, ledger, view_at
+from harmonize.warehouse import TABLES, Warehouse, current, ledger
 from harmonize.warehouse.ledger import PublicationRow, WithdrawalRow, subject_hash
 from harmonize.warehouse.lock import warehouse_lock
 
@@ -64,13 +64,20 @@ def withdrawn_subjects(registry: Registry, dataset: str) -> set[str]:
         return ledger.withdrawn(session, dataset)
 
 
-def _find(warehouse: Warehouse, view: Any, dataset: str, subject: str) -> dict[str, set[str]]:
-    """The subject's phenopacket ids per submission, in the current tables."""
+def _find(
+    warehouse: Warehouse,
+    view: Any,
+    dataset: str,
+    subject: str,
+    submissions: set[str] | None = None,
+) -> dict[str, set[str]]:
+    """The subject's phenopacket ids per submission, in the tables as ``view`` has them
+    (only in ``submissions`` when given: partitions the rest is never read from)."""
+    where = (ds.field("dataset") == dataset) & (ds.field("subject_id") == subject)
+    if submissions is not None:
+        where = where & ds.field("submission_id").isin(sorted(submissions))
     rows = warehouse.read(
-        "individuals",
-        view,
-        columns=["submission_id", "phenopacket_id", "subject_id"],
-        filters=(ds.field("dataset") == dataset) & (ds.field("subject_id") == subject),
+        "individuals", view, columns=["submission_id", "phenopacket_id"], filters=where
     )
     found: dict[str, set[str]] = defaultdict(set)
     for sid, pid in zip(
@@ -82,32 +89,12 @@ def _find(warehouse: Warehouse, view: Any, dataset: str, subject: str) -> dict[s
     return dict(found)
 
 
-def _find_in_history(
-    warehouse: Warehouse, registry: Registry, dataset: str, subject: str
-) -> dict[str, set[str]]:
-    """The subject's phenopacket ids per submission in every version ever published in the
-    dataset (a submitter may have renamed them, or left them out of a later version)."""
-    with registry.session() as session:
-        versions = [
-            row
-            for row in ledger.history(session, limit=10_000_000)
-            if row.kind in ("publish", "migrate") and row.dataset == dataset
-        ]
-    found: dict[str, set[str]] = defaultdict(set)
-    for row in versions:
-        try:
-            view = view_at(registry, row.seq)
-            here = _find(warehouse, view, dataset, subject)
-        except HarmonizeError:
-            continue  # expired by an earlier erasure: nothing of it is left to find
-        for sid, pids in here.items():
-            found[sid] |= pids
-    return dict(found)
-
-
-def _affected_objects(registry: Registry, found: dict[str, set[str]]) -> list[DrsObjectRow]:
-    """The live DRS objects that hold the subject: their Phenopackets in every version, and
-    every version's inputs and reports of the submissions that held them."""
+def _affected_objects(
+    registry: Registry, found: dict[str, set[str]], indexed: set[str]
+) -> list[DrsObjectRow]:
+    """The live DRS objects that hold the subject: their Phenopackets in every version (the
+    subject index, and by name those of the current rows), and every version's inputs
+    and reports of the submissions that held them."""
     names = {sid: {f"{safe_name(pid)}.json" for pid in pids} for sid, pids in found.items()}
     out = []
     with registry.session() as session:
@@ -119,11 +106,26 @@ def _affected_objects(registry: Registry, found: dict[str, set[str]]) -> list[Dr
             )
         )
         for row in rows:
-            if row.role in ("input", "report") or (
-                row.path and "/phenopackets/" in row.path and row.name in names[row.submission_id]
+            if (
+                row.role in ("input", "report")
+                or row.id in indexed
+                or (
+                    row.path
+                    and "/phenopackets/" in row.path
+                    and row.name in names.get(row.submission_id, ())
+                )
             ):
                 out.append(row)
     return out
+
+
+def _names(objects: list[DrsObjectRow], sid: str) -> set[str]:
+    """The phenopacket ids (file names) of the subject's Phenopacket objects in ``sid``."""
+    return {
+        o.name[: -len(".json")]
+        for o in objects
+        if o.submission_id == sid and o.role == "published" and o.name.endswith(".json")
+    }
 
 
 def withdraw(
@@ -151,14 +153,21 @@ def withdraw(
                     WithdrawalRow.dataset == dataset, WithdrawalRow.subject_hash == key
                 )
             ).first()
-        found = _find(warehouse, current(registry), dataset, subject)
-        everywhere = _find_in_history(warehouse, registry, dataset, subject)
+        with registry.session() as session:
+            index = ledger.subject_objects(session, dataset, key)
+        indexed = {row.object_id for row in index}
+        submissions = {row.submission_id for row in index}
+        view = current(registry)
+        # the subject index names every submission that holds the subject; without an entry
+        # (tables published by hand, or before the index), every partition is searched
+        found = _find(warehouse, view, dataset, subject, submissions or None)
+        everywhere: dict[str, set[str]] = {sid: set() for sid in submissions}
         for sid, pids in found.items():
             everywhere.setdefault(sid, set()).update(pids)
-        objects = _affected_objects(registry, everywhere) if everywhere else []
+        objects = _affected_objects(registry, everywhere, indexed) if everywhere else []
         if previous is not None and not found and not objects:
             return Withdrawal(previous.id, "already-withdrawn", created_time=previous.created_time)
-        if not everywhere:
+        if not found and not objects:
             raise ConfigurationError(
                 f"no individual with subject id {subject!r} in dataset {dataset!r}",
                 value=subject,
@@ -177,7 +186,9 @@ def withdraw(
             "reason": reason,
             "created": datetime.now(UTC).isoformat(),
             "current": {sid: sorted(pids) for sid, pids in found.items()},
-            "everywhere": {sid: sorted(pids) for sid, pids in everywhere.items()},
+            "everywhere": {
+                sid: sorted(pids | _names(objects, sid)) for sid, pids in everywhere.items()
+            },
             "objects": [o.id for o in objects],
             "paths": [o.path for o in objects if o.path],
             "rows": rows,
@@ -188,7 +199,7 @@ def withdraw(
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps(journal))
         os.replace(tmp, path)
-        return apply_withdrawal(settings, registry, path)
+        return apply_withdrawal(settings, registry, path, warehouse)
 
 
 def journal_path(settings: Settings, seq: int) -> Path:
@@ -196,7 +207,9 @@ def journal_path(settings: Settings, seq: int) -> Path:
     return settings.workspace / "journals" / f"withdraw-{seq}.json"
 
 
-def apply_withdrawal(settings: Settings, registry: Registry, path: Path) -> Withdrawal:
+def apply_withdrawal(
+    settings: Settings, registry: Registry, path: Path, warehouse: Warehouse | None = None
+) -> Withdrawal:
     """Carry out a journaled withdrawal; safe to repeat after a crash at any point.
 
     Hold the warehouse lock. Each step is idempotent: the Delta deletes are tagged with the
@@ -205,7 +218,7 @@ def apply_withdrawal(settings: Settings, registry: Registry, path: Path) -> With
     """
     journal: dict[str, Any] = orjson.loads(path.read_bytes())
     seq = journal["seq"]
-    warehouse = Warehouse.of(settings)
+    warehouse = warehouse or Warehouse.of(settings)
     found = {sid: set(pids) for sid, pids in journal["current"].items()}
     versions = dict(journal["versions"])
     for name in TABLES:

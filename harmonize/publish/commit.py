@@ -171,6 +171,43 @@ def _specs(stage_root: Path, journal: dict[str, Any]) -> Iterator[ObjectSpec]:
         )
 
 
+def _subject_index(stage_root: Path, journal: dict[str, Any]) -> list[dict[str, Any]]:
+    """Which Phenopacket object holds which subject (hashed): what a withdrawal looks up."""
+    import pyarrow.parquet as pq
+
+    from harmonize.publish.stage import safe_name
+    from harmonize.warehouse.ledger import subject_hash
+
+    staged = table_file(stage_root, "individuals")
+    if not staged.exists():
+        return []
+    sid, version, dataset = journal["submission_id"], journal["version"], journal["dataset"]
+    objects = {
+        f.name: drs_id(sid, versioned(f.rel, sid, version), f.sha256)
+        for f in staged_files(stage_root)
+        if f.role == "published" and f.rel.startswith("published/phenopackets/")
+    }
+    table = pq.read_table(staged, columns=["phenopacket_id", "subject_id"])
+    rows = []
+    for pid, subject in zip(
+        table.column("phenopacket_id").to_pylist(),
+        table.column("subject_id").to_pylist(),
+        strict=True,
+    ):
+        obj = objects.get(f"{safe_name(pid)}.json")
+        if subject is not None and obj is not None:
+            rows.append(
+                {
+                    "object_id": obj,
+                    "dataset": dataset,
+                    "subject_hash": subject_hash(dataset, subject),
+                    "submission_id": sid,
+                    "version": version,
+                }
+            )
+    return rows
+
+
 def _put_files(stage_root: Path, warehouse: Warehouse, journal: dict[str, Any]) -> None:
     sid, version = journal["submission_id"], journal["version"]
     files = warehouse.files
@@ -233,6 +270,7 @@ def apply_journal(
         )
         if journal["previous_bundle"]:
             registry.supersede(conn, journal["previous_bundle"], header.id)
+        ledger.index_subjects(conn, _subject_index(stage_root, journal))
         ledger.commit(conn, seq, table_versions, {"rows": journal["counts"]})
     state.set_status(
         sid, journal["manifest_sha256"], "published", bundle_id=header.id, detail="committed"

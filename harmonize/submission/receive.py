@@ -54,10 +54,15 @@ class Submission:
         return file_sha256(self.mapping_path) if self.mapping_path is not None else None
 
     def identity(self, ontologies_sha256: str) -> dict[str, str | None]:
-        """Everything that shapes this submission's output: the manifest, the mapping file,
-        the profile and the pinned ontology releases (their manifest's sha-256)."""
+        """Everything that shapes this submission's output: the manifest, the data files,
+        the mapping file, the profile and the pinned ontology releases (their manifest's
+        sha-256)."""
         return {
             "manifest": self.manifest_sha256,
+            # a manifest need not list checksums: the files' own sha-256 count
+            "files": ",".join(
+                f"{f.name}={f.sha256}" for f in sorted(self.files, key=lambda f: f.name)
+            ),
             "mapping": self.mapping_sha256,
             "profile": self.manifest.profile,
             "ontologies": ontologies_sha256,

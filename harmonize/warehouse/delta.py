@@ -81,6 +81,7 @@ class DeltaWarehouse:
     def __init__(self, files: FileStore, storage_options: dict[str, str] | None = None) -> None:
         self.files = files
         self.storage_options = storage_options or {}
+        self._latest: dict[str, Any] = {}  # name -> DeltaTable at its latest version
 
     def uri(self, name: str) -> str:
         if name not in TABLES:
@@ -88,8 +89,20 @@ class DeltaWarehouse:
         return self.files.uri(f"published/tables/{name}")
 
     def _open(self, name: str, version: int | None = None) -> Any:
+        """The table at ``version`` (latest when None). Opening replays the log, which costs
+        more with every file in the table, so each table is opened once per instance and
+        brought up to date (incrementally) when its latest state is asked for again."""
         from deltalake import DeltaTable
 
+        cached = self._latest.get(name)
+        if cached is None:
+            cached = self._latest[name] = DeltaTable(
+                self.uri(name), storage_options=self.storage_options
+            )
+        else:
+            cached.update_incremental()
+        if version is None or version == cached.version():
+            return cached
         return DeltaTable(self.uri(name), version=version, storage_options=self.storage_options)
 
     def exists(self, name: str) -> bool:
@@ -165,6 +178,26 @@ class DeltaWarehouse:
         table.update_incremental()
         return int(table.version())
 
+    def append(self, name: str, data: pa.RecordBatchReader, *, seq: int) -> int:
+        """One commit adding rows (of submissions not in the table yet: a bulk load)."""
+        from deltalake import write_deltalake
+
+        self.ensure(name)
+        table = self._open(name)
+        if (table.transaction_version(APP_ID) or 0) >= seq:
+            return int(table.version())
+        write_deltalake(
+            table,
+            data,
+            mode="append",
+            partition_by=[PARTITION],
+            writer_properties=self._writer(),
+            commit_properties=self._commit(seq, "append"),
+            storage_options=self.storage_options,
+        )
+        table.update_incremental()
+        return int(table.version())
+
     def delete_rows(self, name: str, rows: Mapping[str, Iterable[str]], *, seq: int) -> int:
         """One commit: delete the rows of these individuals (phenopacket ids per submission)."""
         self.ensure(name)
@@ -210,7 +243,9 @@ class DeltaWarehouse:
             return []
         from deltalake import DeltaTable
 
+        self._latest.pop(name, None)
         table = self._open(name)
+        self._latest.pop(name, None)  # the log is rewritten below: open afresh next time
         table.alter.set_table_properties(FORGET_HISTORY, raise_if_not_exists=False)
         removed: list[str] = table.vacuum(
             retention_hours=0, dry_run=False, enforce_retention_duration=False

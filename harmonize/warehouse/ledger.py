@@ -73,7 +73,24 @@ class WithdrawalRow(Base):
     erased_time: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
+class SubjectObjectRow(Base):
+    """Which DRS object (a Phenopacket) holds which subject, in each submission version.
+
+    The subject is a salted hash, as in withdrawals: this index lets a withdrawal find
+    every version's Phenopacket of a subject without reading every old table snapshot.
+    """
+
+    __tablename__ = "subject_objects"
+
+    object_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    dataset: Mapped[str] = mapped_column(String(255))
+    subject_hash: Mapped[str] = mapped_column(String(64), index=True)
+    submission_id: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+
+
 _PUBLICATIONS: Table = PublicationRow.__table__  # type: ignore[assignment]
+_SUBJECTS: Table = SubjectObjectRow.__table__  # type: ignore[assignment]
 _WITHDRAWALS: Table = WithdrawalRow.__table__  # type: ignore[assignment]
 
 
@@ -126,6 +143,25 @@ def commit(
             table_versions=table_versions,
             counts=counts,
             committed_time=func.coalesce(_PUBLICATIONS.c.committed_time, datetime.now(UTC)),
+        )
+    )
+
+
+def index_subjects(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Record which object holds which subject (rows of :class:`SubjectObjectRow`)."""
+    from harmonize.drs.bulk import insert_ignore
+
+    for start in range(0, len(rows), 5000):
+        insert_ignore(conn, _SUBJECTS, rows[start : start + 5000], ("object_id",))
+
+
+def subject_objects(session: Session, dataset: str, subject_hash: str) -> list[SubjectObjectRow]:
+    """Every indexed Phenopacket object of a subject, in every version."""
+    return list(
+        session.scalars(
+            select(SubjectObjectRow).where(
+                SubjectObjectRow.dataset == dataset, SubjectObjectRow.subject_hash == subject_hash
+            )
         )
     )
 

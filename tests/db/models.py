@@ -5,7 +5,7 @@ migration runner) imports none of the features whose tables it migrates.
 >>> sorted(target_metadata().tables)  # doctest: +NORMALIZE_WHITESPACE
 ['dashboard_audit', 'dashboard_finding_counts', 'dashboard_summaries',
  'drs_bundle_members', 'drs_objects', 'mapping_decisions', 'publications', 'review_items',
- 'submission_events', 'submissions', 'withdrawals']
+ 'subject_objects', 'submission_events', 'submissions', 'withdrawals']
 """
 
 from __future__ import annotations

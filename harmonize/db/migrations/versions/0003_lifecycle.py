@@ -57,6 +57,17 @@ def _withdrawals() -> None:
     )
 
 
+def _subject_objects() -> None:
+    op.create_table(
+        "subject_objects",
+        sa.Column("object_id", sa.String(128), primary_key=True),
+        sa.Column("dataset", sa.String(255), nullable=False),
+        sa.Column("subject_hash", sa.String(64), nullable=False),
+        sa.Column("submission_id", sa.String(255), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+    )
+
+
 _COLUMNS: dict[str, Any] = {
     "tombstone": sa.String(16),
     "superseded_by": sa.String(128),
@@ -67,12 +78,17 @@ _COLUMNS: dict[str, Any] = {
 def upgrade() -> None:
     # a registry made with create_all by a newer model may hold some of this already
     create_missing(
-        {"publications": _publications, "withdrawals": _withdrawals},
+        {
+            "publications": _publications,
+            "withdrawals": _withdrawals,
+            "subject_objects": _subject_objects,
+        },
         {
             "ix_publications_submission_id": ("publications", ["submission_id"]),
             "ix_publications_version_sha256": ("publications", ["version_sha256"]),
             "ix_withdrawals_dataset": ("withdrawals", ["dataset"]),
             "ix_withdrawals_subject_hash": ("withdrawals", ["subject_hash"]),
+            "ix_subject_objects_subject_hash": ("subject_objects", ["subject_hash"]),
         },
     )
     have = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("drs_objects")}
@@ -88,5 +104,6 @@ def downgrade() -> None:
         batch.drop_column("consent")
         batch.drop_column("superseded_by")
         batch.drop_column("tombstone")
+    op.drop_table("subject_objects")
     op.drop_table("withdrawals")
     op.drop_table("publications")
