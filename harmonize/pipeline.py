@@ -197,7 +197,7 @@ def _process(
     findings = FindingCollector()
     with staging(submission, settings, stores) as stage_root:
         if stage_root is None:
-            return concurrently_published(submission, stores)
+            return concurrently_published(submission, settings, stores)
         stage = Stage(stage_root, sid)
         try:
             run = _harmonize(submission, settings, stage, findings, progress)
@@ -218,13 +218,13 @@ def staging(submission: Submission, settings: Settings, stores: Stores) -> Itera
     A concurrent run of the same version (a redelivered event) may have committed while
     this one waited for the lock, and removed the staging directory.
     """
-    from harmonize.drs.ids import bundle_id
     from harmonize.publish.commit import staging_lock
+    from harmonize.publish.versions import published_version
 
     stage_root = settings.staging_dir / submission.id
     with staging_lock(stage_root):
         stage_root.mkdir(parents=True, exist_ok=True)
-        if stores.registry.has_bundle(bundle_id(submission.id, submission.manifest_sha256)):
+        if published_version(submission, settings, stores.registry) is not None:
             yield None
             return
         for leftover in stage_root.iterdir():
@@ -233,11 +233,15 @@ def staging(submission: Submission, settings: Settings, stores: Stores) -> Itera
         yield stage_root
 
 
-def concurrently_published(submission: Submission, stores: Stores) -> IngestResult:
+def concurrently_published(
+    submission: Submission, settings: Settings, stores: Stores
+) -> IngestResult:
     """The outcome when a concurrent run of the same version committed first."""
-    from harmonize.drs.ids import bundle_id
+    from harmonize.publish.versions import published_version
 
-    committed = bundle_id(submission.id, submission.manifest_sha256)
+    published = published_version(submission, settings, stores.registry)
+    assert published is not None, "staging() saw this version committed"
+    committed = published[1]
     stores.state.set_status(
         submission.id,
         submission.manifest_sha256,

@@ -15,7 +15,14 @@ from typing import Annotated
 
 import typer
 
-from harmonize.cli.options import RegistryUrl, S3Endpoint, Warehouse, Workspace, settings_for
+from harmonize.cli.options import (
+    Landing,
+    RegistryUrl,
+    S3Endpoint,
+    Warehouse,
+    Workspace,
+    settings_for,
+)
 
 
 def withdraw(
@@ -29,6 +36,7 @@ def withdraw(
     workspace: Workspace = Path("workspace"),
     registry_url: RegistryUrl = None,
     warehouse: Warehouse = None,
+    landing: Landing = None,
     s3_endpoint_url: S3Endpoint = None,
 ) -> None:
     """Withdraw a participant: rows deleted from every table, DRS objects tombstoned, audited."""
@@ -41,6 +49,7 @@ def withdraw(
         workspace,
         registry_url=registry_url,
         warehouse_url=warehouse,
+        landing_url=landing,
         s3_endpoint_url=s3_endpoint_url,
     )
     registry = Registry(settings.registry)

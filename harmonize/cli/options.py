@@ -32,6 +32,14 @@ Warehouse = Annotated[
         help="Where published data lives: s3://bucket/prefix; default the workspace.",
     ),
 ]
+Landing = Annotated[
+    str | None,
+    typer.Option(
+        "--landing",
+        envvar="HARMONIZE_LANDING_URL",
+        help="The landing store (a directory or s3://bucket/prefix); default WORKSPACE/landing.",
+    ),
+]
 S3Endpoint = Annotated[
     str | None,
     typer.Option(

@@ -12,7 +12,14 @@ from typing import Annotated, Any
 
 import typer
 
-from harmonize.cli.options import RegistryUrl, S3Endpoint, Warehouse, Workspace, settings_for
+from harmonize.cli.options import (
+    Landing,
+    RegistryUrl,
+    S3Endpoint,
+    Warehouse,
+    Workspace,
+    settings_for,
+)
 
 tables = typer.Typer(
     help="The published tables (Delta Lake): now, or as of an earlier publication.",
@@ -165,12 +172,15 @@ def expire(
     workspace: Workspace = Path("workspace"),
     registry_url: RegistryUrl = None,
     warehouse: Warehouse = None,
+    landing: Landing = None,
     s3_endpoint_url: S3Endpoint = None,
 ) -> None:
     """Erase the tables' history, so withdrawn rows survive nowhere (ends time travel before now)."""
     from harmonize.lifecycle.erase import erase
 
     settings, registry = _open(workspace, registry_url, warehouse, s3_endpoint_url)
+    if landing is not None:
+        settings = settings.model_copy(update={"landing_url": landing})
     done = erase(settings, registry)
     for name, count in done.files.items():
         typer.echo(f"{name}: {count} old data files removed")

@@ -330,7 +330,7 @@ def publish_submission(
     submission = receive(Path(plan["source_dir"]), max_file_bytes=settings.max_file_bytes)
     with staging(submission, settings, stores) as stage_root:
         if stage_root is None:
-            outcome = concurrently_published(submission, stores)
+            outcome = concurrently_published(submission, settings, stores)
             return finished(received, settings, outcome)
         findings = FindingCollector()
         report = QualityReport(submission_id=submission.id)

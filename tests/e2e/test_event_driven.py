@@ -27,8 +27,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600
 
 
 def published_files(settings: Any, sid: str) -> list[Path]:
+    """The submission's DRS-registered files (the Delta table files are not DRS objects)."""
+    tables = settings.published_dir / "tables"
     return sorted(
-        p for p in settings.published_dir.rglob("*") if p.is_file() and sid in p.as_posix()
+        p
+        for p in settings.published_dir.rglob("*")
+        if p.is_file() and sid in p.as_posix() and tables not in p.parents
     )
 
 

@@ -7,6 +7,7 @@ everything it shares, shows that it did, and after erasure no byte of their data
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,13 +21,14 @@ from harmonize.drs.registry import Registry
 from harmonize.errors import ConfigurationError
 from harmonize.events import open_bus
 from harmonize.intake.submit import submit
+from harmonize.lifecycle.verify import verify
 from harmonize.lifecycle.withdraw import withdraw
 from harmonize.orchestrate.worker import run_worker
 from harmonize.pipeline import ingest
 from harmonize.settings import Settings
 from harmonize.warehouse import TABLES, Warehouse, current
 
-from .search import local_files, traces
+from .search import local_files, s3_files, traces
 
 pytestmark = pytest.mark.integration
 
@@ -35,22 +37,46 @@ PHENOPACKET = "PMID_36303223_Proband_1_from_PMID_9050047"
 
 
 @pytest.fixture
-def published(tmp_path: Path, submissions: Path, ontology_cache: Path) -> tuple[Settings, Path]:
-    """The SUOX cohort (public copy) submitted through the landing store and a worker."""
+def published(backend: Settings, tmp_path: Path, submissions: Path) -> tuple[Settings, Path]:
+    """The SUOX cohort (public copy) submitted through the landing store and a worker, on
+    SQLite + local disk, or PostgreSQL + S3 (moto): warehouse and landing store in a bucket."""
     source = tmp_path / "suox"
     shutil.copytree(submissions / "suox-isod", source)
     manifest = source / "manifest.yaml"
     manifest.write_text(manifest.read_text().replace("access: controlled", "access: public"))
-    settings = Settings(
-        workspace=tmp_path / "ws",
-        ontology_cache=ontology_cache,
-        run_great_expectations=False,
-    )
+    settings = backend.model_copy(update={"run_great_expectations": True, "data_docs": True})
     bus = open_bus(settings.events)
     submit(source, settings, bus=bus)
     stats = run_worker(settings, bus, once=True)
     assert [p.result.status for p in stats.processed] == ["published"], stats
     return settings, source
+
+
+def everything(settings: Settings) -> Iterator[tuple[str, bytes]]:
+    """Every file Harmonize keeps for this workspace: local, and in its bucket."""
+    yield from local_files(settings.workspace)
+    if settings.warehouse_url:
+        import boto3
+
+        bucket = settings.warehouse_url.removeprefix("s3://").split("/", 1)[0]
+        client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url)
+        yield from s3_files(client, bucket)
+
+
+def options(settings: Settings) -> list[str]:
+    out = ["-w", str(settings.workspace)]
+    if settings.registry_url:
+        out += ["--registry-url", settings.registry_url]
+    if settings.landing_url:
+        out += ["--landing", settings.landing_url]
+    if settings.warehouse_url:
+        out += [
+            "--warehouse",
+            settings.warehouse_url,
+            "--s3-endpoint-url",
+            str(settings.s3_endpoint_url),
+        ]
+    return out
 
 
 def rows_of(settings: Settings, column: str, value: str) -> dict[str, int]:
@@ -91,8 +117,7 @@ def test_withdrawal_removes_the_participant_everywhere_and_erasure_leaves_no_tra
             "dr.curator",
             "--reason",
             "consent withdrawn",
-            "-w",
-            str(settings.workspace),
+            *options(settings),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -104,7 +129,7 @@ def test_withdrawal_removes_the_participant_everywhere_and_erasure_leaves_no_tra
     assert Warehouse.of(settings).read("individuals", current(registry)).num_rows == 34
     # their DRS objects answer withdrawn; the bundle has a new checksum
     drs = create_app(DrsSettings(workspace=settings.workspace, registry_url=settings.registry))
-    with TestClient(drs) as client:
+    with TestClient(drs) as client:  # (the bytes of S3 objects come presigned from the bucket)
         answer = client.get(f"/ga4gh/drs/v1/objects/{docs[0].id}")
         assert answer.status_code == 404 and "withdrawn" in answer.json()["msg"]
         new = client.get(f"/ga4gh/drs/v1/objects/{bundle.id}").json()
@@ -131,11 +156,12 @@ def test_withdrawal_removes_the_participant_everywhere_and_erasure_leaves_no_tra
         withdraw(settings, registry, dataset="phenopacket-store", subject="nobody", by="x")
 
     # before erasure, the old snapshots still hold the rows (time travel)
-    assert traces(PHENOPACKET, local_files(settings.workspace / "published" / "tables"))
-    erased = CliRunner().invoke(cli, ["tables", "expire", "-w", str(settings.workspace)])
+    assert any("published/tables" in hit for hit in traces(PHENOPACKET, everything(settings)))
+    erased = CliRunner().invoke(cli, ["tables", "expire", *options(settings)])
     assert erased.exit_code == 0, erased.output
-    # after it, no byte of them anywhere under the workspace: tables, published files,
-    # input copies, landing store, staging, runs, reports, the registry itself
+    # after it, no byte of them anywhere under the workspace or in its bucket: tables,
+    # published files, input copies, landing store, staging, runs, reports, the registry
     for needle in (SUBJECT, PHENOPACKET):
-        assert traces(needle, local_files(settings.workspace)) == [], needle
+        assert traces(needle, everything(settings)) == [], needle
+    assert verify(settings, registry) == []
     assert Warehouse.of(settings).read("individuals", current(registry)).num_rows == 34

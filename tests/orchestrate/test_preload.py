@@ -68,6 +68,7 @@ def test_preload_can_be_turned_off() -> None:
 
 SYNTH = ROOT / "bench" / "synth.py"
 FORK = multiprocessing.get_context("fork")
+SPAWN = multiprocessing.get_context("spawn")
 # top-level packages whose modules a task process should find imported by the scheduler
 WARMED_PACKAGES = {"harmonize", "alembic", "mako", "openpyxl", "jinja2", "great_expectations"}
 
@@ -135,7 +136,7 @@ def _first_ingest(settings: Settings, source: Path) -> dict[str, Any]:
 
 
 def _forget_warm_state() -> None:
-    """This (pytest) process as a scheduler that only ran preload()."""
+    """This process as a scheduler that only ran preload()."""
     from harmonize.db.migrate import head_revision
     from harmonize.ontology import Ontologies
     from harmonize.quality.expectations import batch_definition
@@ -145,6 +146,34 @@ def _forget_warm_state() -> None:
     Ontologies.forget()
 
 
+def _as_scheduler(target: Callable[..., None], *args: Any) -> None:
+    """Run ``target`` in a fresh interpreter standing for the scheduler, which forks tasks.
+
+    Not in this (pytest) process: an earlier test here may have started deltalake's
+    runtime, which a forked child cannot use, and a scheduler never publishes itself."""
+    receive, send = SPAWN.Pipe(duplex=False)
+    process = SPAWN.Process(target=_report_to, args=(send, target, *args))
+    process.start()
+    try:
+        assert receive.poll(600), "the scheduler process sent nothing"
+        failure = receive.recv()
+    finally:
+        process.join(30)
+    assert failure is None, failure
+    assert process.exitcode == 0
+
+
+def _report_to(send: Any, target: Callable[..., None], *args: Any) -> None:
+    import traceback
+
+    try:
+        target(*args)
+    except BaseException:  # the test's assertion, carried back to pytest
+        send.send(traceback.format_exc())
+    else:
+        send.send(None)
+
+
 @pytest.mark.slow
 def test_a_task_forked_after_warm_rebuilds_nothing_the_scheduler_warmed(
     settings: Settings, tmp_path: Path
@@ -152,6 +181,10 @@ def test_a_task_forked_after_warm_rebuilds_nothing_the_scheduler_warmed(
     """A forked child's first ingest reuses the parent's GX context, head revision and
     ontology indexes and imports none of the pipeline's modules; a child forked before
     warm() builds them itself (so the counters do count)."""
+    _as_scheduler(_forks_warm_tasks, settings, tmp_path)
+
+
+def _forks_warm_tasks(settings: Settings, tmp_path: Path) -> None:
     from harmonize.db.migrate import head_revision
     from harmonize.orchestrate.preload import preload, warm
     from harmonize.quality.expectations import batch_definition

@@ -21,8 +21,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def published_files(settings: Settings, sid: str) -> list[Path]:
+    """The submission's DRS-registered files (the Delta table files are not DRS objects)."""
     root = settings.published_dir
-    return sorted(p for p in root.rglob("*") if p.is_file() and sid in p.as_posix())
+    tables = root / "tables"
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and sid in p.as_posix() and tables not in p.parents
+    )
 
 
 def test_the_same_event_three_times_gives_one_publication(

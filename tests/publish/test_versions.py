@@ -153,3 +153,33 @@ def test_a_changed_mapping_is_a_new_version(
     assert "mapping/mapping.yaml" in inputs
     ids = Warehouse.of(settings).read("individuals", current(registry)).column("phenopacket_id")
     assert all(i.startswith("clinicb_") for i in ids.to_pylist())
+
+
+def test_a_redelivered_event_running_beside_the_first_publishes_one_version(
+    tmp_path: Path, submissions: Path, ontology_cache: Path
+) -> None:
+    """Two runs of one version, both admitted before either commits (a redelivered event
+    on another worker): the second finds it committed and publishes nothing.
+
+    Regression: the check still looked for a pre-version bundle id, so the second run
+    published the same content again as version 2."""
+    from harmonize.pipeline import _process, admit, open_stores
+    from harmonize.submission.receive import Submission
+
+    settings = Settings(
+        workspace=tmp_path / "ws",
+        ontology_cache=ontology_cache,
+        run_great_expectations=False,
+        data_docs=False,
+    )
+    source = submissions / "suox-isod"
+    stores = open_stores(settings)
+    first, second = (admit(source, settings, stores) for _ in range(2))
+    assert isinstance(first, Submission) and isinstance(second, Submission)
+    done = _process(first, settings, stores, None)
+    assert done.status == "published" and "version 1" in done.message
+    again = _process(second, settings, stores, None)
+    assert again.status == "already-published"
+    assert again.bundle_id == done.bundle_id
+    with Registry(settings.registry).session() as session:
+        assert [row.version for row in ledger.versions(session, "suox-isod")] == [1]
