@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow.dataset as ds
 from sqlalchemy import insert, select
 
 from harmonize.drs.models import DrsObjectRow
@@ -73,11 +72,11 @@ def _find(
 ) -> dict[str, set[str]]:
     """The subject's phenopacket ids per submission, in the tables as ``view`` has them
     (only in ``submissions`` when given: partitions the rest is never read from)."""
-    where = (ds.field("dataset") == dataset) & (ds.field("subject_id") == subject)
+    where: dict[str, str | set[str]] = {"dataset": dataset, "subject_id": subject}
     if submissions is not None:
-        where = where & ds.field("submission_id").isin(sorted(submissions))
+        where["submission_id"] = submissions
     rows = warehouse.read(
-        "individuals", view, columns=["submission_id", "phenopacket_id"], filters=where
+        "individuals", view, columns=["submission_id", "phenopacket_id"], where=where
     )
     found: dict[str, set[str]] = defaultdict(set)
     for sid, pid in zip(
@@ -280,8 +279,7 @@ def _count(warehouse: Warehouse, view: Any, name: str, found: dict[str, set[str]
             name,
             view,
             columns=["phenopacket_id"],
-            filters=(ds.field("submission_id") == sid)
-            & ds.field("phenopacket_id").isin(sorted(pids)),
+            where={"submission_id": sid, "phenopacket_id": pids},
         )
         total += table.num_rows
     return total

@@ -192,15 +192,13 @@ def affected_publications(diff: ReleaseDiff, settings: Settings) -> list[Impact]
 
 
 def _scan(warehouse: Any, view: Any, table: str, diff: ReleaseDiff) -> list[Impact]:
-    import pyarrow.dataset as ds
-
     from harmonize.warehouse.delta import schema
 
     present = set(schema(table).names)
     wanted = ["submission_id", "submission_version", *_COLUMNS, *_OPTIONAL_COLUMNS]
     columns = [c for c in wanted if c in present]
     rows = warehouse.read(
-        table, view, columns=columns, filters=ds.field("term_id").isin(sorted(diff.changes))
+        table, view, columns=columns, where={"term_id": diff.changes.keys()}
     ).to_pylist()
     impacts = []
     for row in rows:

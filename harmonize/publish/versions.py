@@ -10,22 +10,34 @@ version's DRS objects stay resolvable, marked superseded.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from pathlib import Path
+
+import yaml
 
 from harmonize.drs.ids import bundle_id
 from harmonize.drs.registry import Registry
 from harmonize.settings import Settings
-from harmonize.submission.receive import Submission, file_sha256
+from harmonize.submission.receive import Submission
 from harmonize.warehouse import ledger
 
 
 @functools.cache
 def _ontologies_sha256(manifest: Path, mtime_ns: int) -> str:
-    return file_sha256(manifest)
+    entries = yaml.safe_load(manifest.read_bytes()).get("ontologies") or []
+    releases = sorted(
+        (str(e["prefix"]), str(e.get("version")), str(e["sha256"]))
+        for e in entries
+        if e.get("file")
+    )
+    return hashlib.sha256(json.dumps(releases).encode()).hexdigest()
 
 
 def ontologies_sha256(settings: Settings) -> str:
-    """The pinned ontology releases, as one sha-256: their manifest pins each file's."""
+    """The pinned ontology releases, as one sha-256 of each loaded file's prefix, version
+    and sha-256. A code system checked for syntax only (no file) is not a release: adding
+    one leaves every published submission's identity as it was."""
     manifest = settings.ontologies_dir / "manifest.yaml"
     return _ontologies_sha256(manifest, manifest.stat().st_mtime_ns)
 

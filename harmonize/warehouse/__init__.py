@@ -18,6 +18,7 @@ Only :mod:`harmonize.warehouse.delta` knows the table format.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -59,9 +60,15 @@ class Warehouse:
         return cls(files, options)
 
     def read(
-        self, name: str, view: View, *, columns: list[str] | None = None, filters: Any = None
+        self,
+        name: str,
+        view: View,
+        *,
+        columns: list[str] | None = None,
+        where: Mapping[str, str | Iterable[str]] | None = None,
     ) -> pa.Table:
-        """Table ``name`` as ``view`` sees it (empty if the view's publication had none)."""
+        """Table ``name`` as ``view`` sees it (empty if the view's publication had none),
+        the rows matching ``where`` only (see :meth:`DeltaTables.read`)."""
         from harmonize.warehouse.delta import schema
 
         version = view.table_versions.get(name)
@@ -69,7 +76,7 @@ class Warehouse:
             table = schema(name).empty_table()
             return table.select(columns) if columns else table
         try:
-            return self.tables.read(name, version, columns=columns, filters=filters)
+            return self.tables.read(name, version, columns=columns, where=where)
         except Exception as exc:
             from deltalake.exceptions import DeltaError
 

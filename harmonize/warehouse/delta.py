@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from harmonize.errors import PublishError, TransientError
 from harmonize.mapping import tables as mapped
@@ -64,6 +65,13 @@ def _quote(value: str) -> str:
 
 def submission_predicate(submission_id: str) -> str:
     return f"{PARTITION} = {_quote(submission_id)}"
+
+
+Where = Mapping[str, str | Iterable[str]]  # column: a value, or any of these values
+
+
+def _values(value: str | Iterable[str]) -> list[str]:
+    return [value] if isinstance(value, str) else sorted(set(value))
 
 
 def rows_predicate(rows: Mapping[str, Iterable[str]]) -> str:
@@ -220,14 +228,29 @@ class DeltaWarehouse:
         version: int | None = None,
         *,
         columns: list[str] | None = None,
-        filters: Any = None,
+        where: Where | None = None,
     ) -> pa.Table:
-        """The table at a Delta version (the latest when None)."""
-        if not self.exists(name):
-            return schema(name).empty_table()
-        table = self._open(name, version)
-        out: pa.Table = table.to_pyarrow_table(columns=columns, filters=filters)
-        return out
+        """The table at a Delta version (the latest when None): the rows whose columns hold
+        the values ``where`` gives (a value, or any of a collection), ANDed.
+
+        The submission id prunes partitions; other columns are matched after the scan, on
+        the table's own types: a Delta delete rewrites files with ``string_view`` columns,
+        which a scan filter on ``string`` cannot compare (Arrow has no such kernel).
+        """
+        wanted = schema(name).empty_table() if not self.exists(name) else None
+        conditions = {k: _values(v) for k, v in (where or {}).items()}
+        partitions = conditions.pop(PARTITION, None)
+        if wanted is None and partitions == []:
+            wanted = schema(name).empty_table()
+        if wanted is None:
+            needed = None if columns is None else list(dict.fromkeys([*columns, *conditions]))
+            wanted = self._open(name, version).to_pyarrow_table(
+                columns=needed,
+                partitions=[(PARTITION, "in", partitions)] if partitions is not None else None,
+            )
+        for column, values in conditions.items():
+            wanted = wanted.filter(pc.is_in(wanted[column], value_set=pa.array(values)))
+        return wanted.select(columns) if columns is not None else wanted
 
     def dataset(self, name: str, version: int | None = None) -> Any:
         """A ``pyarrow.dataset`` over the table at a version, for streaming scans."""

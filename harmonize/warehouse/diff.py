@@ -37,9 +37,7 @@ class TableDiff:
 
 
 def _rows(warehouse: Warehouse, name: str, view: View, submission_id: str) -> pa.Table:
-    import pyarrow.dataset as ds
-
-    return warehouse.read(name, view, filters=ds.field("submission_id") == submission_id)
+    return warehouse.read(name, view, where={"submission_id": submission_id})
 
 
 def _content(table: pa.Table) -> pa.Table:

@@ -183,3 +183,26 @@ def test_a_redelivered_event_running_beside_the_first_publishes_one_version(
     assert again.bundle_id == done.bundle_id
     with Registry(settings.registry).session() as session:
         assert [row.version for row in ledger.versions(session, "suox-isod")] == [1]
+
+
+def test_the_ontology_part_of_a_version_is_the_loaded_releases_only(tmp_path: Path) -> None:
+    """A code system checked for syntax only (no file) added to the ontology manifest is no
+    new release: published submissions keep their identity. A new HPO release is one."""
+    from harmonize.publish.versions import ontologies_sha256
+
+    shipped = Settings().ontologies_dir / "manifest.yaml"
+    manifest = tmp_path / "ontologies" / "manifest.yaml"
+    manifest.parent.mkdir()
+    manifest.write_bytes(shipped.read_bytes())
+    settings = Settings(workspace=tmp_path / "ws", ontologies_dir=manifest.parent)
+    before = ontologies_sha256(settings)
+    data = yaml.safe_load(manifest.read_text())
+    data["ontologies"].append(
+        {"prefix": "RXNORM", "name": "RxNorm", "version": "unversioned", "file": None}
+    )
+    manifest.write_text(yaml.safe_dump(data))
+    assert ontologies_sha256(settings) == before
+    hp = next(e for e in data["ontologies"] if e["prefix"] == "HP")
+    hp.update(version="2025-05-06", sha256="0" * 64)
+    manifest.write_text(yaml.safe_dump(data))
+    assert ontologies_sha256(settings) != before
