@@ -247,6 +247,7 @@ class DeltaWarehouse:
             wanted = self._open(name, version).to_pyarrow_table(
                 columns=needed,
                 partitions=[(PARTITION, "in", partitions)] if partitions is not None else None,
+                filesystem=self._filesystem(name),
             )
         for column, values in conditions.items():
             wanted = wanted.filter(pc.is_in(wanted[column], value_set=pa.array(values)))
@@ -254,7 +255,21 @@ class DeltaWarehouse:
 
     def dataset(self, name: str, version: int | None = None) -> Any:
         """A ``pyarrow.dataset`` over the table at a version, for streaming scans."""
-        return self._open(name, version).to_pyarrow_dataset()
+        return self._open(name, version).to_pyarrow_dataset(filesystem=self._filesystem(name))
+
+    def _filesystem(self, name: str) -> Any:
+        """Arrow's own file system for a local table's files, else deltalake's.
+
+        deltalake's default hands Arrow's reader threads a Python file system over its Rust
+        store; a process that exits after such a scan aborts now and then ("terminate
+        called without an active exception", delta-io/delta-rs#2184): 2 in 20 runs of
+        ``harmonize tables show``, none with Arrow's local file system.
+        """
+        if self.files.is_s3:
+            return None
+        import pyarrow.fs as pafs
+
+        return pafs.SubTreeFileSystem(self.uri(name), pafs.LocalFileSystem())
 
     def erase(self, name: str) -> list[str]:
         """Forget history: remove every file and log entry the current version does not need.

@@ -1,0 +1,68 @@
+"""Reading the published tables: after a row-level delete, and in a process that then exits."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow as pa
+
+from harmonize.drs.registry import Registry
+from harmonize.settings import Settings
+from harmonize.warehouse import Warehouse, current
+from tests.support.warehouse import publish_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def people(*ids: str) -> pa.Table:
+    return pa.table(
+        {"phenopacket_id": list(ids), "subject_id": list(ids), "sex": ["FEMALE"] * len(ids)}
+    )
+
+
+def test_reads_match_columns_after_a_delete_rewrote_the_files(tmp_path: Path) -> None:
+    """A Delta delete rewrites the partition's files with string_view columns; a read
+    that matches subject ids afterwards still answers (it raised ArrowNotImplementedError)."""
+    settings = Settings(workspace=tmp_path / "ws")
+    publish_rows(settings, "a", {"individuals": people("a1", "a2", "a3")})
+    warehouse = Warehouse.of(settings)
+    warehouse.tables.delete_rows("individuals", {"a": ["a1"]}, seq=10)
+    view = current(Registry(settings.registry))
+    view.table_versions["individuals"] = warehouse.tables.version("individuals")
+    found = warehouse.read(
+        "individuals", view, columns=["phenopacket_id"], where={"subject_id": {"a2", "a3"}}
+    )
+    assert sorted(found.column("phenopacket_id").to_pylist()) == ["a2", "a3"]
+    assert warehouse.read("individuals", view, where={"submission_id": "b"}).num_rows == 0
+
+
+READ_AND_EXIT = """
+import sys
+from harmonize.drs.registry import Registry
+from harmonize.settings import Settings
+from harmonize.warehouse import Warehouse, current
+settings = Settings(workspace=sys.argv[1])
+rows = Warehouse.of(settings).read("individuals", current(Registry(settings.registry)))
+print(rows.num_rows)
+"""
+
+
+def test_a_process_that_read_the_tables_exits_cleanly(tmp_path: Path) -> None:
+    """Scans through deltalake's own file system aborted the process at exit now and then
+    (SIGABRT, "terminate called without an active exception"): 2 runs in 20 here."""
+    settings = Settings(workspace=tmp_path / "ws")
+    publish_rows(settings, "a", {"individuals": people("a1", "a2")})
+    codes = []
+    for _ in range(20):
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(READ_AND_EXIT), str(settings.workspace)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+        codes.append((done.returncode, done.stdout.strip()))
+    assert set(codes) == {(0, "2")}, codes
