@@ -45,6 +45,7 @@ class Harmonizer:
         *,
         created: str | None = None,
     ) -> None:
+        from harmonize.consent import DataUse
         from harmonize.mapping.profiles import MappingContext, get_profile
         from harmonize.mapping.resolver import Resolver
         from harmonize.ontology import Ontologies
@@ -54,6 +55,8 @@ class Harmonizer:
         ontologies = Ontologies.load(settings.ontologies_dir, settings.cache_dir)
         self.settings = settings
         self.submission = submission
+        self.data_use = DataUse.of(ontologies)
+        _check_consent(submission, self.data_use)
         self.profile = get_profile(submission.manifest.profile)
         self.ctx = MappingContext(
             submission.id, ontologies, settings, findings, config_path=submission.mapping_path
@@ -102,12 +105,31 @@ class Harmonizer:
                 created=self.created,
                 created_by=self.settings.created_by,
                 resource=self.checker.resource,
+                consent=self.submission.manifest.consent,
+                references=self.data_use.references,
             )
         return mapped, docs
 
     def result(self, counts: dict[str, int]) -> Run:
         self.report.mappings = self.ctx.mappings
         return Run(self.report, counts)
+
+
+def _check_consent(submission: Submission, data_use: Any) -> None:
+    """The manifest's consent codes are DUO permissions or modifiers, or nothing is published."""
+    from harmonize.errors import SubmissionError
+    from harmonize.submission.manifest import MANIFEST_NAME
+
+    bad = [(c, p) for c in submission.manifest.consent if (p := data_use.problem(c)) is not None]
+    if bad:
+        raise SubmissionError(
+            "consent: " + "; ".join(f"{code} {problem}" for code, problem in bad),
+            submission_id=submission.id,
+            file=MANIFEST_NAME,
+            column="consent",
+            value=", ".join(code for code, _ in bad),
+            hint=f"use DUO codes ({data_use.describe()}), e.g. DUO:0000042 general research use",
+        )
 
 
 def _withdrawn(settings: Settings, dataset: str) -> frozenset[str]:

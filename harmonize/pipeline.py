@@ -362,13 +362,15 @@ def _harmonize(
     findings: FindingCollector,
     progress: Progress | None,
 ) -> Run:
+    from harmonize.consent.rows import own_consent
+
     work = Harmonizer(submission, settings, findings)
     counts: dict[str, int] = {}
     for file in submission.files:
         for batch in work.read(file):
             mapped, docs = work.batch(batch)
             stage.write_tables(mapped.tables)
-            stage.write_documents(docs)
+            stage.write_documents(docs, own_consent(mapped.tables["individuals"]))
             for name, table in mapped.tables.items():
                 counts[name] = counts.get(name, 0) + table.num_rows
             if progress is not None:

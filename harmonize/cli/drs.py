@@ -57,6 +57,7 @@ def ls(
                 "role": row.role,
                 "deleted": bool(row.deleted),
                 "created_time": _iso(row.created_time),
+                "consent": row.consent,  # DUO codes; null: none recorded
             }
             typer.echo(json.dumps(record, separators=(",", ":")))
     finally:

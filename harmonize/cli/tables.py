@@ -1,8 +1,9 @@
 """``harmonize tables``: the published tables, now or as an earlier publication left them.
 
 ``harmonize tables`` prints each table's rows per submission at the current publication
-(``--as-of N|TIME`` for time travel); ``show`` prints a table's rows, ``log`` the
-publications, ``migrate`` converts a workspace published before the table format.
+(``--as-of N|TIME`` for time travel); ``show`` prints a table's rows, ``export --use``
+the rows whose consent permits a use, ``log`` the publications, ``migrate`` converts a
+workspace published before the table format.
 """
 
 from __future__ import annotations
@@ -129,6 +130,85 @@ def show(
     for batch in rows.to_batches(10_000):
         for row in batch.to_pylist():
             typer.echo(orjson.dumps(row, default=str).decode())
+
+
+Codes = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--meets",
+        help="A DUO data use modifier the requester meets (e.g. DUO:0000021 ethics approval); "
+        "repeat for several. A row with a modifier not listed here is left out.",
+    ),
+]
+
+
+@tables.command()
+def export(
+    use: Annotated[
+        str,
+        typer.Option(
+            "--use", help="The use asked for: a DUO data use permission, e.g. DUO:0000006."
+        ),
+    ],
+    workspace: Workspace = Path("workspace"),
+    table: Annotated[
+        str,
+        typer.Option(
+            "--table", help="individuals | phenotypic_features | diseases | variants | measurements"
+        ),
+    ] = "individuals",
+    meets: Codes = None,
+    as_of: AsOf = None,
+    out: Annotated[
+        str, typer.Option("--out", help="FILE.parquet, or - for JSON Lines on stdout.")
+    ] = "-",
+    registry_url: RegistryUrl = None,
+    warehouse: Warehouse = None,
+    s3_endpoint_url: S3Endpoint = None,
+) -> None:
+    """The rows whose individual's consent permits ``--use`` (see the README's "Consent")."""
+    import orjson
+    import pyarrow.parquet as pq
+
+    from harmonize.consent import DataUse
+    from harmonize.consent.export import export as run
+    from harmonize.errors import HarmonizeError
+    from harmonize.ontology import Ontologies
+    from harmonize.warehouse import TABLES
+    from harmonize.warehouse import Warehouse as Store
+
+    if table not in TABLES:
+        raise typer.BadParameter(f"use one of {', '.join(TABLES)}", param_hint="--table")
+    if out != "-" and not out.endswith(".parquet"):
+        raise typer.BadParameter("write FILE.parquet, or - for JSON Lines", param_hint="--out")
+    settings, registry = _open(workspace, registry_url, warehouse, s3_endpoint_url)
+    try:
+        data_use = DataUse.of(Ontologies.load(settings.ontologies_dir, settings.cache_dir))
+    except HarmonizeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    problem = data_use.use_problem(use)
+    if problem is not None:
+        raise typer.BadParameter(f"{use} {problem}", param_hint="--use")
+    for code in meets or []:
+        bad = data_use.problem(code) or (
+            None if data_use.kind(code) == "modifier" else "is a permission, not a modifier"
+        )
+        if bad is not None:
+            raise typer.BadParameter(f"{code} {bad}", param_hint="--meets")
+    done = run(Store.of(settings), _view(registry, as_of), table, use, data_use, set(meets or []))
+    if out == "-":
+        for batch in done.rows.to_batches(10_000):
+            for row in batch.to_pylist():
+                typer.echo(orjson.dumps(row, default=str).decode())
+    else:
+        pq.write_table(done.rows, out, compression="zstd")
+    typer.echo(
+        f"{table}: {done.rows.num_rows:,} of {done.total:,} rows exported for {use} "
+        f"({data_use.label(use)}); {done.individuals:,} individuals permit it. "
+        f"Rule: {data_use.describe()}",
+        err=True,
+    )
 
 
 @tables.command()

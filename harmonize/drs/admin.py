@@ -17,7 +17,7 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harmonize.drs.ids import bundle_id, drs_id
 from harmonize.drs.models import Access, DrsObjectRow, Role
@@ -38,6 +38,21 @@ class AdminError(Exception):
         self.msg = msg
 
 
+def _duo_codes(codes: list[str] | None) -> list[str] | None:
+    """Consent codes must be DUO permissions or modifiers (Harmonize's code list)."""
+    from harmonize.consent import DataUse
+
+    data_use = DataUse()
+    for code in codes or ():
+        problem = data_use.problem(code)
+        if problem is not None:
+            raise ValueError(f"consent code {code!r} {problem}")
+    return None if codes is None else list(dict.fromkeys(codes))
+
+
+Consent = list[str] | None
+
+
 class ObjectIn(BaseModel):
     """One file to register (a path relative to the workspace or the bucket prefix)."""
 
@@ -56,6 +71,9 @@ class ObjectIn(BaseModel):
     description: str | None = Field(default=None, max_length=4096)
     aliases: list[str] = Field(default_factory=list, max_length=32)
     version: str | None = Field(default=None, max_length=128)
+    consent: Consent = Field(default=None, max_length=64)  # DUO codes the data may be used under
+
+    _consent = field_validator("consent")(_duo_codes)
 
 
 class BundleIn(BaseModel):
@@ -70,6 +88,9 @@ class BundleIn(BaseModel):
     access: Access
     description: str | None = Field(default=None, max_length=4096)
     aliases: list[str] = Field(default_factory=list, max_length=32)
+    consent: Consent = Field(default=None, max_length=64)
+
+    _consent = field_validator("consent")(_duo_codes)
 
 
 class RegisterRequest(BaseModel):
@@ -100,6 +121,40 @@ class Deleted(BaseModel):
     deleted: bool = True
 
 
+class AdminObject(BaseModel):
+    """The registry's record of an object or bundle, as the admin API reads it back: what
+    the DRS read API does not show (access, consent, lifecycle), without the bytes' URLs."""
+
+    id: str
+    name: str
+    is_bundle: bool
+    submission_id: str
+    dataset: str
+    access: str
+    role: str | None
+    version: str | None
+    size: int
+    sha256: str
+    path: str | None
+    created_time: datetime
+    deleted: bool
+    tombstone: str | None
+    superseded_by: str | None
+    consent: list[str] | None  # DUO codes; None: none recorded
+
+    @classmethod
+    def of(cls, row: DrsObjectRow) -> AdminObject:
+        return cls.model_validate({name: getattr(row, name) for name in cls.model_fields})
+
+
+def read(registry: Registry, object_id: str) -> AdminObject:
+    """The record of ``object_id`` (deleted ones too, flagged); 404 for an unknown id."""
+    row = registry.get(object_id)
+    if row is None:
+        raise AdminError(404, f"no DRS object with id {object_id}")
+    return AdminObject.of(row)
+
+
 def to_spec(item: ObjectIn, created: datetime) -> ObjectSpec:
     try:
         return ObjectSpec(
@@ -117,6 +172,7 @@ def to_spec(item: ObjectIn, created: datetime) -> ObjectSpec:
             created_time=created,
             aliases=tuple(item.aliases),
             version=item.version,
+            consent=item.consent,
         )
     except ValueError as exc:
         raise AdminError(400, str(exc)) from exc
@@ -186,6 +242,7 @@ def register(
             description=b.description,
             created_time=created,
             aliases=tuple(b.aliases),
+            consent=b.consent,
         )
         if header.id in {spec.id for spec in specs}:
             raise AdminError(400, "a bundle cannot contain itself")

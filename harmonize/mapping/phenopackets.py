@@ -2,11 +2,17 @@
 
 Dicts written with orjson are about 50x faster than protobuf's ``json_format``; the
 structure follows the Phenopacket v2 schema and is checked against it in the tests.
+
+Consent: the Phenopacket schema has no consent field, so an individual's DUO codes (its
+row's own, else the submission's) are carried as ``metaData.externalReferences``, one
+entry per code after the publication reference:
+``{"id": "DUO:0000042", "reference": "http://purl.obolibrary.org/obo/DUO_0000042",
+"description": "data use permission: general research use"}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -107,10 +113,14 @@ def build_documents(
     created: str,
     created_by: str,
     resource: Callable[[str], dict[str, Any] | None],
+    consent: Sequence[str] = (),
+    references: Callable[[Sequence[str]], list[dict[str, str]]] | None = None,
 ) -> list[dict[str, Any]]:
     """One Phenopacket per row of ``individuals``, in that order.
 
     ``resource(prefix)`` gives the MetaData Resource for a CURIE prefix (None if unknown).
+    ``consent`` are the submission's DUO codes, which apply where a row has none of its
+    own; ``references(codes)`` makes their ``externalReferences`` entries (none without it).
     """
     ind = tables["individuals"]
     docs: dict[str, dict[str, Any]] = {}
@@ -127,6 +137,8 @@ def build_documents(
         ],
     )
     last_encounter = _times(ind, "last_encounter")
+    own_consent = ind.column("consent").to_pylist() if references else [None] * ind.num_rows
+    made_refs: dict[tuple[str, ...], list[dict[str, str]]] = {}
     for i, pid in enumerate(pid_):
         if pid is None or pid in docs:
             continue
@@ -146,6 +158,12 @@ def build_documents(
             if refdesc[i]:
                 external["description"] = refdesc[i]
             meta["externalReferences"] = [external]
+        own: list[str] | None = own_consent[i]
+        codes = tuple(own if own is not None else consent)
+        if codes and references is not None:
+            if codes not in made_refs:
+                made_refs[codes] = references(codes)
+            meta["externalReferences"] = meta.get("externalReferences", []) + made_refs[codes]
         docs[pid] = {"id": pid, "subject": subject, "metaData": meta}
 
     # phenotypic features and diseases share a shape: an ontology class, excluded, an onset.

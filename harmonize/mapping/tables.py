@@ -31,6 +31,9 @@ INDIVIDUALS = pa.schema(
         pa.field("reference_id", pa.string()),  # e.g. PMID:16965330
         pa.field("reference_description", pa.string()),
         pa.field("profile", pa.string()),
+        # the row's own DUO codes (a mapping's consent column); null: the submission's
+        # apply. Published as the individuals table's `consent` (harmonize.warehouse.rows)
+        pa.field("consent", pa.list_(pa.string())),
         *_SOURCE,
     ]
 )

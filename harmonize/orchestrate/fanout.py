@@ -41,6 +41,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harmonize.consent.rows import own_consent
 from harmonize.errors import HarmonizeError, TerminalError
 from harmonize.orchestrate.stages import Received, finished, mismatch
 from harmonize.quality.collect import FindingCollector
@@ -242,7 +243,7 @@ def _harmonize_batch(
             if table.num_rows:
                 _write_ipc(path / "tables" / f"{table_name}.arrow", table)
         stage = Stage(path, submission.id)
-        stage.write_documents(docs)
+        stage.write_documents(docs, own_consent(mapped.tables["individuals"]))
         stage.seal()
         outcome = {
             "findings": findings.dump(),

@@ -167,7 +167,7 @@ def _specs(stage_root: Path, journal: dict[str, Any]) -> Iterator[ObjectSpec]:
             description=f"{f.role} file of submission {sid}, version {version}",
             created_time=created,
             version=str(version),
-            consent=journal["consent"],
+            consent=f.consent if f.consent is not None else journal["consent"],
         )
 
 

@@ -18,7 +18,7 @@ import mimetypes
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ class StagedFile:
     mime_type: str
     role: Role
     name: str  # DRS object name
+    consent: list[str] | None = None  # a Phenopacket's own DUO codes; None: the submission's
 
 
 def mime_of(path: str) -> str:
@@ -107,7 +108,11 @@ class Stage:
                 f"writing tables failed: {exc}", submission_id=self.submission_id
             ) from exc
 
-    def write_documents(self, docs: list[dict[str, Any]]) -> None:
+    def write_documents(
+        self, docs: list[dict[str, Any]], consent: Mapping[str, list[str]] | None = None
+    ) -> None:
+        """Write Phenopackets; ``consent`` gives the DUO codes of those (by id) whose
+        individual has its own, which their DRS objects then carry."""
         base = str(self.root / self.pp_dir)
         lines = []
         try:
@@ -116,7 +121,7 @@ class Stage:
                 name = f"{safe_name(doc['id'])}.json"
                 with open(os.path.join(base, name), "wb") as fh:
                     fh.write(data)
-                row = (
+                row: tuple[Any, ...] = (
                     f"{self.pp_dir}/{name}",
                     len(data),
                     hashlib.sha256(data).hexdigest(),
@@ -124,6 +129,8 @@ class Stage:
                     "published",
                     name,
                 )
+                if consent and (own := consent.get(doc["id"])) is not None:
+                    row = (*row, own)
                 lines.append(orjson.dumps(row))
             if lines:
                 self._records.write(b"\n".join(lines) + b"\n")
@@ -154,7 +161,8 @@ class Stage:
                     os.link(other / f.rel, dest)
                 except OSError:
                     shutil.copyfile(other / f.rel, dest)
-                lines.append(orjson.dumps((f.rel, f.size, f.sha256, f.mime_type, f.role, f.name)))
+                row = (f.rel, f.size, f.sha256, f.mime_type, f.role, f.name)
+                lines.append(orjson.dumps(row if f.consent is None else (*row, f.consent)))
             if lines:
                 self._records.write(b"\n".join(lines) + b"\n")
                 self.count += len(lines)

@@ -56,7 +56,8 @@ FORGET_HISTORY = {
 def schema(name: str) -> pa.Schema:
     """The schema of a published table: lifecycle columns, consent (individuals), mapped columns."""
     extra = [CONSENT] if name == "individuals" else []
-    return pa.schema([*LIFECYCLE, *extra, *mapped.SCHEMAS[name]])
+    columns = [f for f in mapped.SCHEMAS[name] if f.name != CONSENT.name]  # a row's own consent
+    return pa.schema([*LIFECYCLE, *extra, *columns])
 
 
 def _quote(value: str) -> str:

@@ -3,7 +3,8 @@
 A submission's harmonized tables are staged as plain Parquet files (one per table, the
 mapped schema). Committing them streams each file's batches with the columns every
 published row carries: ``submission_id``, ``submission_version``, ``dataset`` and, in
-``individuals``, the ``consent`` that applies (the manifest's DUO codes).
+``individuals``, the ``consent`` that applies: the row's own DUO codes where the mapping
+gave a consent column and the row has some, else the manifest's.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from harmonize.warehouse.delta import schema
@@ -41,7 +43,10 @@ def lifecycle_batches(
             }
             if name == "individuals":
                 codes = pa.scalar(consent, pa.list_(pa.string()))
-                extra["consent"] = pa.repeat(codes, n)
+                own = batch.schema.get_field_index("consent")  # older staged files have none
+                extra["consent"] = (
+                    pc.fill_null(batch.column(own), codes) if own >= 0 else pa.repeat(codes, n)
+                )
             columns = [extra[f.name] if f.name in extra else batch.column(f.name) for f in target]
             yield pa.RecordBatch.from_arrays(columns, schema=target)
 

@@ -169,3 +169,52 @@ def test_live_id_with_another_file_is_a_conflict(
     )
     schemas.check_error(response, 409)
     assert published.registry.get(spec.id).sha256 == spec.sha256
+
+
+def test_register_with_consent_and_read_it_back(
+    admin: TestClient, published: Any, write_file: Any, schemas: Any
+) -> None:
+    """Consent is accepted on registration and shown by the admin read, never in DrsObject."""
+    f = {**_new_file(published, write_file, "P7.json", b'{"id": "P7"}\n')}
+    f["consent"] = ["DUO:0000006", "DUO:0000021"]
+    body = {
+        "objects": [f],
+        "bundle": {
+            "name": "s9",
+            "submission_id": "s9",
+            "dataset": "demo",
+            "access": "public",
+            "consent": ["DUO:0000006"],
+        },
+    }
+    response = admin.post(f"{ADMIN}/objects", json=body, headers=_auth())
+    assert response.status_code == 201, response.text
+    result = response.json()
+    record = admin.get(f"{ADMIN}/objects/{result['object_ids'][0]}", headers=_auth())
+    assert record.status_code == 200, record.text
+    assert record.json()["consent"] == ["DUO:0000006", "DUO:0000021"]
+    assert record.json()["access"] == "public" and record.json()["deleted"] is False
+    bundle = admin.get(f"{ADMIN}/objects/{result['bundle_id']}", headers=_auth()).json()
+    assert bundle["consent"] == ["DUO:0000006"] and bundle["is_bundle"] is True
+    drs = admin.get(f"{API}/objects/{result['object_ids'][0]}").json()
+    schemas.check_drs_object(drs)  # the DRS 1.5 object is unchanged: no consent field
+    assert "consent" not in drs
+    # what the pipeline registered reads back too (no consent recorded: null)
+    old = admin.get(f"{ADMIN}/objects/{published.specs[0].id}", headers=_auth()).json()
+    assert old["consent"] is None
+    schemas.check_error(admin.get(f"{ADMIN}/objects/nope", headers=_auth()), 404)
+    schemas.check_error(admin.get(f"{ADMIN}/objects/{result['bundle_id']}"), 401)
+
+
+def test_register_refuses_an_unknown_consent_code(
+    admin: TestClient, published: Any, write_file: Any
+) -> None:
+    f = {**_new_file(published, write_file, "P7.json", b'{"id": "P7"}\n')}
+    before = published.registry.count()
+    for codes in (["DUO:9999999"], ["GRU"]):
+        response = admin.post(
+            f"{ADMIN}/objects", json={"objects": [{**f, "consent": codes}]}, headers=_auth()
+        )
+        assert response.status_code == 400, response.text  # DRS errors have no 422
+        assert codes[0] in response.text
+    assert published.registry.count() == before

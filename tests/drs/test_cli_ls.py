@@ -19,6 +19,7 @@ from harmonize.settings import Settings
 runner = CliRunner()
 CREATED = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 KEYS = {
+    "consent",
     "id",
     "name",
     "size",
@@ -68,7 +69,10 @@ def _ls(*args: str) -> list[dict[str, Any]]:
 
 def _populate(workspace: Path) -> tuple[list[ObjectSpec], BundleSpec]:
     registry = _registry(workspace)
-    s1 = [_spec("s1", "a.json", 3), _spec("s1", "b.parquet", 5, role="report")]
+    s1 = [
+        _spec("s1", "a.json", 3, consent=["DUO:0000006", "DUO:0000021"]),
+        _spec("s1", "b.parquet", 5, role="report"),
+    ]
     bundle = BundleSpec(
         id=bundle_id("s1", _sha("manifest")),
         name="s1",
@@ -105,8 +109,10 @@ def test_ls_lists_objects_and_bundles_in_id_order(tmp_path: Path) -> None:
         "role": "published",
         "deleted": False,
         "created_time": "2024-05-01T12:30:00Z",
+        "consent": ["DUO:0000006", "DUO:0000021"],
     }
     assert by_id[objects[1].id]["role"] == "report"
+    assert by_id[objects[1].id]["consent"] is None  # none recorded, not "no restriction"
 
     b = by_id[bundle.id]
     assert b["is_bundle"] is True and b["role"] is None and b["access"] == "controlled"

@@ -105,6 +105,54 @@ def test_batches_fanned_out_publish_what_one_process_publishes(
     assert not (Path(planned.received.run_dir) / "batches").exists()
 
 
+def test_a_row_s_consent_survives_the_fan_out(settings: Settings, bus: Any, tmp_path: Path) -> None:
+    """Per-row DUO codes reach the tables, the Phenopackets and the DRS objects as in one process."""
+    from harmonize.drs.registry import Registry
+
+    source = tmp_path / "in" / "consented"
+    source.mkdir(parents=True)
+    (source / "cases.csv").write_text(
+        "pid,sex,codes,symptoms\n"
+        "P1,female,DUO:0000006;DUO:0000021,Seizures\n"
+        "P2,male,,Seizures\n"
+        "P3,female,DUO:0000007,Macrocephaly\n"
+        "P4,male,DUO:0000004,Seizures\n"
+    )
+    (source / "mapping.yaml").write_text(
+        "id_column: pid\n"
+        "sex: {column: sex, values: {female: FEMALE, male: MALE}}\n"
+        'phenotypes: [{column: symptoms, separator: ";"}]\n'
+        'consent: {column: codes, separator: ";"}\n'
+    )
+    (source / "manifest.yaml").write_text(
+        "submission_id: consented\nprofile: tabular\nmapping: mapping.yaml\n"
+        "access: controlled\nconsent: [DUO:0000042]\nfiles: [{path: cases.csv}]\n"
+    )
+    small = settings.model_copy(update={"batch_size": 2})
+    alone = small.model_copy(update={"workspace": tmp_path / "alone"})
+    assert ingest(source, alone).status == "published"
+
+    result, planned = fan_out(source, small, bus)
+    assert len(planned.batches) == 2 and result["status"] == "published"
+    fanned = tables(small.workspace, "consented")
+    assert fanned == tables(alone.workspace, "consented")
+    assert {r["subject_id"]: r["consent"] for r in fanned["individuals"]} == {
+        "P1": ["DUO:0000006", "DUO:0000021"],
+        "P2": ["DUO:0000042"],
+        "P3": ["DUO:0000007"],
+        "P4": ["DUO:0000004"],
+    }
+    assert documents(small.workspace, "consented") == documents(alone.workspace, "consented")
+    registry = Registry(small.registry)
+    try:
+        consent = {o.name: o.consent for o in registry.objects_for_submission("consented")}
+    finally:
+        registry.dispose()
+    assert consent["P1.json"] == ["DUO:0000006", "DUO:0000021"]
+    assert consent["P2.json"] == consent["cases.csv"] == ["DUO:0000042"]
+    assert consent["P4.json"] == ["DUO:0000004"]
+
+
 def test_a_duplicate_across_batches_is_found_as_within_one(
     batched: Settings, bus: Any, tmp_path: Path
 ) -> None:

@@ -138,7 +138,7 @@ def test_a_storage_failure_while_staging_is_transient_and_leaves_nothing(
 ) -> None:
     settings = settings_for(tmp_path / "ws", ontology_cache)
 
-    def broken(self: Stage, docs: list) -> None:
+    def broken(self: Stage, docs: list, consent: object = None) -> None:
         raise PublishError("disk full", submission_id=self.submission_id)
 
     monkeypatch.setattr(Stage, "write_documents", broken)

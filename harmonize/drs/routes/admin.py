@@ -1,7 +1,8 @@
 """The registration API (not part of DRS): ``/admin/drs/v1``, behind the admin token.
 
-POST /objects registers files (and a bundle of them); PATCH /objects/{id} changes their
-descriptive metadata; DELETE /objects/{id} tombstones an object. Without a configured
+POST /objects registers files (and a bundle of them), with their DUO ``consent``; GET
+/objects/{id} reads an object's registry record (access, consent, lifecycle); PATCH
+/objects/{id} changes their descriptive metadata; DELETE /objects/{id} tombstones an object. Without a configured
 ``auth.admin_token`` every call answers 403.
 """
 
@@ -65,5 +66,14 @@ def delete(object_id: ObjectIdDep, objects: ObjectsDep) -> admin.Deleted:
     """Tombstone: the id then resolves as deleted (404) and is never registered again."""
     try:
         return admin.tombstone(objects.registry, object_id)
+    except admin.AdminError as exc:
+        raise DrsHTTPError(exc.status, exc.msg) from exc
+
+
+@router.get("/{object_id}", response_model=admin.AdminObject)
+def read(object_id: ObjectIdDep, objects: ObjectsDep) -> admin.AdminObject:
+    """The registry's record of an object or bundle, consent included (deleted ones too)."""
+    try:
+        return admin.read(objects.registry, object_id)
     except admin.AdminError as exc:
         raise DrsHTTPError(exc.status, exc.msg) from exc

@@ -141,6 +141,17 @@ class VariantColumns(_Strict):
         return _text_keys(value)
 
 
+class ConsentColumn(_Strict):
+    """A column of DUO codes (``DUO:0000006;DUO:0000021``): the row's own consent.
+
+    A row's codes replace the manifest's for that individual; an empty cell leaves the
+    manifest's codes in force.
+    """
+
+    column: str
+    separator: str = Field(default=";", min_length=1)
+
+
 class MappingFile(_Strict):
     id_column: str
     id_prefix: str | None = None
@@ -151,11 +162,12 @@ class MappingFile(_Strict):
     phenotypes: list[PhenotypeColumn] = Field(default_factory=list)
     measurements: list[MeasurementColumn] = Field(default_factory=list)
     variants: VariantColumns | None = None
+    consent: ConsentColumn | None = None
 
     def columns(self) -> list[str]:
         """Every input column the mapping reads."""
         cols = [self.id_column]
-        for vm in (self.sex, self.vital_status, self.age_at_last_encounter):
+        for vm in (self.sex, self.vital_status, self.age_at_last_encounter, self.consent):
             if vm is not None:
                 cols.append(vm.column)
         for d in self.diseases:

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harmonize.consent import DataUse
 from harmonize.errors import ConfigurationError, MappingError
 from harmonize.mapping import times
 from harmonize.mapping.ages import normalize_age, onset_terms
@@ -30,6 +31,7 @@ from harmonize.mapping.values import as_array, column_or_nulls, map_distinct
 from harmonize.readers.base import SourceBatch
 
 VALIDATOR = "profile:tabular"
+CODES = pa.list_(pa.string())
 _UNIT = {"years": "Y", "months": "M", "weeks": "W", "days": "D"}
 GENO = {
     "heterozygous": "GENO:0000135",
@@ -75,6 +77,7 @@ class TabularProfile(Profile):
             )
         self.mapping: MappingFile = load_mapping(ctx.config_path)
         self._onsets = onset_terms(ctx.ontologies.get("HP"))
+        self._data_use = DataUse.of(ctx.ontologies)
 
     def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
         m = self.mapping
@@ -146,6 +149,7 @@ class TabularProfile(Profile):
                     m.vital_status, {"ALIVE", "DECEASED", "UNKNOWN_STATUS"}
                 ),
                 "profile": pa.repeat(self.name, n).cast(pa.string()),
+                "consent": self._consent(),
                 **common,
             }
         )
@@ -206,6 +210,48 @@ class TabularProfile(Profile):
             f"use one of {sorted(vm.values) or sorted(allowed)} or extend the mapping",
         )
         return out
+
+    def _consent(self) -> pa.Array:
+        """Each row's own DUO codes (null where the cell is empty or there is no column).
+
+        A code that is not a DUO permission or modifier is an error naming its cell, and
+        its row's consent becomes empty (permits nothing) rather than the manifest's.
+        """
+        n = self._batch.num_rows
+        col = self.mapping.consent
+        if col is None:
+            return pa.nulls(n, CODES)
+        raw = column_or_nulls(self._batch.table, col.column)
+        problems: dict[str, list[tuple[str, str]]] = {}  # cell -> (code, problem)
+
+        def parse(cell: str) -> list[str] | None:
+            codes = list(dict.fromkeys(c.strip() for c in cell.split(col.separator) if c.strip()))
+            bad = [(c, p) for c in codes if (p := self._data_use.problem(c)) is not None]
+            if bad:
+                problems[cell] = bad
+                return []  # fail closed: this row's consent permits nothing
+            return codes or None
+
+        parsed = map_distinct(raw, parse, CODES)
+        batch = self._batch
+        for cell, bad in problems.items():
+            rows = np.flatnonzero(pc.equal(raw, cell).to_numpy(zero_copy_only=False))
+            for i in rows.tolist():
+                for code, problem in bad:
+                    self._ctx.findings.add(
+                        "error",
+                        "unknown-consent-code",
+                        f"consent code {code!r} {problem}",
+                        VALIDATOR,
+                        hint=f"use DUO codes ({self._data_use.describe()}), "
+                        f"separated by {col.separator!r}",
+                        file=batch.file,
+                        sheet=batch.sheet,
+                        row=batch.rows[i].as_py(),
+                        column=col.column,
+                        value=code,
+                    )
+        return parsed
 
     def _time(self, stem: str, col: AgeColumn | None) -> dict[str, pa.Array]:
         """The columns of one time (``stem``) read from ``col``, in any TimeElement form."""
