@@ -24,6 +24,9 @@ from harmonize.errors import ConfigurationError, PublishError
 class FileStore(Protocol):
     """The operations the warehouse needs on published files."""
 
+    @property
+    def is_s3(self) -> bool: ...
+
     def uri(self, rel: str) -> str:
         """A URI (a local path or ``s3://``) for ``rel``."""
         ...
