@@ -42,9 +42,7 @@ def mount(app: FastAPI, settings: WebSettings) -> None:
     config = settings.dashboard
     if config is None:
         return
-    pipeline = config.pipeline or Settings(
-        workspace=settings.drs.workspace, registry_url=settings.drs.registry_url
-    )
+    pipeline: Settings = config.pipeline or app.state.pipeline  # see harmonize.web
     state = StateStore(pipeline.registry)
     engine = state.engine
     app.state.dashboard = Dashboard(
