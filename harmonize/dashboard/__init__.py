@@ -2,7 +2,7 @@
 
 ``mount(app, settings)`` adds, under ``/dashboard``: the submission list and pages (with
 their published versions and what changed), trend charts, the review queue, the
-ontology-impact page and the audit log, plus the sign-in page and the static
+ontology-impact page, withdrawals and the audit log, plus the sign-in page and the static
 stylesheet. Pages are Jinja2 templates with autoescaping; charts are
 server-side SVG; there is no JavaScript and nothing is loaded from another host.
 """
@@ -35,7 +35,14 @@ def mount(app: FastAPI, settings: WebSettings) -> None:
     from harmonize.dashboard.deps import error_page, optional_caller
     from harmonize.dashboard.errors import PageError, SignInRequired
     from harmonize.dashboard.readmodel import ReadModel
-    from harmonize.dashboard.routes import impact, review, session, submissions, trends
+    from harmonize.dashboard.routes import (
+        impact,
+        review,
+        session,
+        submissions,
+        trends,
+        withdrawals,
+    )
     from harmonize.drs.registry import Registry
     from harmonize.settings import Settings
     from harmonize.state.review import ReviewStore
@@ -74,7 +81,7 @@ def mount(app: FastAPI, settings: WebSettings) -> None:
         return error_page(exc, who)
 
     app.add_exception_handler(PageError, page_error)
-    for module in (session, submissions, trends, review, impact):
+    for module in (session, submissions, trends, review, impact, withdrawals):
         app.include_router(
             module.router, prefix=PREFIX, tags=["Dashboard"], include_in_schema=False
         )
