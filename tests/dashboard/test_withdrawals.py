@@ -41,6 +41,8 @@ def test_only_curators_with_the_form_token(env: Env) -> None:
     csrf = csrf_of(page.text)
     blank = curator.post("/dashboard/withdrawals", data={**FORM, "subject": " ", "csrf": csrf})
     assert blank.status_code == 400 and "Give the dataset and the subject id" in blank.text
+    nul = curator.post("/dashboard/withdrawals", data={**FORM, "dataset": "a\x00b", "csrf": csrf})
+    assert nul.status_code == 400  # PostgreSQL refuses NUL in text: refused before any query
     unconfirmed = {**FORM, "csrf": csrf}
     del unconfirmed["confirm"]
     refused = curator.post("/dashboard/withdrawals", data=unconfirmed)

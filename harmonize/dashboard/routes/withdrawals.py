@@ -1,7 +1,7 @@
 """Withdrawals (curators only): withdraw a participant from a dataset, and the record of it.
 
-The form runs :func:`harmonize.lifecycle.withdraw.withdraw`, the operation behind
-``harmonize withdraw`` and ``POST /admin/drs/v1/withdrawals``, as the signed-in curator.
+The form runs :func:`harmonize.drs.withdrawals.withdraw_subject` as the signed-in curator:
+the operation behind ``harmonize withdraw`` and ``POST /admin/drs/v1/withdrawals``.
 The audit log and the pages keep the withdrawal's id, dataset and times, never the
 subject id.
 """
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from harmonize.dashboard.context import PREFIX, Dashboard
 from harmonize.dashboard.deps import Caller, CuratorDep, DashboardDep, FormDep, render
 from harmonize.dashboard.errors import NotFound, Unavailable
-from harmonize.errors import ConfigurationError, TransientError
+from harmonize.errors import TransientError
 from harmonize.warehouse import TABLES
 from harmonize.warehouse.ledger import PublicationRow, WithdrawalRow
 
@@ -76,15 +76,27 @@ def withdrawals_page(dashboard: DashboardDep, who: CuratorDep) -> Response:
 @router.post("/withdrawals", response_class=HTMLResponse)
 def withdraw_subject(dashboard: DashboardDep, who: CuratorDep, form: FormDep) -> Response:
     """Withdraw the subject as the signed-in curator; then show the withdrawal's record."""
-    from harmonize.lifecycle.withdraw import withdraw
+    from pydantic import ValidationError
+
+    from harmonize.drs import withdrawals
 
     dataset = (form.get("dataset") or "").strip()
     subject = (form.get("subject") or "").strip()
     reason = (form.get("reason") or "").strip() or None
     kept = {"dataset": dataset, "reason": reason or ""}  # the subject id is never echoed
-    if not dataset or not subject:
+    principal = who.principal
+    try:
+        request = withdrawals.WithdrawalRequest(
+            dataset=dataset, subject=subject, by=principal.name, reason=reason
+        )
+    except ValidationError:
         return _page(
-            dashboard, who, status=400, refused="Give the dataset and the subject id.", form=kept
+            dashboard,
+            who,
+            status=400,
+            refused="Give the dataset and the subject id (plain text), and a reason of at "
+            "most 4096 characters.",
+            form=kept,
         )
     if form.get("confirm") != "yes":
         return _page(
@@ -94,17 +106,9 @@ def withdraw_subject(dashboard: DashboardDep, who: CuratorDep, form: FormDep) ->
             refused="Tick the box to confirm: a withdrawal cannot be undone.",
             form=kept,
         )
-    principal = who.principal
-    try:
-        done = withdraw(
-            dashboard.pipeline,
-            dashboard.registry,
-            dataset=dataset,
-            subject=subject,
-            by=principal.name,
-            reason=reason,
-        )
-    except ConfigurationError:  # no such subject in the dataset: nothing was changed
+    try:  # the admin API's code path, without erasure
+        done = withdrawals.withdraw_subject(dashboard.pipeline, dashboard.registry, request)
+    except withdrawals.UnknownSubject:  # nothing was changed
         dashboard.audit.record(
             principal.name, principal.role, "withdrawal.not-found", "withdrawals", dataset
         )
@@ -123,7 +127,7 @@ def withdraw_subject(dashboard: DashboardDep, who: CuratorDep, form: FormDep) ->
         principal.role,
         "withdrawal",
         f"withdrawal/{done.id}",
-        f"dataset {dataset}; {done.status}; publication {done.seq or '-'}",
+        f"dataset {dataset}; {done.status}; publication {done.publication or '-'}",
     )
     return RedirectResponse(
         f"{PREFIX}/withdrawals/{done.id}?outcome={done.status}", status_code=303
