@@ -75,6 +75,40 @@ def rows_predicate(rows: Mapping[str, Iterable[str]]) -> str:
     return " OR ".join(clauses)
 
 
+def _filtered(dataset: Any, columns: list[str] | None, filters: Any) -> pa.Table:
+    """The rows of ``dataset`` that match ``filters`` (a ``pyarrow.dataset`` expression).
+
+    ``DeltaTable.delete`` (deltalake 1.4 and later, delta-io/delta-rs#4579) rewrites a
+    partition's files with ``string_view`` columns, and pyarrow's scan cannot compare
+    those with a filter's string: a filter on any column but the partition fails once a
+    withdrawal has deleted rows. Then each file is scanned with the filter pushed down, and
+    a file that refuses it is read as the table's schema (strings) and filtered afterwards.
+    """
+    import pyarrow.dataset as ds
+
+    if not isinstance(filters, ds.Expression):
+        import pyarrow.parquet as pq
+
+        filters = pq.filters_to_expression(filters)
+    try:
+        out: pa.Table = dataset.to_table(columns=columns, filter=filters)  # one parallel scan
+        return out
+    except pa.ArrowNotImplementedError:
+        pass  # a file rewritten by a delete: file by file
+    target = dataset.schema
+    if columns is not None:
+        target = pa.schema([target.field(c) for c in columns])
+    parts = []
+    for fragment in dataset.get_fragments(filter=filters):  # partitions pruned here
+        try:
+            part = fragment.to_table(schema=dataset.schema, columns=columns, filter=filters)
+        except pa.ArrowNotImplementedError:
+            part = fragment.to_table(schema=dataset.schema).filter(filters)
+            part = part.select(target.names)
+        parts.append(part)
+    return pa.concat_tables(parts) if parts else target.empty_table()
+
+
 class DeltaWarehouse:
     """The five Delta tables of a warehouse (a local workspace or an S3 prefix)."""
 
@@ -226,8 +260,10 @@ class DeltaWarehouse:
         if not self.exists(name):
             return schema(name).empty_table()
         table = self._open(name, version)
-        out: pa.Table = table.to_pyarrow_table(columns=columns, filters=filters)
-        return out
+        if filters is None:
+            out: pa.Table = table.to_pyarrow_table(columns=columns)
+            return out
+        return _filtered(table.to_pyarrow_dataset(), columns, filters)
 
     def dataset(self, name: str, version: int | None = None) -> Any:
         """A ``pyarrow.dataset`` over the table at a version, for streaming scans."""
