@@ -17,6 +17,7 @@ from harmonize.pipeline import ingest
 from harmonize.settings import Settings
 from harmonize.warehouse import Warehouse, current
 from harmonize.warehouse.ledger import WithdrawalRow
+from harmonize.web import app_from_env
 
 pytestmark = pytest.mark.integration
 
@@ -125,3 +126,44 @@ def test_withdrawal_then_repeat_then_erase(settings: Settings) -> None:
         row = session.scalars(select(WithdrawalRow)).one()
     assert (row.by, row.reason, row.dataset) == ("dr.curator", "consent", DATASET)
     assert row.erased_time is not None
+
+
+def test_the_service_withdraws_from_a_warehouse_on_s3(
+    tmp_path: Path,
+    submissions: Path,
+    ontology_cache: Path,
+    moto_endpoint: str,
+    warehouse_bucket: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The service as ``harmonize serve`` starts it, from the variables the worker reads:
+    ``HARMONIZE_WAREHOUSE`` (a bucket) and ``HARMONIZE_S3_ENDPOINT_URL``."""
+    source = tmp_path / "suox-isod"
+    shutil.copytree(submissions / "suox-isod", source)
+    warehouse = f"s3://{warehouse_bucket}/warehouse"
+    settings = Settings(
+        workspace=tmp_path / "ws",
+        ontology_cache=ontology_cache,
+        run_great_expectations=False,
+        data_docs=False,
+        warehouse_url=warehouse,
+        s3_endpoint_url=moto_endpoint,
+    )
+    assert ingest(source, settings).status == "published"
+    assert not (settings.workspace / "published").exists()  # everything is in the bucket
+    assert SUBJECT in subjects(settings)
+    for name in ("HARMONIZE_WORKSPACE", "HARMONIZE_REGISTRY_URL", "HARMONIZE_LANDING_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HARMONIZE_DRS_WORKSPACE", str(settings.workspace))
+    monkeypatch.setenv("HARMONIZE_DRS_ADMIN_TOKEN", TOKEN)
+    monkeypatch.setenv("HARMONIZE_WAREHOUSE", warehouse)
+    monkeypatch.setenv("HARMONIZE_S3_ENDPOINT_URL", moto_endpoint)
+    body = {"dataset": DATASET, "subject": SUBJECT, "by": "dr.curator", "erase": True}
+    with TestClient(app_from_env()) as api:
+        done = api.post(URL, json=body, headers=auth())
+        assert done.status_code == 201, done.text
+        answer = done.json()
+    assert answer["rows"]["individuals"] == 1 and answer["erased"]["files"] > 0
+    left = subjects(settings)  # read from the bucket
+    assert SUBJECT not in left and len(left) == 34
+    assert not (settings.workspace / "published").exists()  # nothing was written locally
