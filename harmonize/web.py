@@ -56,8 +56,9 @@ def app_from_env() -> FastAPI:
     """The edge: settings from ``HARMONIZE_*`` variables (a uvicorn ``--factory``).
 
     The pipeline's settings come from the variables the worker reads (``HARMONIZE_WAREHOUSE``,
-    ``HARMONIZE_LANDING_URL``, ...), on the DRS service's workspace and registry, with the
-    intake's landing store when one is configured.
+    ``HARMONIZE_S3_ENDPOINT_URL``, ``HARMONIZE_LANDING_URL``, ...), on the DRS service's
+    workspace and registry, with the intake's landing store when one is configured (and the
+    intake's S3 endpoint for it when ``HARMONIZE_S3_ENDPOINT_URL`` is not set).
     """
     import os
 
@@ -65,11 +66,16 @@ def app_from_env() -> FastAPI:
 
     drs = DrsEnvSettings().to_settings()
     intake = IntakeEnvSettings().to_settings()
+    landing = intake.landing_url if intake is not None else None  # where uploads land
+    endpoint = None
+    if intake is not None and landing and not os.environ.get("HARMONIZE_S3_ENDPOINT_URL"):
+        endpoint = intake.s3_endpoint_url
     pipeline = settings_from_env(
         os.environ,
         workspace=drs.workspace,
         registry_url=drs.registry_url,
-        landing_url=intake.landing_url if intake is not None else None,  # where uploads land
+        landing_url=landing,
+        s3_endpoint_url=endpoint,
     )
     return create_app(
         WebSettings(

@@ -23,6 +23,8 @@ def test_the_service_reads_the_pipeline_variables_the_worker_reads(
     monkeypatch.setenv("HARMONIZE_DRS_WORKSPACE", str(tmp_path / "ws"))
     monkeypatch.setenv("HARMONIZE_WORKSPACE", str(tmp_path / "elsewhere"))  # DRS's wins
     monkeypatch.setenv("HARMONIZE_WAREHOUSE", "s3://bucket/published-data")
+    monkeypatch.setenv("HARMONIZE_S3_ENDPOINT_URL", "http://127.0.0.1:9000")
+    monkeypatch.setenv("HARMONIZE_INTAKE_S3_ENDPOINT_URL", "http://127.0.0.1:9001")
     monkeypatch.setenv("HARMONIZE_INTAKE_TOKENS", json.dumps({"i" * 24: "Clinic A"}))
     monkeypatch.setenv("HARMONIZE_INTAKE_LANDING_URL", "s3://bucket/landing")
     monkeypatch.setenv("HARMONIZE_DASHBOARD_TOKENS_FILE", str(tokens))
@@ -32,6 +34,7 @@ def test_the_service_reads_the_pipeline_variables_the_worker_reads(
     assert pipeline.workspace == tmp_path / "ws"
     assert pipeline.registry == default_registry_url(tmp_path / "ws")
     assert pipeline.warehouse_url == "s3://bucket/published-data"
+    assert pipeline.s3_endpoint_url == "http://127.0.0.1:9000"  # HARMONIZE_S3_ENDPOINT_URL wins
     assert pipeline.landing == "s3://bucket/landing"  # where the intake lands uploads
     assert app.state.dashboard.pipeline is pipeline  # withdrawals act on the same data
 
@@ -55,3 +58,18 @@ def test_the_dashboard_keeps_its_own_pipeline_and_registry_must_match(tmp_path: 
     other = Settings(workspace=tmp_path / "other")
     with pytest.raises(ValueError, match="withdrawals would change another registry"):
         create_drs_app(drs, pipeline=other)
+
+
+def test_the_intakes_s3_endpoint_reaches_its_landing_store_when_no_other_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HARMONIZE_S3_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("HARMONIZE_WAREHOUSE", raising=False)
+    monkeypatch.setenv("HARMONIZE_DRS_WORKSPACE", str(tmp_path / "ws"))
+    monkeypatch.setenv("HARMONIZE_INTAKE_TOKENS", json.dumps({"i" * 24: "Clinic A"}))
+    monkeypatch.setenv("HARMONIZE_INTAKE_LANDING_URL", "s3://bucket/landing")
+    monkeypatch.setenv("HARMONIZE_INTAKE_S3_ENDPOINT_URL", "http://127.0.0.1:9001")
+    pipeline: Settings = app_from_env().state.pipeline
+    assert pipeline.landing == "s3://bucket/landing"
+    assert pipeline.s3_endpoint_url == "http://127.0.0.1:9001"
+    assert pipeline.warehouse_url is None  # the workspace
