@@ -2,7 +2,9 @@
 
 ``harmonize serve`` runs :func:`app_from_env` under uvicorn. Each feature (the submission
 intake API, the curator dashboard) is a module with ``mount(app, settings)``, listed in
-:func:`_features`; its own settings travel in :class:`WebSettings`.
+:func:`_features`; its own settings travel in :class:`WebSettings`. The pipeline's settings
+(where the warehouse and the landing store are) travel there too: withdrawals, from the
+admin API or the dashboard, change the published data.
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ from harmonize.dashboard.config import DashboardEnvSettings, DashboardSettings
 from harmonize.drs.app import create_app as create_drs_app
 from harmonize.drs.config import DrsEnvSettings, DrsSettings
 from harmonize.intake.config import IntakeEnvSettings, IntakeSettings
+from harmonize.settings import Settings
 
 
 class WebSettings(BaseModel):
     """Everything the service needs; the DRS part is always there."""
 
     drs: DrsSettings
+    # the warehouse, landing store and registry withdrawals act on; None: the DRS workspace
+    # and registry (the dashboard's own ``pipeline``, when set, wins for the dashboard)
+    pipeline: Settings | None = None
     dashboard: DashboardSettings | None = None  # None: no dashboard is served
     intake: IntakeSettings | None = None  # None: no submissions API (POST /submissions)
 
@@ -39,7 +45,7 @@ def _features() -> list[Feature]:
 
 def create_app(settings: WebSettings) -> FastAPI:
     """The DRS app with every feature mounted on it."""
-    app = create_drs_app(settings.drs)
+    app = create_drs_app(settings.drs, pipeline=settings.pipeline)
     app.state.web_settings = settings
     for mount in _features():
         mount(app, settings)
@@ -47,11 +53,35 @@ def create_app(settings: WebSettings) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """The edge: settings from ``HARMONIZE_*`` variables (a uvicorn ``--factory``)."""
+    """The edge: settings from ``HARMONIZE_*`` variables (a uvicorn ``--factory``).
+
+    The pipeline's settings come from the variables the worker reads (``HARMONIZE_WAREHOUSE``,
+    ``HARMONIZE_S3_ENDPOINT_URL``, ``HARMONIZE_LANDING_URL``, ...), on the DRS service's
+    workspace and registry, with the intake's landing store when one is configured (and the
+    intake's S3 endpoint for it when ``HARMONIZE_S3_ENDPOINT_URL`` is not set).
+    """
+    import os
+
+    from harmonize.orchestrate.config import settings_from_env
+
+    drs = DrsEnvSettings().to_settings()
+    intake = IntakeEnvSettings().to_settings()
+    landing = intake.landing_url if intake is not None else None  # where uploads land
+    endpoint = None
+    if intake is not None and landing and not os.environ.get("HARMONIZE_S3_ENDPOINT_URL"):
+        endpoint = intake.s3_endpoint_url
+    pipeline = settings_from_env(
+        os.environ,
+        workspace=drs.workspace,
+        registry_url=drs.registry_url,
+        landing_url=landing,
+        s3_endpoint_url=endpoint,
+    )
     return create_app(
         WebSettings(
-            drs=DrsEnvSettings().to_settings(),
+            drs=drs,
+            pipeline=pipeline,
             dashboard=DashboardEnvSettings().to_settings(),
-            intake=IntakeEnvSettings().to_settings(),
+            intake=intake,
         )
     )

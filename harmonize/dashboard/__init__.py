@@ -1,8 +1,9 @@
 """The curator dashboard: server-rendered pages served by the same FastAPI app as DRS.
 
-``mount(app, settings)`` adds, under ``/dashboard``: the submission list and pages, trend
-charts, the review queue, the ontology-impact page and the audit log, plus the sign-in
-page and the static stylesheet. Pages are Jinja2 templates with autoescaping; charts are
+``mount(app, settings)`` adds, under ``/dashboard``: the submission list and pages (with
+their published versions and what changed), trend charts, the review queue, the
+ontology-impact page, withdrawals and the audit log, plus the sign-in page and the static
+stylesheet. Pages are Jinja2 templates with autoescaping; charts are
 server-side SVG; there is no JavaScript and nothing is loaded from another host.
 """
 
@@ -34,7 +35,15 @@ def mount(app: FastAPI, settings: WebSettings) -> None:
     from harmonize.dashboard.deps import error_page, optional_caller
     from harmonize.dashboard.errors import PageError, SignInRequired
     from harmonize.dashboard.readmodel import ReadModel
-    from harmonize.dashboard.routes import impact, review, session, submissions, trends
+    from harmonize.dashboard.routes import (
+        impact,
+        review,
+        session,
+        submissions,
+        trends,
+        withdrawals,
+    )
+    from harmonize.drs.registry import Registry
     from harmonize.settings import Settings
     from harmonize.state.review import ReviewStore
     from harmonize.state.store import StateStore
@@ -42,11 +51,13 @@ def mount(app: FastAPI, settings: WebSettings) -> None:
     config = settings.dashboard
     if config is None:
         return
-    pipeline = config.pipeline or Settings(
-        workspace=settings.drs.workspace, registry_url=settings.drs.registry_url
-    )
+    pipeline: Settings = config.pipeline or app.state.pipeline  # see harmonize.web
     state = StateStore(pipeline.registry)
     engine = state.engine
+    registry: Registry = app.state.registry
+    if pipeline.registry != settings.drs.registry_url:
+        registry = Registry(pipeline.registry)
+        registry.create_all()
     app.state.dashboard = Dashboard(
         settings=config,
         pipeline=pipeline,
@@ -55,6 +66,7 @@ def mount(app: FastAPI, settings: WebSettings) -> None:
         audit=AuditLog(engine),
         review=ReviewStore(pipeline.registry),
         refresh=summaries.Refresher(engine),
+        registry=registry,
     )
 
     async def page_error(request: Request, exc: Exception) -> Response:
@@ -69,7 +81,7 @@ def mount(app: FastAPI, settings: WebSettings) -> None:
         return error_page(exc, who)
 
     app.add_exception_handler(PageError, page_error)
-    for module in (session, submissions, trends, review, impact):
+    for module in (session, submissions, trends, review, impact, withdrawals):
         app.include_router(
             module.router, prefix=PREFIX, tags=["Dashboard"], include_in_schema=False
         )

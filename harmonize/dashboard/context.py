@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -13,6 +13,8 @@ from harmonize.dashboard.audit import AuditLog
 from harmonize.dashboard.config import DashboardSettings
 from harmonize.dashboard.readmodel import ReadModel
 from harmonize.dashboard.summaries import Refresher
+from harmonize.dashboard.versions import DiffCache
+from harmonize.drs.registry import Registry
 from harmonize.settings import Settings
 from harmonize.state.review import ReviewStore
 
@@ -51,3 +53,5 @@ class Dashboard:
     audit: AuditLog
     review: ReviewStore
     refresh: Refresher
+    registry: Registry  # the pipeline's: DRS objects, the publication ledger, withdrawals
+    diffs: DiffCache = field(default_factory=DiffCache)

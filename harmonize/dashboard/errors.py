@@ -22,3 +22,9 @@ class NotFound(PageError):
 
 class Forbidden(PageError):
     status = 403
+
+
+class Unavailable(PageError):
+    """Busy or unreachable (the warehouse lock, the registry): try again shortly."""
+
+    status = 503

@@ -19,13 +19,36 @@ from harmonize.drs.http_errors import install_error_handlers
 from harmonize.drs.limits import BodyLimit, NoEncodedSlash
 from harmonize.drs.links import API_PREFIX
 from harmonize.drs.registry import Registry
-from harmonize.drs.routes import access, admin, authorizations, download, objects, service_info
+from harmonize.drs.routes import (
+    access,
+    admin,
+    authorizations,
+    download,
+    objects,
+    service_info,
+    withdrawals,
+)
 from harmonize.drs.signing import UrlSigner
 from harmonize.drs.stores import S3Store
+from harmonize.settings import Settings
 
 
-def create_app(settings: DrsSettings, *, registry: Registry | None = None) -> FastAPI:
-    """A FastAPI app for ``settings``; pass ``registry`` to share one (it is then not disposed)."""
+def create_app(
+    settings: DrsSettings, *, registry: Registry | None = None, pipeline: Settings | None = None
+) -> FastAPI:
+    """A FastAPI app for ``settings``; pass ``registry`` to share one (it is then not disposed).
+
+    ``pipeline`` is where the admin API's withdrawals act (the warehouse, the landing store);
+    by default the service's own workspace and registry. Its registry must be the service's.
+    """
+    pipeline = pipeline or Settings(
+        workspace=settings.workspace, registry_url=settings.registry_url
+    )
+    if pipeline.registry != settings.registry_url:
+        raise ValueError(
+            f"the pipeline's registry {pipeline.registry!r} is not the DRS service's "
+            f"{settings.registry_url!r}: withdrawals would change another registry"
+        )
     owned = registry is None
     active = registry if registry is not None else Registry(settings.registry_url)
     active.create_all()
@@ -46,6 +69,7 @@ def create_app(settings: DrsSettings, *, registry: Registry | None = None) -> Fa
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.pipeline = pipeline
     app.state.registry = active
     app.state.authority = Authority(settings.auth)
     key = settings.auth.url_signing_key
@@ -59,6 +83,7 @@ def create_app(settings: DrsSettings, *, registry: Registry | None = None) -> Fa
     for module in (service_info, access, authorizations, objects, download):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(admin.router, prefix=admin.PREFIX)
+    app.include_router(withdrawals.router, prefix=admin.PREFIX)
     guarded = (API_PREFIX, admin.PREFIX)  # features mounted beside DRS keep their own limits
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes, prefixes=guarded)
     app.add_middleware(NoEncodedSlash, prefixes=guarded)

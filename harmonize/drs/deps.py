@@ -1,4 +1,5 @@
-"""Shared FastAPI dependencies: settings, registry, caller's token, links and the read model.
+"""Shared FastAPI dependencies: settings, registry, pipeline settings, caller's token, links and
+the read model.
 
 They are ``async def`` because none of them blocks: FastAPI runs a sync dependency in the
 thread pool, a hop per dependency per request that cost more than the lookup itself.
@@ -21,6 +22,7 @@ from harmonize.drs.signing import UrlSigner
 from harmonize.drs.specs import OBJECT_ID
 from harmonize.drs.stores import S3Store
 from harmonize.drs.uris import local_id
+from harmonize.settings import Settings
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -39,8 +41,15 @@ async def get_registry(request: Request) -> Registry:
     return registry
 
 
+async def get_pipeline(request: Request) -> Settings:
+    """The pipeline's settings: where the admin API's withdrawals act."""
+    pipeline: Settings = request.app.state.pipeline
+    return pipeline
+
+
 SettingsDep = Annotated[DrsSettings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
+PipelineDep = Annotated[Settings, Depends(get_pipeline)]
 
 
 async def get_token(

@@ -3,7 +3,8 @@
 Walks through the list; a rejected submission's findings down to the offending cell; the
 review queue (accept, re-run, published); the trend charts as SVG elements with data
 points; the ontology-impact page; and a submitter who cannot open another submitter's
-submission. Screenshots of each page go to ``test-artifacts/screenshots/``.
+submission. A second walk: a submission's two published versions and what changed, then a
+participant's withdrawal. Screenshots of each page go to ``test-artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from harmonize.cli import app as cli
 from harmonize.dashboard.local import serve_in_thread
 
 from ..ontology.test_diff import OLD_OBO, _new_obo
+from ..publish.test_versions import corrected
 from .conftest import CURATOR, SUBMITTER_B, Env, add_submission, finding, make_env
 from .pipeline_data import TYPOS_CSV, copy_sample, pipeline_settings, run, write_tabular
 
@@ -214,4 +216,61 @@ def test_dashboard_walkthrough_in_chromium(
         assert "no submission" in page.inner_text("[data-testid=error]")
         assert page.locator("nav >> text=Review queue").count() == 0
         shot(page, "denied")
+        context.close()
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_versions_and_a_withdrawal_in_chromium(
+    tmp_path: Path, ontology_cache: Path, submissions: Path, browser: object
+) -> None:
+    settings = pipeline_settings(tmp_path / "workspace", ontology_cache)
+    env = make_env(settings.workspace, pipeline=settings)
+    v1 = copy_sample(submissions, env.landing, "suox-isod")
+    assert run(v1, settings).status == "published"
+    v2, _, _ = corrected(v1, tmp_path / "suox-isod-v2")
+    assert run(v2, settings).status == "published"
+    subject = "Proband 1 from PMID 9050047"
+
+    with serve_in_thread(env.app) as base:
+        context = browser.new_context(viewport={"width": 1360, "height": 900})  # type: ignore[attr-defined]
+        page = context.new_page()
+        sign_in(page, base, CURATOR)
+
+        # 1. the submission's versions: v2 current, v1 superseded, what changed between them
+        page.click("tr[data-submission=suox-isod] a")
+        versions = page.locator("table[data-testid=published-versions] tbody tr")
+        assert versions.count() == 2
+        newest, oldest = versions.nth(0), versions.nth(1)
+        assert "current" in newest.locator("[data-testid=version-state]").inner_text()
+        assert "superseded by v2" in oldest.inner_text() and "first version" in oldest.inner_text()
+        individuals = newest.locator("td[data-table=individuals]")
+        assert individuals.get_attribute("data-removed") == "1"
+        assert individuals.get_attribute("data-changed") == "1"
+        assert "+0 \u22121 ~1" in individuals.inner_text()  # minus sign
+        page.locator("table[data-testid=published-versions]").scroll_into_view_if_needed()
+        shot(page, "versions")
+        bundle = oldest.locator("[data-testid=version-bundle]").inner_text()
+        response = page.goto(f"{base}/ga4gh/drs/v1/objects/{bundle}")
+        assert response is not None and response.status == 401  # controlled: credentials first
+        page.go_back()
+
+        # 2. a participant withdraws: the curator uses the form
+        page.click("nav >> text=Withdrawals")
+        page.fill("#dataset", "phenopacket-store")
+        page.fill("#subject", subject)
+        page.fill("#reason", "consent withdrawn by email")
+        page.check("input[name=confirm]")
+        page.click("[data-testid=withdraw]")
+        page.wait_for_url("**/dashboard/withdrawals/*?outcome=withdrawn")
+        assert "Withdrawn" in page.inner_text("[data-testid=outcome]")
+        assert page.inner_text("table[data-testid=rows-removed] td[data-table=individuals]") == "1"
+        assert subject not in page.content()
+        shot(page, "withdrawal")
+
+        # 3. the audit log keeps the withdrawal's id and dataset, not the subject id
+        page.click("nav >> text=Audit log")
+        audit = page.inner_text("table[data-testid=audit]")
+        assert "withdrawal/1" in audit and "phenopacket-store" in audit
+        assert subject not in page.content()
         context.close()

@@ -155,3 +155,15 @@ def test_links_to_data_docs_and_drs(seeded: Env) -> None:
     store.set_status("a-good", sha, "published", bundle_id="hzb" + "a" * 32)
     good = client.get("/dashboard/submissions/a-good").text
     assert 'href="/ga4gh/drs/v1/objects/hzb' + "a" * 32 + '" data-testid="drs-bundle"' in good
+
+
+def test_a_submission_never_published_has_no_versions_table(seeded: Env) -> None:
+    page = seeded.client(CURATOR).get("/dashboard/submissions/a-bad")
+    assert page.status_code == 200 and "Published versions" not in page.text
+
+
+def test_a_report_without_findings_says_so(seeded: Env) -> None:
+    client = seeded.client(CURATOR)
+    good = client.get("/dashboard/submissions/a-good").text
+    assert 'data-testid="no-findings">No findings.' in good
+    assert "No findings." not in client.get("/dashboard/submissions/a-bad").text

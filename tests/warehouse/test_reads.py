@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -66,3 +67,27 @@ def test_a_process_that_read_the_tables_exits_cleanly(tmp_path: Path) -> None:
         )
         codes.append((done.returncode, done.stdout.strip()))
     assert set(codes) == {(0, "2")}, codes
+
+
+def test_a_match_on_any_column_still_reads_after_rows_were_deleted(tmp_path: Path) -> None:
+    # a repeated withdrawal, or one of another subject of the same submission, failed to
+    # read (delta-io/delta-rs#4579); the rows come back in the table's own types
+    settings = Settings(workspace=tmp_path / "ws")
+    publish_rows(settings, "a", {"individuals": people("a1", "a2", "a3")})
+    seq = publish_rows(settings, "b", {"individuals": people("b1")})
+    tables = Warehouse.of(settings).tables
+    tables.delete_rows("individuals", {"a": ["a1"]}, seq=seq + 1)
+
+    def subjects(where: dict[str, Any], columns: list[str] | None = None) -> list[str]:
+        table = tables.read("individuals", where=where, columns=columns)
+        return sorted(table.column("subject_id").to_pylist())
+
+    assert subjects({"dataset": "test"}) == ["a2", "a3", "b1"]
+    assert subjects({"subject_id": "a2"}, ["subject_id"]) == ["a2"]
+    assert subjects({"subject_id": "a1"}) == []  # deleted
+    both = {"subject_id": ["a3", "b1"], "submission_id": "a"}
+    assert subjects(both, ["submission_id", "subject_id"]) == ["a3"]
+    assert subjects({"subject_id": "nobody"}, ["subject_id"]) == []
+    table = tables.read("individuals", where={"dataset": "test"})
+    assert table.schema.field("subject_id").type == pa.string()  # as the table's schema
+    assert tables.read("individuals").num_rows == 3

@@ -1,4 +1,5 @@
-"""The submission list, one submission's page, its report files, and re-running it."""
+"""The submission list, one submission's page (its findings, its published versions and
+what changed between them), its report files, and re-running it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from harmonize.dashboard.deps import CallerDep, CuratorDep, DashboardDep, FormDe
 from harmonize.dashboard.errors import NotFound, PageError
 from harmonize.dashboard.readmodel import STATUSES, Filters, Page
 from harmonize.dashboard.report_view import data_docs, finding_groups, load_report, may_see_values
+from harmonize.dashboard.versions import published_versions
 from harmonize.drs.links import API_PREFIX
+from harmonize.warehouse import TABLES, Warehouse
 
 router = APIRouter()
 
@@ -106,14 +109,22 @@ def submission_page(
     dashboard: DashboardDep,
     who: CallerDep,
     version: str | None = None,
+    versions_offset: OffsetDep = 0,
 ) -> Response:
     dashboard.refresh.one(submission_id)
     versions = _visible(dashboard, who, submission_id)
     current = next((v for v in versions if v["manifest_sha256"] == version), versions[0])
     masked = not may_see_values(who.principal, current)
     report = load_report(current["report_path"]) or {}
-    registry = request.app.state.registry
+    registry = dashboard.registry
     members = registry.bundle_members(current["bundle_id"]) if current["bundle_id"] else []
+    published = published_versions(
+        registry,
+        Warehouse.of(dashboard.pipeline),
+        submission_id,
+        offset=versions_offset,
+        cache=dashboard.diffs,
+    )
     return render(
         "submission.html.j2",
         who,
@@ -126,6 +137,9 @@ def submission_page(
         docs=[] if masked else data_docs(report, dashboard.pipeline.reports_dir, submission_id),
         drs=API_PREFIX,
         members=members,
+        published=published,
+        tables=TABLES,
+        selected=version,
         rerunnable=who.principal.curator
         and current["status"] in ("rejected", "failed")
         and _source(dashboard, submission_id) is not None,
