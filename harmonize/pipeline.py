@@ -39,6 +39,7 @@ class IngestResult:
     findings: dict[str, int] = field(default_factory=dict)
     message: str = ""
     objects: int = 0  # DRS objects registered (the bundle's members)
+    version: int | None = None  # the submission's version published (or found published)
 
     @property
     def ok(self) -> bool:
@@ -140,6 +141,7 @@ def admit(
             "already-published",
             submission.id,
             bundle_id=bundle,
+            version=version,
             report_json=Path(prior["report_path"]) if prior and prior["report_path"] else None,
             message=f"submission {submission.id} is already published{note}",
             counts=dict((prior or {}).get("stats") or {}),
@@ -241,7 +243,7 @@ def concurrently_published(
 
     published = published_version(submission, settings, stores.registry)
     assert published is not None, "staging() saw this version committed"
-    committed = published[1]
+    version, committed, _ = published
     stores.state.set_status(
         submission.id,
         submission.manifest_sha256,
@@ -253,7 +255,8 @@ def concurrently_published(
         "already-published",
         submission.id,
         bundle_id=committed,
-        message=f"submission {submission.id} is already published",
+        version=version,
+        message=f"submission {submission.id} is already published (version {version})",
     )
 
 
@@ -352,6 +355,7 @@ def finish(
         message=f"published {counts.get('individuals', 0)} individuals as version "
         f"{journal['version']}",
         objects=journal["objects"],
+        version=journal["version"],
     )
 
 

@@ -102,6 +102,7 @@ class SubmissionResult(BaseModel):
     bundle_id: str | None = None
     object_count: int = 0
     reason: str | None = None
+    version: int | None = None  # the submission's version (published only)
 
 
 def _first_error(exc: ValidationError) -> str:

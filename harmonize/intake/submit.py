@@ -35,12 +35,16 @@ def landing_for(settings: Settings, url: str | None = None) -> LandingStore:
 def completed_manifest(directory: Path, submission: Submission) -> bytes:
     """The manifest to land: as submitted when it lists every sha-256, else with them filled in."""
     raw = (directory / MANIFEST_NAME).read_bytes()
-    if all(f.sha256 for f in submission.manifest.files):
+    manifest = submission.manifest
+    needs_mapping = manifest.mapping is not None and manifest.mapping_sha256 is None
+    if all(f.sha256 for f in manifest.files) and not needs_mapping:
         return raw
     data: dict[str, Any] = yaml.safe_load(raw)
     digests = {f.name: f.sha256 for f in submission.files}
     for entry in data["files"]:
         entry["sha256"] = digests[entry["path"]]
+    if needs_mapping:  # a changed mapping is another manifest: landed apart, a new version
+        data["mapping_sha256"] = submission.mapping_sha256
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode("utf-8")
 
 

@@ -176,6 +176,7 @@ def _result(outcome: Any, manifest_sha256: str) -> Any:
         bundle_id=outcome.bundle_id,
         object_count=outcome.objects,
         reason=None if published else (outcome.message or "rejected"),
+        version=outcome.version if published else None,
     )
 
 
@@ -190,7 +191,19 @@ def _result_from_state(row: dict[str, Any], registry_url: str) -> Any:
         bundle_id=row["bundle_id"],
         object_count=_object_count(row, registry_url),
         reason=None,
+        version=_version(row, registry_url),
     )
+
+
+def _version(row: dict[str, Any], registry_url: str) -> int | None:
+    """The version whose bundle the state row names, as the publication ledger has it."""
+    from harmonize.drs.registry import Registry
+    from harmonize.warehouse import ledger
+
+    if not row["bundle_id"]:
+        return None
+    with Registry(registry_url).session() as session:
+        return ledger.version_of_bundle(session, row["bundle_id"])
 
 
 def _object_count(row: dict[str, Any], registry_url: str) -> int:

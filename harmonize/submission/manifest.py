@@ -11,6 +11,8 @@ A submission is a directory with ``manifest.yaml`` and its data files::
     files:
       - path: AIRE_APS1_individuals.xlsx
         sha256: 3f5c...               # hex digest of the file's bytes
+    mapping: mapping.yaml             # tabular profile: the mapping, relative to the directory
+    mapping_sha256: 9a0e...           # optional: the mapping's digest (``submit`` fills it in)
 
 A single data file plus ``--profile`` is a submission too: its manifest is synthesized,
 with the data centre's ``Settings.default_access`` (``controlled`` unless it says otherwise).
@@ -63,7 +65,15 @@ class Manifest(StrictModel):
     access: Access  # required: who may read the published objects
     consent: list[str] = Field(default_factory=list)
     mapping: str | None = None  # tabular profile: the mapping YAML, relative to the submission
+    mapping_sha256: str | None = None  # when given, the mapping file must have this digest
     files: list[ManifestFile]
+
+    @field_validator("mapping_sha256")
+    @classmethod
+    def _mapping_hex(cls, v: str | None) -> str | None:
+        if v is not None and not _SHA256.match(v.lower()):
+            raise ValueError("mapping_sha256 must be 64 hexadecimal characters")
+        return v.lower() if v else v
 
     @field_validator("submission_id", "dataset")
     @classmethod

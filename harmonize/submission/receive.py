@@ -201,5 +201,16 @@ def receive(
         raise SubmissionError(
             "mapping file not found", file=str(mapping_path), hint="check the mapping path"
         )
+    expected = manifest.mapping_sha256
+    if expected is not None and mapping_path is not None and mapping is None:
+        actual = file_sha256(mapping_path)
+        if actual != expected:
+            raise SubmissionError(
+                f"the mapping's sha-256 is {actual}, the manifest says {expected}",
+                file="manifest.yaml",
+                column="mapping_sha256",
+                hint="the mapping changed after the manifest was written: update "
+                "mapping_sha256, or remove it",
+            )
     sid = manifest.submission_id or derived_id(manifest_sha)
     return Submission(sid, manifest, manifest_sha, root, files, mapping_path)

@@ -243,6 +243,15 @@ def pending(session: Session) -> list[PublicationRow]:
     )
 
 
+def version_of_bundle(session: Session, bundle_id: str) -> int | None:
+    """The version a committed publication's bundle holds (None: no such publication)."""
+    return session.scalar(
+        select(PublicationRow.version).where(
+            PublicationRow.bundle_id == bundle_id, PublicationRow.status == "committed"
+        )
+    )
+
+
 def versions(session: Session, submission_id: str) -> list[PublicationRow]:
     """The committed versions of a submission, oldest first."""
     return list(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from harmonize.drs.registry import Registry
+from harmonize.errors import SubmissionError
 from harmonize.events import DLQ, RESULTS, SUBMISSIONS, parse_envelope, submission_created
 from harmonize.intake import submit
 from harmonize.orchestrate.process import process_event
@@ -43,6 +47,7 @@ def test_the_same_event_three_times_gives_one_publication(
     assert {r.data["bundle_id"] for r in results} == {outcomes[0].result.bundle_id}
     assert {r.data["manifest_sha256"] for r in results} == {created.manifest_sha256}
     assert all(r.data["object_count"] == outcomes[0].result.object_count for r in results)
+    assert [r.data["version"] for r in results] == [1, 1, 1]
     registry = Registry(settings.registry)
     members = registry.bundle_members(outcomes[0].result.bundle_id)
     assert len(members) == outcomes[0].result.object_count > 0
@@ -51,6 +56,37 @@ def test_the_same_event_three_times_gives_one_publication(
     history = StateStore(settings.registry).history("aire-aps1")
     commits = [h for h in history if h["status"] == "published" and h["detail"] == "committed"]
     assert len(commits) == 1
+
+
+def test_a_changed_mapping_under_the_same_manifest_is_a_new_version_through_events(
+    settings: Settings, bus: Any, submissions: Path, tmp_path: Path
+) -> None:
+    """submit() writes the mapping's digest into the landed manifest: a changed mapping is
+    another manifest, landed apart, and the worker publishes it as version 2 (the landing
+    store and the state store are keyed by the manifest's digest; it answered "already
+    published")."""
+    source = tmp_path / "clinic"
+    shutil.copytree(submissions / "clinic-tabular", source)
+    first = submit(source, settings, bus=bus)
+    (message,) = drain(bus, SUBMISSIONS)
+    assert process_event(message.value, settings, bus).outcome == "published"
+    mapping = source / "mapping.yaml"
+    mapping.write_text(mapping.read_text().replace("id_prefix: clinic", "id_prefix: clinicb"))
+    second = submit(source, settings, bus=bus)
+    assert second.manifest_sha256 != first.manifest_sha256
+    (message,) = drain(bus, SUBMISSIONS)
+    outcome = process_event(message.value, settings, bus)
+    assert outcome.outcome == "published"
+    assert outcome.result.version == 2
+    landed = yaml.safe_load(Path(second.manifest_uri).read_text())
+    assert landed["mapping_sha256"] == hashlib.sha256(mapping.read_bytes()).hexdigest()
+
+    # a manifest whose mapping_sha256 disagrees with the mapping is refused, naming both
+    manifest = source / "manifest.yaml"
+    manifest.write_text(manifest.read_text() + f"mapping_sha256: '{'0' * 64}'\n")
+    with pytest.raises(SubmissionError, match="the manifest says 0000") as refused:
+        submit(source, settings, bus=bus)
+    assert refused.value.column == "mapping_sha256"
 
 
 def test_a_malformed_event_lands_in_the_dlq_with_a_reason(settings: Settings, bus: Any) -> None:
