@@ -88,13 +88,13 @@ class Harmonizer:
         """The raw batches of one of the submission's files."""
         from harmonize.readers import reader_for
 
-        reader = reader_for(file.path, prefer=file.format)
+        reader = reader_for(file.path, prefer=file.format or self.profile.reader)
         options = replace(self.profile.read_options(self.ctx), label=file.name, sheet=file.sheet)
         yield from reader.read(file.path, options)
 
     def batch(self, batch: SourceBatch) -> tuple[MappedBatch, list[dict[str, Any]]]:
         """Check, map and check one raw batch: its tables and its Phenopacket documents."""
-        from harmonize.mapping.phenopackets import build_documents
+        from harmonize.mapping.phenopackets import add_extras, build_documents
 
         self.checker.raw(batch)
         mapped = self.checker.harmonized(self.profile.map_batch(batch, self.ctx))
@@ -108,6 +108,8 @@ class Harmonizer:
                 consent=self.submission.manifest.consent,
                 references=self.data_use.references,
             )
+            if mapped.extras:
+                add_extras(docs, mapped.extras, self.checker.resource)
         return mapped, docs
 
     def result(self, counts: dict[str, int]) -> Run:

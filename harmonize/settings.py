@@ -38,6 +38,9 @@ class Settings(BaseModel):
     registry_url: str | None = None  # SQLAlchemy URL; default: SQLite in the workspace
     max_file_bytes: int = 2 * 1024**3
     batch_size: int = 20_000
+    # a JSON document that must be read whole (a FHIR Bundle file, one NDJSON line, the
+    # loose resources of an NDJSON file): larger ones are refused, to bound memory
+    max_document_bytes: int = 256 * 1024**2
     remove_redundant_ancestors: bool = True
     unmapped_policy: UnmappedPolicy = "reject"
     on_conflict: ConflictPolicy = "reject"

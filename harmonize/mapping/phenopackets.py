@@ -279,3 +279,42 @@ def build_documents(
         }
         out.append(doc)
     return out
+
+
+def _curie_prefixes(value: Any, found: set[str]) -> None:
+    """The prefixes of every OntologyClass id (``{"id": "P:x", "label": ...}``) in ``value``."""
+    if isinstance(value, dict):
+        tid = value.get("id")
+        if isinstance(tid, str) and "label" in value and ":" in tid:
+            found.add(tid.split(":", 1)[0])
+        for child in value.values():
+            _curie_prefixes(child, found)
+    elif isinstance(value, list):
+        for child in value:
+            _curie_prefixes(child, found)
+
+
+def add_extras(
+    docs: list[dict[str, Any]],
+    extras: dict[str, dict[str, Any]],
+    resource: Callable[[str], dict[str, Any] | None],
+) -> None:
+    """Add fields no table holds (e.g. ``medicalActions``) to the built documents, by id.
+
+    The MetaData gets a resource for every CURIE prefix the added fields use; ``metaData``
+    stays the last field.
+    """
+    for doc in docs:
+        added = extras.get(doc["id"])
+        if not added:
+            continue
+        meta = doc.pop("metaData")
+        doc.update(added)
+        doc["metaData"] = meta
+        have = {r["namespacePrefix"] for r in meta["resources"]}
+        found: set[str] = set()
+        _curie_prefixes(added, found)
+        for prefix in sorted(found - have):
+            entry = resource(prefix)
+            if entry is not None:
+                meta["resources"].append(entry)

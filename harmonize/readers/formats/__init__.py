@@ -2,9 +2,10 @@
 
 Order matters: :func:`harmonize.readers.base.reader_for` asks readers in registration order.
 The generic JSON reader imports the Phenopacket module, so the Phenopacket reader always
-registers (and is asked) first.
+registers (and is asked) first; the FHIR reader imports it too, and registers before the
+generic JSON reader.
 """
 
-from harmonize.readers.formats import csv, json, phenopacket, xlsx
+from harmonize.readers.formats import csv, fhir, json, phenopacket, xlsx
 
-__all__ = ["csv", "json", "phenopacket", "xlsx"]
+__all__ = ["csv", "fhir", "json", "phenopacket", "xlsx"]

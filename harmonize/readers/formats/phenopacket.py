@@ -29,6 +29,7 @@ from harmonize.readers.formats.csv import check_options, file_label
 LINES_SUFFIXES = (".jsonl", ".ndjson")
 JSON_HINT = "fix the JSON syntax at that line (a JSON validator shows the exact spot)"
 _PHENOPACKET_KEYS = re.compile(rb'"(?:phenotypicFeatures|metaData)"\s*:|"subject"\s*:\s*\{')
+_FHIR_KEY = re.compile(rb'"resourceType"\s*:')  # a FHIR resource (a Condition has a subject)
 
 
 def looks_like_phenopacket(head: bytes) -> bool:
@@ -38,9 +39,15 @@ def looks_like_phenopacket(head: bytes) -> bool:
     True
     >>> looks_like_phenopacket(b'[{"id": "p1", "subject": "s1"}]')
     False
+    >>> looks_like_phenopacket(b'{"resourceType": "Condition", "subject": {"reference": "x"}}')
+    False
     """
     body = head.removeprefix(codecs.BOM_UTF8).lstrip()
-    return body[:1] in (b"{", b"[") and _PHENOPACKET_KEYS.search(body) is not None
+    return (
+        body[:1] in (b"{", b"[")
+        and _PHENOPACKET_KEYS.search(body) is not None
+        and _FHIR_KEY.search(body) is None
+    )
 
 
 def _decode_error(err: orjson.JSONDecodeError, label: str, line: int | None = None) -> ReadError:
