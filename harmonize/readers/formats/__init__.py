@@ -5,6 +5,6 @@ The generic JSON reader imports the Phenopacket module, so the Phenopacket reade
 registers (and is asked) first.
 """
 
-from harmonize.readers.formats import csv, json, phenopacket, xlsx
+from harmonize.readers.formats import beacon, csv, json, phenopacket, xlsx
 
-__all__ = ["csv", "json", "phenopacket", "xlsx"]
+__all__ = ["beacon", "csv", "json", "phenopacket", "xlsx"]
