@@ -85,7 +85,7 @@ class Harmonizer:
         """The raw batches of one of the submission's files."""
         from harmonize.readers import reader_for
 
-        reader = reader_for(file.path, prefer=file.format)
+        reader = reader_for(file.path, prefer=file.format or self.profile.reader)
         options = replace(self.profile.read_options(self.ctx), label=file.name, sheet=file.sheet)
         yield from reader.read(file.path, options)
 
@@ -102,6 +102,7 @@ class Harmonizer:
                 created=self.created,
                 created_by=self.settings.created_by,
                 resource=self.checker.resource,
+                extras=mapped.extras,
             )
         return mapped, docs
 

@@ -65,6 +65,25 @@ def _prefixes(tables: dict[str, pa.Table]) -> dict[str, list[str]]:
     return out
 
 
+def _class_prefixes(obj: Any) -> set[str]:
+    """The CURIE prefixes of the ontology classes (``{"id", "label"}``) anywhere in ``obj``.
+
+    >>> sorted(_class_prefixes({"a": [{"code": {"id": "MAXO:0001175", "label": "x"}}]}))
+    ['MAXO']
+    """
+    found: set[str] = set()
+    if isinstance(obj, dict):
+        tid = obj.get("id")
+        if "label" in obj and isinstance(tid, str) and ":" in tid:
+            found.add(tid.split(":", 1)[0])
+        for value in obj.values():
+            found |= _class_prefixes(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            found |= _class_prefixes(value)
+    return found
+
+
 def _annotation(
     key: str, tid: str, label: str | None, excluded: bool | None, *when: Any
 ) -> dict[str, Any]:
@@ -107,10 +126,12 @@ def build_documents(
     created: str,
     created_by: str,
     resource: Callable[[str], dict[str, Any] | None],
+    extras: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """One Phenopacket per row of ``individuals``, in that order.
 
     ``resource(prefix)`` gives the MetaData Resource for a CURIE prefix (None if unknown).
+    ``extras`` adds fields no table holds to the documents, by phenopacket id.
     """
     ind = tables["individuals"]
     docs: dict[str, dict[str, Any]] = {}
@@ -239,6 +260,13 @@ def build_documents(
         if when:
             measurement["timeObserved"] = when
         doc.setdefault("measurements", []).append(measurement)
+
+    for pid, extra in (extras or {}).items():
+        doc = docs.get(pid)
+        if doc is not None:
+            doc.update(extra)
+            prefixes.setdefault(pid, [])
+            prefixes[pid] = sorted(set(prefixes[pid]) | _class_prefixes(extra))
 
     out = []
     for pid, doc in docs.items():

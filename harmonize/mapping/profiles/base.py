@@ -47,13 +47,16 @@ class MappedBatch:
     republished as they are (the tables are their flattened form); ``sources`` gives each
     document's (file, row) in the submission. ``for_documents`` holds the tables the
     Phenopacket documents are built from where they differ from ``tables`` (redundant
-    statements kept in a table are left out of the documents).
+    statements kept in a table are left out of the documents). ``extras`` holds, by
+    phenopacket id, document fields no table holds (e.g. ``medicalActions``), already
+    checked by the profile; they are added to the documents built from the tables.
     """
 
     tables: dict[str, pa.Table]
     documents: list[dict[str, Any]] | None = None
     sources: list[tuple[str, int | None]] | None = None
     for_documents: dict[str, pa.Table] | None = None
+    extras: dict[str, dict[str, Any]] | None = None
 
     @classmethod
     def of(
@@ -103,6 +106,7 @@ class Profile(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     raw_suite: ClassVar[str | None] = None  # expectations/raw/<name>.json, checked before mapping
+    reader: ClassVar[str | None] = None  # the reader to use, if not the one a file's name picks
 
     def configure(self, ctx: MappingContext) -> None:  # noqa: B027  (optional hook)
         """Load configuration (e.g. a mapping YAML) once per submission."""
