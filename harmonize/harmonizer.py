@@ -103,6 +103,7 @@ class Harmonizer:
                 created_by=self.settings.created_by,
                 resource=self.checker.resource,
                 extras=mapped.extras,
+                prefixes=mapped.prefixes,
             )
         return mapped, docs
 

@@ -127,15 +127,17 @@ def build_documents(
     created_by: str,
     resource: Callable[[str], dict[str, Any] | None],
     extras: dict[str, dict[str, Any]] | None = None,
+    prefixes: dict[str, set[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """One Phenopacket per row of ``individuals``, in that order.
 
     ``resource(prefix)`` gives the MetaData Resource for a CURIE prefix (None if unknown).
-    ``extras`` adds fields no table holds to the documents, by phenopacket id.
+    ``extras`` adds fields no table holds to the documents, by phenopacket id; ``prefixes``
+    adds CURIE prefixes their MetaData must list although no table column shows them.
     """
     ind = tables["individuals"]
     docs: dict[str, dict[str, Any]] = {}
-    prefixes = _prefixes(tables)
+    used = _prefixes(tables)
     pid_, sid, sex, vital, ref, refdesc = _cols(
         ind,
         [
@@ -265,15 +267,15 @@ def build_documents(
         doc = docs.get(pid)
         if doc is not None:
             doc.update(extra)
-            prefixes.setdefault(pid, [])
-            prefixes[pid] = sorted(set(prefixes[pid]) | _class_prefixes(extra))
+            used[pid] = sorted(set(used.get(pid, ())) | _class_prefixes(extra))
+    for pid, more in (prefixes or {}).items():
+        if pid in docs:
+            used[pid] = sorted(set(used.get(pid, ())) | more)
 
     out = []
     for pid, doc in docs.items():
         meta = doc.pop("metaData")
-        resources = [
-            r for r in (resource(p) for p in sorted(prefixes.get(pid, ()))) if r is not None
-        ]
+        resources = [r for r in (resource(p) for p in sorted(used.get(pid, ()))) if r is not None]
         meta["resources"] = resources
         meta["phenopacketSchemaVersion"] = SCHEMA_VERSION
         doc["metaData"] = {

@@ -195,7 +195,7 @@ class Checker:
                 )
 
             self._suite(f"harmonized/{name}", table, locate, [])
-        return MappedBatch(t, documents, sources, for_documents, mapped.extras)
+        return MappedBatch(t, documents, sources, for_documents, mapped.extras, mapped.prefixes)
 
     def _without_withdrawn(
         self,

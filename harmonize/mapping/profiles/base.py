@@ -50,6 +50,8 @@ class MappedBatch:
     statements kept in a table are left out of the documents). ``extras`` holds, by
     phenopacket id, document fields no table holds (e.g. ``medicalActions``), already
     checked by the profile; they are added to the documents built from the tables.
+    ``prefixes`` names, by phenopacket id, CURIE prefixes a document's content came from
+    that no table column shows (a Beacon sex given as an NCIT code): MetaData lists them.
     """
 
     tables: dict[str, pa.Table]
@@ -57,6 +59,7 @@ class MappedBatch:
     sources: list[tuple[str, int | None]] | None = None
     for_documents: dict[str, pa.Table] | None = None
     extras: dict[str, dict[str, Any]] | None = None
+    prefixes: dict[str, set[str]] | None = None
 
     @classmethod
     def of(

@@ -229,6 +229,8 @@ class BeaconProfile(Profile):
         tables = {k: pa.Table.from_pylist(v) for k, v in out.items() if v and k != "procedures"}
         mapped = MappedBatch.of(**tables)
         mapped.extras = self._procedures(ctx, out["procedures"]) or None
+        sexed = [r["phenopacket_id"] for r in out["individuals"] if r["sex"] is not None]
+        mapped.prefixes = {pid: {"NCIT"} for pid in sexed}  # the sex codes are NCIT's
         return mapped
 
     def _record(
