@@ -94,7 +94,7 @@ class Harmonizer:
 
     def batch(self, batch: SourceBatch) -> tuple[MappedBatch, list[dict[str, Any]]]:
         """Check, map and check one raw batch: its tables and its Phenopacket documents."""
-        from harmonize.mapping.phenopackets import add_extras, build_documents
+        from harmonize.mapping.phenopackets import build_documents
 
         self.checker.raw(batch)
         mapped = self.checker.harmonized(self.profile.map_batch(batch, self.ctx))
@@ -107,9 +107,9 @@ class Harmonizer:
                 resource=self.checker.resource,
                 consent=self.submission.manifest.consent,
                 references=self.data_use.references,
+                extras=mapped.extras,
+                prefixes=mapped.prefixes,
             )
-            if mapped.extras:
-                add_extras(docs, mapped.extras, self.checker.resource)
         return mapped, docs
 
     def result(self, counts: dict[str, int]) -> Run:

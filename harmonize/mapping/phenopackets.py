@@ -71,6 +71,25 @@ def _prefixes(tables: dict[str, pa.Table]) -> dict[str, list[str]]:
     return out
 
 
+def _class_prefixes(obj: Any) -> set[str]:
+    """The CURIE prefixes of the ontology classes (``{"id", "label"}``) anywhere in ``obj``.
+
+    >>> sorted(_class_prefixes({"a": [{"code": {"id": "MAXO:0001175", "label": "x"}}]}))
+    ['MAXO']
+    """
+    found: set[str] = set()
+    if isinstance(obj, dict):
+        tid = obj.get("id")
+        if "label" in obj and isinstance(tid, str) and ":" in tid:
+            found.add(tid.split(":", 1)[0])
+        for value in obj.values():
+            found |= _class_prefixes(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            found |= _class_prefixes(value)
+    return found
+
+
 def _annotation(
     key: str, tid: str, label: str | None, excluded: bool | None, *when: Any
 ) -> dict[str, Any]:
@@ -115,16 +134,22 @@ def build_documents(
     resource: Callable[[str], dict[str, Any] | None],
     consent: Sequence[str] = (),
     references: Callable[[Sequence[str]], list[dict[str, str]]] | None = None,
+    extras: dict[str, dict[str, Any]] | None = None,
+    prefixes: dict[str, set[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """One Phenopacket per row of ``individuals``, in that order.
 
     ``resource(prefix)`` gives the MetaData Resource for a CURIE prefix (None if unknown).
     ``consent`` are the submission's DUO codes, which apply where a row has none of its
     own; ``references(codes)`` makes their ``externalReferences`` entries (none without it).
+    ``extras`` adds fields no table holds to the documents, by phenopacket id (see
+    :class:`~harmonize.mapping.profiles.base.MappedBatch`); MetaData lists the prefixes of
+    their ontology classes, and ``prefixes`` adds, by phenopacket id, those MetaData must
+    list although neither a table column nor an extra shows them.
     """
     ind = tables["individuals"]
     docs: dict[str, dict[str, Any]] = {}
-    prefixes = _prefixes(tables)
+    used = _prefixes(tables)
     pid_, sid, sex, vital, ref, refdesc = _cols(
         ind,
         [
@@ -258,12 +283,19 @@ def build_documents(
             measurement["timeObserved"] = when
         doc.setdefault("measurements", []).append(measurement)
 
+    for pid, extra in (extras or {}).items():
+        doc = docs.get(pid)
+        if doc is not None:
+            doc.update(extra)
+            used[pid] = sorted(set(used.get(pid, ())) | _class_prefixes(extra))
+    for pid, more in (prefixes or {}).items():
+        if pid in docs:
+            used[pid] = sorted(set(used.get(pid, ())) | more)
+
     out = []
     for pid, doc in docs.items():
         meta = doc.pop("metaData")
-        resources = [
-            r for r in (resource(p) for p in sorted(prefixes.get(pid, ()))) if r is not None
-        ]
+        resources = [r for r in (resource(p) for p in sorted(used.get(pid, ()))) if r is not None]
         meta["resources"] = resources
         meta["phenopacketSchemaVersion"] = SCHEMA_VERSION
         doc["metaData"] = {
@@ -279,42 +311,3 @@ def build_documents(
         }
         out.append(doc)
     return out
-
-
-def _curie_prefixes(value: Any, found: set[str]) -> None:
-    """The prefixes of every OntologyClass id (``{"id": "P:x", "label": ...}``) in ``value``."""
-    if isinstance(value, dict):
-        tid = value.get("id")
-        if isinstance(tid, str) and "label" in value and ":" in tid:
-            found.add(tid.split(":", 1)[0])
-        for child in value.values():
-            _curie_prefixes(child, found)
-    elif isinstance(value, list):
-        for child in value:
-            _curie_prefixes(child, found)
-
-
-def add_extras(
-    docs: list[dict[str, Any]],
-    extras: dict[str, dict[str, Any]],
-    resource: Callable[[str], dict[str, Any] | None],
-) -> None:
-    """Add fields no table holds (e.g. ``medicalActions``) to the built documents, by id.
-
-    The MetaData gets a resource for every CURIE prefix the added fields use; ``metaData``
-    stays the last field.
-    """
-    for doc in docs:
-        added = extras.get(doc["id"])
-        if not added:
-            continue
-        meta = doc.pop("metaData")
-        doc.update(added)
-        doc["metaData"] = meta
-        have = {r["namespacePrefix"] for r in meta["resources"]}
-        found: set[str] = set()
-        _curie_prefixes(added, found)
-        for prefix in sorted(found - have):
-            entry = resource(prefix)
-            if entry is not None:
-                meta["resources"].append(entry)

@@ -8,6 +8,7 @@ Expectations suites of the harmonized tables.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pyarrow as pa
@@ -195,7 +196,10 @@ class Checker:
                 )
 
             self._suite(f"harmonized/{name}", table, locate, [])
-        return MappedBatch(t, documents, sources, for_documents, mapped.extras)
+        # what the checks did not touch (a profile's extras and prefixes) passes through
+        return dataclasses.replace(
+            mapped, tables=t, documents=documents, sources=sources, for_documents=for_documents
+        )
 
     def _without_withdrawn(
         self,

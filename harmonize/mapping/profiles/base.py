@@ -48,8 +48,12 @@ class MappedBatch:
     document's (file, row) in the submission. ``for_documents`` holds the tables the
     Phenopacket documents are built from where they differ from ``tables`` (redundant
     statements kept in a table are left out of the documents). ``extras`` holds, by
-    phenopacket id, Phenopacket fields no table holds (a FHIR profile's ``medicalActions``):
-    they are added to the documents built from the tables.
+    phenopacket id, Phenopacket fields no table holds (``medicalActions`` from a FHIR
+    Procedure or a Beacon intervention), already checked by the profile: they are added to
+    the documents built from the tables, and MetaData lists the CURIE prefixes of their
+    ontology classes. ``prefixes`` names, by phenopacket id, further CURIE prefixes a
+    document's content came from that neither a table column nor an extra shows (a Beacon
+    sex given as an NCIT code): MetaData lists them too.
     """
 
     tables: dict[str, pa.Table]
@@ -57,6 +61,7 @@ class MappedBatch:
     sources: list[tuple[str, int | None]] | None = None
     for_documents: dict[str, pa.Table] | None = None
     extras: dict[str, dict[str, Any]] | None = None
+    prefixes: dict[str, set[str]] | None = None
 
     @classmethod
     def of(
@@ -64,13 +69,14 @@ class MappedBatch:
         documents: list[dict[str, Any]] | None = None,
         sources: list[tuple[str, int | None]] | None = None,
         extras: dict[str, dict[str, Any]] | None = None,
+        prefixes: dict[str, set[str]] | None = None,
         **named: pa.Table,
     ) -> MappedBatch:
         out = {
             name: tables.conform(name, named[name]) if name in named else tables.empty(name)
             for name in tables.TABLES
         }
-        return cls(out, documents, sources, extras=extras)
+        return cls(out, documents, sources, extras=extras or None, prefixes=prefixes or None)
 
 
 def flag_unmapped(
@@ -107,7 +113,9 @@ class Profile(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     raw_suite: ClassVar[str | None] = None  # expectations/raw/<name>.json, checked before mapping
-    reader: ClassVar[str | None] = None  # the reader for its files, unless the manifest names one
+    # the reader for its files (a registered reader's name), unless the manifest names one;
+    # None: the reader a file's name and first bytes pick
+    reader: ClassVar[str | None] = None
 
     def configure(self, ctx: MappingContext) -> None:  # noqa: B027  (optional hook)
         """Load configuration (e.g. a mapping YAML) once per submission."""

@@ -1,5 +1,5 @@
 """Imports the built-in profiles so that they register themselves."""
 
-from harmonize.mapping.profiles import case_template, fhir, phenopacket, tabular
+from harmonize.mapping.profiles import beacon, case_template, fhir, phenopacket, tabular
 
-__all__ = ["case_template", "fhir", "phenopacket", "tabular"]
+__all__ = ["beacon", "case_template", "fhir", "phenopacket", "tabular"]

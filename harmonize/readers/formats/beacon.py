@@ -1,0 +1,304 @@
+"""Beacon v2 individuals ("BFF" JSON), streamed one record at a time in bounded memory.
+
+A file holds the individuals as one of:
+
+- a JSON array of individuals: ``[{"id": "Ind001", ...}, ...]``;
+- an object with an ``individuals`` array: ``{"individuals": [...]}`` (other keys ignored);
+- JSON Lines (``.jsonl``/``.ndjson``): one individual per line;
+- one individual: ``{"id": "Ind001", "sex": {...}}``.
+
+Records are parsed one by one: memory holds one batch of records, never the whole file,
+and a single record (or, for a lone individual, the file) may be at most
+:data:`MAX_RECORD_CHARS` characters. A batch has one column, ``document``, with each record
+as compact JSON text, and ``document_line``, the line its record starts on. Its ``rows``
+are the records' 1-based numbers in the file (the array element, or the JSON Lines
+record), which is what findings call the row. Broken JSON is a :class:`ReadError` naming
+the record, line and column. The reader is chosen by name (the ``beacon`` profile asks
+for it), never by sniffing: Beacon individuals look much like Phenopackets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar, TextIO
+
+import orjson
+import pyarrow as pa
+
+from harmonize.errors import ReadError
+from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
+from harmonize.readers.formats.csv import check_options, file_label
+from harmonize.readers.formats.phenopacket import JSON_HINT, LINES_SUFFIXES
+
+CHUNK_CHARS = 1 << 20  # read this much text at a time
+MAX_RECORD_CHARS = 64 << 20  # one individual (or a lone-individual file) at most
+WRAPPER_KEY = "individuals"
+_WS = re.compile(r"[ \t\n\r]*")
+_NEAR_END = 8  # a value cut here by the chunk's end may just be incomplete (a \\u escape)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
+class _Text:
+    """A JSON text read in chunks: the unread part in ``buf`` from ``pos``, with line numbers."""
+
+    def __init__(self, fh: TextIO, label: str) -> None:
+        self.fh, self.label = fh, label
+        self.buf, self.pos, self.eof = "", 0, False
+        self.line, self.column = 1, 0  # where buf[0] is: its line, its 0-based column
+
+    def more(self) -> bool:
+        """Read the next chunk, dropping what was consumed; False at the end of the file."""
+        if self.eof:
+            return False
+        try:
+            chunk = self.fh.read(CHUNK_CHARS)
+        except UnicodeDecodeError as err:
+            raise ReadError(
+                f"the file is not UTF-8 ({err.reason})",
+                file=self.label,
+                hint="save the file as UTF-8 JSON",
+            ) from err
+        newline = self.buf.rfind("\n", 0, self.pos)
+        self.line += self.buf.count("\n", 0, self.pos)
+        self.column = self.pos - newline - 1 if newline >= 0 else self.column + self.pos
+        self.buf, self.pos = self.buf[self.pos :] + chunk, 0
+        self.eof = not chunk
+        return bool(chunk)
+
+    def line_at(self, pos: int) -> int:
+        return self.line + self.buf.count("\n", 0, pos)
+
+    def peek(self) -> str:
+        """The next character that is not whitespace ("" at the end of the file)."""
+        while True:
+            match = _WS.match(self.buf, self.pos)
+            self.pos = match.end() if match else self.pos
+            if self.pos < len(self.buf) or not self.more():
+                return self.buf[self.pos : self.pos + 1]
+
+    def take(self, expected: str, record: int | None, what: str) -> None:
+        found = self.peek()
+        if found != expected:
+            self.fail(f"expected {what}, found {_shown(found)}", self.pos, record)
+        self.pos += 1
+
+    def value(self, record: int | None) -> tuple[Any, int]:
+        """The next JSON value and the line it starts on, parsed whole from the buffer.
+
+        An error within :data:`_NEAR_END` characters of the buffer's end, or an unterminated
+        string, may only mean that the chunk ended mid-value: then more is read and the
+        value parsed again, up to :data:`MAX_RECORD_CHARS`.
+        """
+        self.peek()
+        line = self.line_at(self.pos)
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as err:
+                cut = err.pos >= len(self.buf) - _NEAR_END or err.msg.startswith("Unterminated")
+                if self.eof or not cut:
+                    self.fail(err.msg, err.pos, record)
+            except (ValueError, RecursionError) as err:  # NaN, Infinity; absurd nesting
+                self.fail(str(err), self.pos, record)
+            else:
+                if end < len(self.buf) or self.eof:
+                    self.pos = end
+                    return value, line
+            if len(self.buf) - self.pos > MAX_RECORD_CHARS:
+                raise ReadError(
+                    f"record {record} (line {line}) is over {MAX_RECORD_CHARS >> 20} MiB, "
+                    "or its JSON is broken",
+                    file=self.label,
+                    row=record,
+                    hint="split the record, or check its brackets and quotes",
+                )
+            self.more()
+
+    def fail(self, message: str, pos: int, record: int | None) -> None:
+        line = self.line_at(pos)
+        newline = self.buf.rfind("\n", 0, pos)
+        column = pos - newline if newline >= 0 else self.column + pos + 1
+        at = f"record {record}, " if record is not None else ""
+        raise ReadError(
+            f"invalid JSON at {at}line {line}, column {column}: {message}",
+            file=self.label,
+            row=record,
+            hint=JSON_HINT,
+        )
+
+
+def _shown(char: str) -> str:
+    return repr(char) if char else "the end of the file"
+
+
+def _records(text: _Text) -> Iterator[tuple[int, int, Any]]:
+    """``(record number, line, value)`` for every individual of a ``.json`` file."""
+    first = text.peek()
+    if first == "[":
+        yield from _array(text)
+    elif first == "{":
+        yield from _object(text)
+    else:
+        text.fail(
+            f"expected an array or an object of individuals, found {_shown(first)}", text.pos, None
+        )
+    if text.peek():
+        text.fail("unexpected data after the individuals", text.pos, None)
+
+
+def _array(text: _Text) -> Iterator[tuple[int, int, Any]]:
+    text.take("[", None, "'['")
+    if text.peek() == "]":
+        text.pos += 1
+        return
+    record = 0
+    while True:
+        record += 1
+        value, line = text.value(record)
+        yield record, line, value
+        after = text.peek()
+        if after == "]":
+            text.pos += 1
+            return
+        text.take(",", record + 1, "',' or ']' after a record")
+
+
+def _object(text: _Text) -> Iterator[tuple[int, int, Any]]:
+    """An ``{"individuals": [...]}`` wrapper streams its array; any other object is one record."""
+    text.take("{", None, "'{'")
+    start = text.line_at(text.pos)
+    kept: dict[str, Any] = {}
+    size, first, wrapped = 0, True, False
+    while text.peek() != "}":
+        if not first:
+            text.take(",", None, "',' or '}'")
+        first = False
+        key, _ = text.value(None)
+        if not isinstance(key, str):
+            text.fail("expected a key in double quotes", text.pos, None)
+        text.take(":", None, "':' after a key")
+        if key == WRAPPER_KEY:
+            if text.peek() != "[":
+                text.fail(f"'{WRAPPER_KEY}' must be an array of individuals", text.pos, None)
+            wrapped = True
+            yield from _array(text)
+            continue
+        value, _ = text.value(None if wrapped else 1)
+        if not wrapped:  # maybe a lone individual: bounded by the limit of one record
+            size += len(orjson.dumps(value))
+            if size > MAX_RECORD_CHARS:
+                raise ReadError(
+                    f"the object is over {MAX_RECORD_CHARS >> 20} MiB and has no "
+                    f"'{WRAPPER_KEY}' array",
+                    file=text.label,
+                    hint=f'put the individuals in an array, or in {{"{WRAPPER_KEY}": [...]}}',
+                )
+            kept[key] = value
+    text.pos += 1
+    if not wrapped:
+        yield 1, start, kept
+
+
+def _lines(path: Path, label: str) -> Iterator[tuple[int, int, Any]]:
+    """``(record number, line, value)`` for every non-blank line of a JSON Lines file."""
+    record = 0
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        for number, line in enumerate(_checked(fh, label), start=1):
+            if not line.strip():
+                continue
+            record += 1
+            if len(line) > MAX_RECORD_CHARS:
+                raise ReadError(
+                    f"record {record} (line {number}) is over {MAX_RECORD_CHARS >> 20} MiB",
+                    file=label,
+                    row=record,
+                    hint="split the record",
+                )
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as err:
+                raise ReadError(
+                    f"invalid JSON at record {record}, line {number}, column {err.colno}: "
+                    f"{err.msg}",
+                    file=label,
+                    row=record,
+                    hint=JSON_HINT,
+                ) from err
+            yield record, number, value
+
+
+def _checked(fh: TextIO, label: str) -> Iterator[str]:
+    try:
+        yield from fh
+    except UnicodeDecodeError as err:
+        raise ReadError(
+            f"the file is not UTF-8 ({err.reason})", file=label, hint="save the file as UTF-8 JSON"
+        ) from err
+
+
+def _batch(label: str, records: list[tuple[int, int, Any]]) -> SourceBatch:
+    for record, line, value in records:
+        if not isinstance(value, dict):
+            kind = type(value).__name__ if value is not None else "null"
+            raise ReadError(
+                f"record {record} (line {line}) is a {kind}, not an individual (a JSON object)",
+                file=label,
+                row=record,
+                hint="every individual must be a JSON object {...}",
+            )
+    table = pa.table(
+        {
+            "document": pa.array([orjson.dumps(v).decode() for _, _, v in records], pa.string()),
+            "document_line": pa.array([str(line) for _, line, _ in records], pa.string()),
+        }
+    )
+    rows = pa.array([record for record, _, _ in records], pa.int64())
+    return SourceBatch(file=label, table=table, rows=rows, headers=[["document", "document_line"]])
+
+
+@register
+class BeaconReader(Reader):
+    """Beacon v2 individuals: a JSON array, ``{"individuals": [...]}``, or JSON Lines."""
+
+    name = "beacon"
+    extensions: ClassVar[tuple[str, ...]] = (".json", *LINES_SUFFIXES)
+
+    @classmethod
+    def can_read(cls, path: Path, head: bytes) -> bool:
+        return False  # chosen by name only: see the module docstring
+
+    def read(self, path: Path, options: ReadOptions) -> Iterator[SourceBatch]:
+        check_options(options)
+        label = file_label(path, options)
+        if path.suffix.lower() in LINES_SUFFIXES:
+            records = _lines(path, label)
+        else:
+            records = self._document(path, label)
+        batch: list[tuple[int, int, Any]] = []
+        seen = False
+        for item in records:
+            batch.append(item)
+            seen = True
+            if len(batch) == options.batch_size:
+                yield _batch(label, batch)
+                batch = []
+        if batch:
+            yield _batch(label, batch)
+        if not seen:
+            raise ReadError("no individuals in the file", file=label, hint="add individuals")
+
+    def _document(self, path: Path, label: str) -> Iterator[tuple[int, int, Any]]:
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+            text = _Text(fh, label)
+            if not text.peek():
+                raise ReadError("file is empty", file=label, hint="submit the individuals as JSON")
+            yield from _records(text)
