@@ -22,6 +22,10 @@ import pyarrow.compute as pc
 from harmonize.mapping import times
 
 SCHEMA_VERSION = "2.0.2"
+# A document that names no term (a row with only an id and sex) still lists this resource:
+# every profile checks phenotypes against the pinned HPO release, and the v2 JSON Schema
+# requires metaData.resources to list at least one resource.
+CHECKED_AGAINST = "HP"
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
 
 
@@ -145,7 +149,8 @@ def build_documents(
     ``extras`` adds fields no table holds to the documents, by phenopacket id (see
     :class:`~harmonize.mapping.profiles.base.MappedBatch`); MetaData lists the prefixes of
     their ontology classes, and ``prefixes`` adds, by phenopacket id, those MetaData must
-    list although neither a table column nor an extra shows them.
+    list although neither a table column nor an extra shows them. A document that names no
+    term lists the HPO release (:data:`CHECKED_AGAINST`) rather than no resource at all.
     """
     ind = tables["individuals"]
     docs: dict[str, dict[str, Any]] = {}
@@ -295,7 +300,8 @@ def build_documents(
     out = []
     for pid, doc in docs.items():
         meta = doc.pop("metaData")
-        resources = [r for r in (resource(p) for p in sorted(used.get(pid, ()))) if r is not None]
+        names = sorted(used.get(pid, ())) or [CHECKED_AGAINST]
+        resources = [r for r in (resource(p) for p in names) if r is not None]
         meta["resources"] = resources
         meta["phenopacketSchemaVersion"] = SCHEMA_VERSION
         doc["metaData"] = {

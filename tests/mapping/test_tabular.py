@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from harmonize.mapping.profiles.mapping_file import load_mapping
 from harmonize.mapping.profiles.phenopacket import parse_errors
 from harmonize.mapping.profiles.tabular import age_converter
 from harmonize.ontology import Ontologies, TermIndex
+from harmonize.quality.schema import schema_errors
 from harmonize.settings import Settings
 
 from .conftest import SUBMISSIONS, Outcome, new_workspace, run_ingest, write_submission
@@ -499,3 +502,32 @@ def test_load_mapping_errors(tmp_path: Path, text: str, expected: str) -> None:
         load_mapping(path)
     assert expected in err.value.message
     assert err.value.file == "mapping.yaml"
+
+
+PXF = (
+    Path(__file__).resolve().parents[3] / "shared" / "tools" / "phenopacket-tools" / "pxf-validate"
+)
+
+
+def test_a_row_with_no_term_lists_the_hpo_release_and_passes_the_schema(
+    tmp_path: Path, settings: Callable[..., Settings]
+) -> None:
+    """A row with only an id and sex became a Phenopacket with an empty
+    ``metaData.resources``, which the v2 JSON Schema refuses (``minItems: 1``); it now lists
+    the pinned HPO release its phenotype column was checked against."""
+    csv = "id,sex,symptoms\np1,f,\np2,m,Seizure\n"
+    out = run_ingest(submit(tmp_path, "noterm", csv), settings())
+    assert out.result.status == "published", out.report["findings"]
+    docs = out.documents()
+    bare = docs["p1"]
+    assert set(bare) == {"id", "subject", "metaData"}
+    [hp] = bare["metaData"]["resources"]
+    assert (hp["namespacePrefix"], hp["version"]) == ("HP", "2025-01-16")
+    assert docs["p2"]["metaData"]["resources"] == [hp]  # as any document naming an HPO term
+    for pid, doc in docs.items():
+        assert schema_errors(doc) == [], pid
+    if PXF.exists() and shutil.which("java") is not None:
+        files = sorted(map(str, out.phenopackets_dir.glob("*.json")))
+        run = subprocess.run([str(PXF), *files], capture_output=True, text=True, timeout=300)
+        assert [line for line in run.stdout.splitlines() if ",ERROR," in line] == []
+        assert run.returncode == 0, run.stderr[-2000:]
