@@ -1,6 +1,6 @@
 """A session-wide check: every Phenopacket any test published passes the v2 JSON Schema.
 
-At the end of the session, every ``published/phenopackets/**.json`` under the session's
+At the end of the session, every ``published/phenopackets/<submission>/v<N>/*.json`` under the session's
 temporary directory is checked with :func:`harmonize.quality.schema.schema_errors`; a
 failure is reported as an error of the session's last test, naming each file.
 (``tests/quality/test_phenopacket_conformance.py`` runs the full set of checks, the
@@ -22,7 +22,7 @@ def published_phenopackets_conform(tmp_path_factory: pytest.TempPathFactory) -> 
 
     broken: dict[str, list[str]] = {}
     checked = 0
-    for path in tmp_path_factory.getbasetemp().rglob("published/phenopackets/*/*.json"):
+    for path in tmp_path_factory.getbasetemp().rglob("published/phenopackets/*/v*/*.json"):
         checked += 1
         try:
             doc = json.loads(path.read_bytes())
