@@ -153,6 +153,32 @@ def test_a_row_s_consent_survives_the_fan_out(settings: Settings, bus: Any, tmp_
     assert consent["P4.json"] == ["DUO:0000004"]
 
 
+@pytest.mark.parametrize(
+    ("sample", "sid"),
+    [("fhir-cohort", "fhir-cohort-2024-05"), ("beacon-individuals", "beacon-node-2026-01")],
+)
+def test_a_profile_s_extras_survive_the_fan_out(
+    sample: str, sid: str, settings: Settings, bus: Any, tmp_path: Path
+) -> None:
+    """The fhir and beacon profiles' reader (Profile.reader), their medicalActions
+    (MappedBatch.extras) and the MetaData resources of those and of a Beacon NCIT sex
+    (MappedBatch.prefixes) come out of the DAG's fan-out as out of one process."""
+    source = Path(__file__).resolve().parents[1] / "data" / "submissions" / sample
+    small = settings.model_copy(update={"batch_size": 2})
+    alone = small.model_copy(update={"workspace": tmp_path / "alone"})
+    assert ingest(source, alone).status == "published"
+
+    result, planned = fan_out(source, small, bus)
+    assert len(planned.batches) > 1 and result["status"] == "published"
+    assert tables(small.workspace, sid) == tables(alone.workspace, sid)
+    fanned = documents(small.workspace, sid)
+    assert fanned == documents(alone.workspace, sid)
+    acted = [doc for doc in fanned.values() if doc.get("medicalActions")]
+    assert acted, "the sample has procedures or treatments"
+    for doc in fanned.values():
+        assert doc["metaData"]["resources"], doc["id"]
+
+
 def test_a_duplicate_across_batches_is_found_as_within_one(
     batched: Settings, bus: Any, tmp_path: Path
 ) -> None:
