@@ -137,7 +137,11 @@ def compare(cohort: Path, workspace: Path, hpo: Any, show: bool) -> dict[str, An
         doc = json.loads(p.read_text())
         gold[doc["id"]] = doc
     ours = {}
+    # the version just published (or found published): published/phenopackets/<sid>/v<N>/
     out_dir = workspace / "published" / "phenopackets" / result.submission_id
+    out_dir = out_dir / f"v{result.version}"
+    if result.ok and not any(out_dir.glob("*.json")):
+        raise SystemExit(f"{cohort.name}: {result.status}, but no Phenopackets in {out_dir}")
     if out_dir.is_dir():
         for p in out_dir.glob("*.json"):
             doc = json.loads(p.read_text())
