@@ -77,6 +77,7 @@ def app_from_env() -> FastAPI:
         landing_url=landing,
         s3_endpoint_url=endpoint,
     )
+    drs = _published_bucket(drs, pipeline)
     return create_app(
         WebSettings(
             drs=drs,
@@ -85,3 +86,16 @@ def app_from_env() -> FastAPI:
             intake=intake,
         )
     )
+
+
+def _published_bucket(drs: DrsSettings, pipeline: Settings) -> DrsSettings:
+    """DRS serves a warehouse in a bucket from that bucket (presigned URLs), unless its own
+    ``HARMONIZE_DRS_S3_BUCKET`` says otherwise: both lay files out as the workspace does."""
+    from harmonize.drs.stores import S3Settings
+
+    warehouse = pipeline.warehouse_url
+    if drs.s3 is not None or not warehouse or not warehouse.startswith("s3://"):
+        return drs
+    bucket, _, prefix = warehouse.removeprefix("s3://").partition("/")
+    s3 = S3Settings(bucket=bucket, prefix=prefix, endpoint_url=pipeline.s3_endpoint_url)
+    return drs.model_copy(update={"s3": s3})

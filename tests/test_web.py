@@ -37,6 +37,14 @@ def test_the_service_reads_the_pipeline_variables_the_worker_reads(
     assert pipeline.s3_endpoint_url == "http://127.0.0.1:9000"  # HARMONIZE_S3_ENDPOINT_URL wins
     assert pipeline.landing == "s3://bucket/landing"  # where the intake lands uploads
     assert app.state.dashboard.pipeline is pipeline  # withdrawals act on the same data
+    s3 = app.state.web_settings.drs.s3  # DRS serves the warehouse's bucket
+    assert (s3.bucket, s3.prefix, s3.endpoint_url) == (
+        "bucket",
+        "published-data",
+        "http://127.0.0.1:9000",
+    )
+    monkeypatch.setenv("HARMONIZE_DRS_S3_BUCKET", "mirror")  # DRS's own setting wins
+    assert app_from_env().state.web_settings.drs.s3.bucket == "mirror"
 
 
 def test_the_dashboard_keeps_its_own_pipeline_and_registry_must_match(tmp_path: Path) -> None:

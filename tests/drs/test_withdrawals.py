@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -140,6 +142,8 @@ def test_the_service_withdraws_from_a_warehouse_on_s3(
     ``HARMONIZE_WAREHOUSE`` (a bucket) and ``HARMONIZE_S3_ENDPOINT_URL``."""
     source = tmp_path / "suox-isod"
     shutil.copytree(submissions / "suox-isod", source)
+    manifest = source / "manifest.yaml"  # public: its objects download without a visa
+    manifest.write_text(manifest.read_text().replace("access: controlled", "access: public"))
     warehouse = f"s3://{warehouse_bucket}/warehouse"
     settings = Settings(
         workspace=tmp_path / "ws",
@@ -160,6 +164,17 @@ def test_the_service_withdraws_from_a_warehouse_on_s3(
     monkeypatch.setenv("HARMONIZE_S3_ENDPOINT_URL", moto_endpoint)
     body = {"dataset": DATASET, "subject": SUBJECT, "by": "dr.curator", "erase": True}
     with TestClient(app_from_env()) as api:
+        # DRS serves the bucket's bytes: presigned URLs derived from HARMONIZE_WAREHOUSE
+        other = next(
+            r
+            for r in Registry(settings.registry).objects_for_submission("suox-isod")
+            if r.name.endswith(".json") and "9050047" not in r.name and not r.is_bundle
+        )
+        access = api.get(f"/ga4gh/drs/v1/objects/{other.id}/access/s3")
+        assert access.status_code == 200, access.text
+        assert access.json()["url"].startswith(moto_endpoint)
+        fetched = httpx.get(access.json()["url"], timeout=30)
+        assert hashlib.sha256(fetched.content).hexdigest() == other.sha256
         done = api.post(URL, json=body, headers=auth())
         assert done.status_code == 201, done.text
         answer = done.json()
