@@ -77,8 +77,14 @@ def test_upload_is_landed_announced_and_tracked(
     answer = client.post("/submissions", files=parts(clinic), headers=auth())
     assert answer.status_code == 202, answer.text
     body = answer.json()
-    sha = hashlib.sha256((clinic / "manifest.yaml").read_bytes()).hexdigest()
-    assert body["submission_id"] == "clinic-2026-11" and body["manifest_sha256"] == sha
+    sha = body["manifest_sha256"]  # the manifest as landed: the mapping's digest added
+    manifest = workspace / "landing" / "clinic-2026-11" / sha / "manifest.yaml"
+    assert hashlib.sha256(manifest.read_bytes()).hexdigest() == sha
+    assert yaml.safe_load(manifest.read_text()) == {
+        **yaml.safe_load((clinic / "manifest.yaml").read_text()),
+        "mapping_sha256": hashlib.sha256((clinic / "mapping.yaml").read_bytes()).hexdigest(),
+    }
+    assert body["submission_id"] == "clinic-2026-11"
     assert body["status_url"] == "http://testserver/submissions/clinic-2026-11"
     assert answer.headers["location"] == body["status_url"]
     assert landed(workspace) == [

@@ -28,10 +28,14 @@ def events_on(settings: Settings) -> list[bytes]:
 
 def test_submit_lands_records_and_announces(clinic: Path, settings: Settings) -> None:
     created = submit(clinic, settings)
-    raw = (clinic / "manifest.yaml").read_bytes()
     assert created.submission_id == "clinic-2026-11"
-    assert created.manifest_sha256 == hashlib.sha256(raw).hexdigest()
     landed = Path(created.manifest_uri).parent
+    manifest = landed / "manifest.yaml"  # as submitted, with the mapping's digest added
+    assert created.manifest_sha256 == hashlib.sha256(manifest.read_bytes()).hexdigest()
+    assert yaml.safe_load(manifest.read_text()) == {
+        **yaml.safe_load((clinic / "manifest.yaml").read_text()),
+        "mapping_sha256": hashlib.sha256((clinic / "mapping.yaml").read_bytes()).hexdigest(),
+    }
     assert (
         landed
         == (settings.workspace / "landing" / "clinic-2026-11" / created.manifest_sha256).absolute()
