@@ -92,6 +92,22 @@ class ReadError(TerminalError):
     """A data file cannot be parsed."""
 
 
+class LimitExceeded(ReadError):
+    """A file is over one of the reader limits (:class:`harmonize.settings.Limits`).
+
+    ``limit`` names the field, e.g. ``max_rows``; the message gives the figure and the limit.
+    """
+
+    def __init__(self, message: str, *, limit: str, **evidence: Any) -> None:
+        evidence.setdefault(
+            "hint",
+            f"split the file, or ask the data centre to raise limits.{limit} "
+            f"(HARMONIZE_LIMIT_{limit.upper()})",
+        )
+        super().__init__(message, **evidence)
+        self.limit = limit
+
+
 class MappingError(TerminalError):
     """Rows cannot be mapped to Phenopackets with the chosen profile."""
 

@@ -89,7 +89,12 @@ class Harmonizer:
         from harmonize.readers import reader_for
 
         reader = reader_for(file.path, prefer=file.format or self.profile.reader)
-        options = replace(self.profile.read_options(self.ctx), label=file.name, sheet=file.sheet)
+        options = replace(
+            self.profile.read_options(self.ctx),
+            label=file.name,
+            sheet=file.sheet,
+            limits=self.settings.limits,
+        )
         yield from reader.read(file.path, options)
 
     def batch(self, batch: SourceBatch) -> tuple[MappedBatch, list[dict[str, Any]]]:

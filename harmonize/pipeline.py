@@ -118,6 +118,7 @@ def admit(
             max_file_bytes=settings.max_file_bytes,
             mapping=mapping,
             access=settings.default_access,
+            max_files=settings.limits.max_files,
         )
     except SubmissionError as exc:
         sid = _fallback_id(source)

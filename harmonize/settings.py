@@ -5,10 +5,11 @@ The library never reads the environment itself. :meth:`Settings.from_env` is for
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 UnmappedPolicy = Literal["flag", "drop", "reject"]
 # an observed term with an excluded ancestor: reject, or keep the observation and drop the
@@ -24,6 +25,105 @@ ObsoletePolicy = Literal["replace", "reject"]
 Access = Literal["public", "controlled"]
 
 
+MiB = 1024 * 1024
+
+
+class Limits(BaseModel):
+    """Bounds on what one submission may make the readers do; exceeding one rejects it.
+
+    Every reader checks these before it commits to work (the zip directory of a workbook,
+    a file's size) and again while it streams, since directories and headers lie. A limit
+    that is hit is a terminal :class:`~harmonize.errors.LimitExceeded` naming the file and
+    the limit, and nothing is published. The README's "Limits" table lists each with the
+    environment variable and CLI option that set it.
+
+    >>> Limits().max_rows, Limits(max_rows=10).max_rows
+    (10000000, 10)
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_files: int = Field(default=10_000, ge=1)  # data files in a submission (dirs expanded)
+    max_read_seconds: float = Field(default=600.0, gt=0)  # a reader's own time on one file
+    max_rows: int = Field(default=10_000_000, ge=1)  # rows of a file or sheet, headers included
+    max_columns: int = Field(default=16_384, ge=1)  # Excel's own limit
+    max_cell_chars: int = Field(default=32_767, ge=1)  # Excel's own limit
+    max_json_bytes: int = Field(default=256 * MiB, ge=1)  # one JSON document (or line)
+    max_json_depth: int = Field(default=64, ge=1)  # nested arrays and objects
+    max_zip_members: int = Field(default=10_000, ge=1)  # entries in a workbook's zip directory
+    max_zip_member_bytes: int = Field(default=1024 * MiB, ge=1)  # each member, inflated
+    max_zip_total_bytes: int = Field(default=2048 * MiB, ge=1)  # the whole workbook, inflated
+    # each part openpyxl loads whole before a sheet streams (shared strings, styles,
+    # the workbook): everything but the worksheets
+    max_xlsx_part_bytes: int = Field(default=64 * MiB, ge=1)
+
+
+LIMIT_ENV_PREFIX = "HARMONIZE_LIMIT_"
+
+
+def limit_variable(field: str) -> str:
+    """The environment variable of a limit.
+
+    >>> limit_variable("max_rows")
+    'HARMONIZE_LIMIT_MAX_ROWS'
+    """
+    return LIMIT_ENV_PREFIX + field.upper()
+
+
+def parse_limits(
+    values: Mapping[str, str],
+    base: Limits | None = None,
+    *,
+    name: Callable[[str], str] = lambda field: field,
+) -> Limits:
+    """``base`` with ``values`` (text, by field name) applied; fails closed.
+
+    An unknown name is an error naming the nearest valid one, as ``name`` spells it.
+
+    >>> parse_limits({"max_rows": "5"}).max_rows
+    5
+    >>> parse_limits({"max_row": "5"}, name=limit_variable)
+    Traceback (most recent call last):
+    ...
+    harmonize.errors.ConfigurationError: HARMONIZE_LIMIT_MAX_ROW: unknown limit; did you mean HARMONIZE_LIMIT_MAX_ROWS?. set one of the limits in the README's Limits table
+    """
+    from harmonize.errors import ConfigurationError
+    from harmonize.strict import suggest
+
+    fields = list(Limits.model_fields)
+    for key in values:
+        if key not in fields:
+            near = suggest(key, fields)
+            hint = (
+                f"did you mean {name(near)}?" if near else f"known: {', '.join(map(name, fields))}"
+            )
+            raise ConfigurationError(
+                f"{name(key)}: unknown limit; {hint}",
+                value=key,
+                hint="set one of the limits in the README's Limits table",
+            )
+    try:
+        return Limits.model_validate({**(base or Limits()).model_dump(), **values})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        raise ConfigurationError(
+            f"{name(field)}={first.get('input')!r}: {first['msg']}",
+            value=first.get("input"),
+            hint=f"set {name(field)} to a positive number, or unset it for the default",
+        ) from exc
+
+
+def limits_from_env(env: Mapping[str, str], base: Limits | None = None) -> Limits:
+    """``HARMONIZE_LIMIT_<FIELD>`` variables over ``base`` (for the edges); fails closed."""
+    values = {
+        var.removeprefix(LIMIT_ENV_PREFIX).lower(): value
+        for var, value in env.items()
+        if var.startswith(LIMIT_ENV_PREFIX)
+    }
+    return parse_limits(values, base, name=limit_variable)
+
+
 class Settings(BaseModel):
     """Where things live and how strict the pipeline is."""
 
@@ -37,6 +137,7 @@ class Settings(BaseModel):
     ontology_cache: Path | None = None  # compiled term indexes; default WORKSPACE/cache
     registry_url: str | None = None  # SQLAlchemy URL; default: SQLite in the workspace
     max_file_bytes: int = 2 * 1024**3
+    limits: Limits = Field(default_factory=Limits)
     batch_size: int = 20_000
     # a JSON document that must be read whole (a FHIR Bundle file, one NDJSON line, the
     # loose resources of an NDJSON file): larger ones are refused, to bound memory

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from harmonize.cli.options import (
+    LimitOptions,
     LowConfidence,
     Obsolete,
     OnConflict,
@@ -22,6 +23,7 @@ from harmonize.cli.options import (
     Warehouse,
     Workspace,
     choice,
+    limits,
     policies,
     settings_for,
 )
@@ -60,6 +62,7 @@ def ingest(
     warehouse: Warehouse = None,
     s3_endpoint_url: S3Endpoint = None,
     max_file_mb: Annotated[int | None, typer.Option(help="Refuse files larger than this.")] = None,
+    limit: LimitOptions = None,
     access: Annotated[
         str | None,
         typer.Option(
@@ -94,6 +97,7 @@ def ingest(
         warehouse_url=warehouse,
         s3_endpoint_url=s3_endpoint_url,
         max_file_bytes=max_file_mb * 1024 * 1024 if max_file_mb else None,
+        limits=limits(limit),
         default_access=choice("--access", access, ("public", "controlled")) if access else None,
         remove_redundant_ancestors=not keep_redundant,
         **policies(on_conflict, unmapped, low_confidence, obsolete),

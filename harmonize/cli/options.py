@@ -66,6 +66,35 @@ LowConfidence = Annotated[
 ]
 
 
+LimitOptions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--limit",
+        help="NAME=VALUE: a reader limit (README, Limits), e.g. --limit max_rows=2000000. "
+        "Repeatable.",
+    ),
+]
+
+
+def limits(values: list[str] | None) -> Any:
+    """``--limit NAME=VALUE`` options as :class:`~harmonize.settings.Limits` (None: defaults)."""
+    if not values:
+        return None
+    from harmonize.errors import ConfigurationError
+    from harmonize.settings import parse_limits
+
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, number = value.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{value!r}: write NAME=VALUE", param_hint="--limit")
+        pairs[key.strip()] = number.strip()
+    try:
+        return parse_limits(pairs)
+    except ConfigurationError as exc:
+        raise typer.BadParameter(exc.message, param_hint="--limit") from exc
+
+
 def policies(on_conflict: str, unmapped: str, low_confidence: str, obsolete: str) -> dict[str, Any]:
     """The options as :class:`~harmonize.settings.Settings` fields; a bad value is a usage error."""
     return {

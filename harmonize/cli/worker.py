@@ -9,10 +9,12 @@ from typing import Annotated, Any
 import typer
 
 from harmonize.cli.options import (
+    LimitOptions,
     LowConfidence,
     Obsolete,
     OnConflict,
     Unmapped,
+    limits,
     policies,
     settings_for,
 )
@@ -46,6 +48,7 @@ def worker(
     unmapped: Unmapped = "reject",
     obsolete: Obsolete = "replace",
     low_confidence: LowConfidence = "review",
+    limit: LimitOptions = None,
 ) -> None:
     """Consume harmonize.submissions, ingest each submission, announce the result."""
     from harmonize.events import open_bus
@@ -55,6 +58,7 @@ def worker(
         workspace,
         events_url=events,
         landing_url=landing,
+        limits=limits(limit),
         **policies(on_conflict, unmapped, low_confidence, obsolete),
     )
     stop = {"now": False}

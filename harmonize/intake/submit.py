@@ -70,7 +70,9 @@ def submit(
             file=str(directory),
             hint="add a manifest.yaml listing the files (see the README)",
         )
-    checked = receive(directory, max_file_bytes=settings.max_file_bytes)
+    checked = receive(
+        directory, max_file_bytes=settings.max_file_bytes, max_files=settings.limits.max_files
+    )
     manifest_bytes = completed_manifest(directory, checked)
     manifest = parse_manifest(manifest_bytes)
     sha = hashlib.sha256(manifest_bytes).hexdigest()

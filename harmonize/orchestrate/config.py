@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from harmonize.settings import Settings
+from harmonize.settings import Settings, limits_from_env
 
 # environment variable -> Settings field
 ENV = {
@@ -42,6 +42,7 @@ def settings_from_env(env: Mapping[str, str], **overrides: Any) -> Settings:
         if env.get(var) and field in Settings.model_fields:
             values[field] = Path(env[var]) if field in _PATHS else env[var]
     values.update({k: v for k, v in overrides.items() if v is not None})
+    values.setdefault("limits", limits_from_env(env))
     try:
         return Settings(**values)
     except ValidationError as exc:

@@ -230,7 +230,14 @@ def _harmonize_batch(
         if run_dir not in runs:
             plan = json.loads((run_dir / PLAN).read_text())
             source = Path(plan["source_dir"])
-            runs[run_dir] = plan, receive(source, max_file_bytes=settings.max_file_bytes)
+            runs[run_dir] = (
+                plan,
+                receive(
+                    source,
+                    max_file_bytes=settings.max_file_bytes,
+                    max_files=settings.limits.max_files,
+                ),
+            )
         plan, submission = runs[run_dir]
         if plan["batches"][0] != str(
             path
@@ -328,7 +335,11 @@ def publish_submission(
     run_dir = Path(received.run_dir)
     plan = json.loads((run_dir / PLAN).read_text())
     stores = stores or open_stores(settings)
-    submission = receive(Path(plan["source_dir"]), max_file_bytes=settings.max_file_bytes)
+    submission = receive(
+        Path(plan["source_dir"]),
+        max_file_bytes=settings.max_file_bytes,
+        max_files=settings.limits.max_files,
+    )
     with staging(submission, settings, stores) as stage_root:
         if stage_root is None:
             outcome = concurrently_published(submission, settings, stores)

@@ -4,7 +4,12 @@ A reader turns one input file into a stream of :class:`SourceBatch` es: Arrow ta
 *raw* values (every column is a string, nothing is coerced) plus, for every row, the row
 number the submitter sees in their own file (1-based, header rows counted, as a
 spreadsheet shows it). Adding a format means adding a module that subclasses
-:class:`Reader` and decorates it with :func:`register`.
+:class:`Reader`, implements :meth:`Reader.batches` and decorates it with :func:`register`.
+
+Every reader is bounded by :attr:`ReadOptions.limits` (see :mod:`harmonize.readers.limits`):
+:meth:`Reader.read` gives the reader a :class:`~harmonize.readers.limits.Guard` and counts
+the reader's own time against the file's budget. It also refuses a file whose batches do
+not all carry the same header.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import ClassVar
 import pyarrow as pa
 
 from harmonize.errors import ReadError
+from harmonize.readers.limits import Guard
+from harmonize.settings import Limits
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class ReadOptions:
     encoding: str | None = None  # CSV/TSV: detected when None
     delimiter: str | None = None  # CSV/TSV: detected when None
     max_document_bytes: int | None = None  # JSON read whole (a FHIR Bundle): a cap, or None
+    limits: Limits = field(default_factory=Limits)  # Settings.limits
 
 
 @dataclass
@@ -66,9 +74,56 @@ class Reader(ABC):
         """Whether this reader handles ``path``; ``head`` is the file's first bytes."""
         return path.suffix.lower() in cls.extensions
 
-    @abstractmethod
     def read(self, path: Path, options: ReadOptions) -> Iterator[SourceBatch]:
-        """Yield batches. Raise :class:`ReadError` naming file, row and column on bad input."""
+        """Yield batches within ``options.limits``; raise :class:`ReadError` on bad input.
+
+        The reader's own time (not the consumer's, between batches) counts against
+        ``limits.max_read_seconds``.
+        """
+        guard = Guard(options.limits, options.label or path.name)
+        batches = self.batches(path, options, guard)
+        first: SourceBatch | None = None
+        try:
+            while True:
+                with guard.running():
+                    batch = next(batches, None)
+                if batch is None:
+                    return
+                if first is None:
+                    first = batch
+                else:
+                    _same_header(first, batch)
+                yield batch
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:  # a consumer that stops early closes the file now, not at GC
+                close()
+
+    @abstractmethod
+    def batches(self, path: Path, options: ReadOptions, guard: Guard) -> Iterator[SourceBatch]:
+        """Yield batches, calling ``guard`` as rows, columns and time go by.
+
+        Raise :class:`ReadError` naming file, row and column on bad input.
+        """
+
+
+def _same_header(first: SourceBatch, batch: SourceBatch) -> None:
+    """Every batch of one file carries the header of the first, column for column."""
+    if batch.headers == first.headers and batch.table.column_names == first.table.column_names:
+        return
+    ours, theirs = first.table.column_names, batch.table.column_names
+    column = next(
+        (a for a, b in zip(ours, theirs, strict=False) if a != b),
+        (ours + theirs)[min(len(ours), len(theirs))] if len(ours) != len(theirs) else None,
+    )
+    raise ReadError(
+        "the header differs between batches of the file "
+        f"(row {int(batch.rows[0].as_py()) if batch.num_rows else '?'} on)",
+        file=batch.file,
+        sheet=batch.sheet,
+        column=column,
+        hint="submit one table per file, with one header row at the top",
+    )
 
 
 _REGISTRY: dict[str, type[Reader]] = {}

@@ -1,7 +1,8 @@
 """Receive: check a submission's manifest and files before anything is read.
 
 Refuses path traversal, symlinks that leave the submission, missing files, files over
-the size limit and checksum mismatches, each with an error naming the file and what to do.
+the size limit, more files than ``limits.max_files`` (a listed directory's files count
+one by one) and checksum mismatches, each with an error naming the file and what to do.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from harmonize.errors import SubmissionError
-from harmonize.settings import Access
+from harmonize.settings import Access, Limits
 from harmonize.submission.manifest import (
+    MANIFEST_NAME,
     Manifest,
     ManifestFile,
     derived_id,
@@ -104,7 +106,25 @@ def safe_member(root: Path, name: str, *, what: str = "file") -> Path:
     return resolved
 
 
-def _check_file(root: Path, entry: ManifestFile, max_bytes: int) -> ReceivedFile:
+class _FileCount:
+    """Counts a submission's files against ``max_files`` as they are found."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+
+    def add(self, name: str, count: int = 1) -> None:
+        self.count += count
+        if self.count > self.limit:
+            raise SubmissionError(
+                f"the submission has more than {self.limit:,} files (limits.max_files)",
+                file=name,
+                hint="split it into several submissions, or ask the data centre to raise "
+                "limits.max_files (HARMONIZE_LIMIT_MAX_FILES)",
+            )
+
+
+def _check_file(root: Path, entry: ManifestFile, max_bytes: int, files: _FileCount) -> ReceivedFile:
     path = safe_member(root, entry.path)
     if not path.exists():
         raise SubmissionError(
@@ -114,7 +134,7 @@ def _check_file(root: Path, entry: ManifestFile, max_bytes: int) -> ReceivedFile
         )
     if not path.is_file() and not path.is_dir():
         raise SubmissionError("not a regular file", file=entry.path, hint="submit regular files")
-    size = _size(path)
+    size = _size(path, entry.path, files)
     if size > max_bytes:
         raise SubmissionError(
             f"file is {size:,} bytes, over the limit of {max_bytes:,} bytes",
@@ -133,10 +153,16 @@ def _check_file(root: Path, entry: ManifestFile, max_bytes: int) -> ReceivedFile
     return ReceivedFile(entry.path, path, size, digest, entry.sheet, entry.format)
 
 
-def _size(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
+def _size(path: Path, name: str, files: _FileCount) -> int:
+    if not path.is_dir():
+        files.add(name)
+        return path.stat().st_size
+    total = 0
+    for member in path.rglob("*"):
+        if member.is_file():
+            files.add(f"{name.rstrip('/')}/{member.relative_to(path).as_posix()}")
+            total += member.stat().st_size
+    return total
 
 
 def _dir_sha256(path: Path) -> str:
@@ -155,13 +181,15 @@ def receive(
     max_file_bytes: int,
     mapping: Path | None = None,
     access: Access = "controlled",
+    max_files: int = Limits().max_files,
 ) -> Submission:
     """Check a submission directory (with ``manifest.yaml``) or a single data file.
 
     ``profile`` overrides the manifest's profile; it is required for a single file.
     ``access`` is the synthesized manifest's access, for a single file only: a written
-    manifest must say its own.
+    manifest must say its own. ``max_files`` bounds the data files (``Settings.limits``).
     """
+    files_seen = _FileCount(max_files)
     source = source.absolute()
     if not source.exists():
         raise SubmissionError(
@@ -172,7 +200,9 @@ def receive(
         if profile:
             manifest = manifest.model_copy(update={"profile": profile})
         root = source
-        files = tuple(_check_file(root, f, max_file_bytes) for f in manifest.files)
+        if len(manifest.files) > max_files:
+            files_seen.add(MANIFEST_NAME, len(manifest.files))
+        files = tuple(_check_file(root, f, max_file_bytes, files_seen) for f in manifest.files)
         mapping_path = (
             safe_member(root, manifest.mapping, what="mapping") if manifest.mapping else None
         )
@@ -185,7 +215,7 @@ def receive(
             )
         root = source.parent
         entry = ManifestFile(path=source.name)
-        received = _check_file(root, entry, max_file_bytes)
+        received = _check_file(root, entry, max_file_bytes, files_seen)
         files = (received,)
         manifest = Manifest(
             profile=profile,

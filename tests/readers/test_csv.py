@@ -7,10 +7,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from harmonize.errors import ConfigurationError, ReadError
-from harmonize.readers import ReadOptions, reader_for
+from harmonize.errors import ReadError
+from harmonize.readers import ReadOptions
+from harmonize.readers.encoding import detect
 from harmonize.readers.formats import csv as csv_format
-from harmonize.readers.formats.csv import CSVReader, TSVReader, detect_encoding
+from harmonize.readers.formats.csv import CSVReader
+from harmonize.readers.limits import Guard
+from harmonize.settings import Limits
 
 from .conftest import DATA, numbers_of, read_all, rows_of
 
@@ -79,7 +82,7 @@ def test_utf8_with_bom() -> None:
 
 def test_cp1252_is_detected_and_transcoded() -> None:
     path = DATA / "people_cp1252.csv"
-    assert detect_encoding(path, path.name) == "cp1252"
+    assert detect(path, Guard(Limits(), path.name)).encoding == "cp1252"
     rows = rows_of(read_all(path))
     assert [row["name"] for row in rows] == NAMES
     assert rows[0]["city"] == "Zürich"
@@ -111,12 +114,58 @@ def test_wrong_explicit_encoding_is_a_read_error(tmp_path: Path) -> None:
     assert info.value.hint
 
 
-def test_duplicate_headers_get_suffixes(tmp_path: Path) -> None:
-    path = write(tmp_path / "dup.csv", "id,HP,HP,,HP#2,HP\n1,a,b,c,d,e\n")
+def test_an_empty_duplicate_column_is_kept_apart(tmp_path: Path) -> None:
+    """A repeated header nobody filled in is harmless: kept with a suffix."""
+    path = write(tmp_path / "dup.csv", "id,HP,HP,,HP#2,HP\n1,a,,c,d,\n")
     batch = read_all(path)[0]
     assert batch.table.column_names == ["id", "HP", "HP#3", "column_4", "HP#2", "HP#4"]
     assert batch.headers == [["id", "HP", "HP", None, "HP#2", "HP"]]
-    assert batch.table.to_pylist()[0]["HP#3"] == "b"
+    assert batch.table.to_pylist()[0]["HP"] == "a"
+
+
+def test_duplicate_columns_holding_values_are_rejected(tmp_path: Path) -> None:
+    """Two columns named ``sex`` were read as ``sex`` and ``sex#2``; a mapping took one."""
+    path = write(tmp_path / "dup.csv", "id,sex,age,sex\nP1,F,3,\nP2,M,4,F\n")
+    with pytest.raises(ReadError, match="columns B \\('sex'\\) and D \\('sex'\\)") as info:
+        read_all(path)
+    assert (info.value.file, info.value.row, info.value.column) == ("dup.csv", 3, "sex")
+    assert info.value.hint
+
+
+def test_duplicates_ignore_case_and_spaces(tmp_path: Path) -> None:
+    path = write(tmp_path / "dup.csv", "id,Sex, sex \nP1,F,M\n")
+    with pytest.raises(ReadError, match="same header"):
+        read_all(path)
+
+
+def test_duplicates_found_in_a_later_batch(tmp_path: Path) -> None:
+    """The second column gets its first value only after the first batch went out."""
+    lines = ["id,sex,sex"] + [f"P{i},F," for i in range(5)] + ["P9,,M"]
+    path = write(tmp_path / "late.csv", "\n".join(lines) + "\n")
+    with pytest.raises(ReadError, match="same header") as info:
+        read_all(path, batch_size=2)
+    assert info.value.row == 7
+
+
+def test_a_header_repeated_inside_the_data_is_rejected(tmp_path: Path) -> None:
+    """Two exports joined with ``cat``: the second header would become an individual."""
+    text = "id,sex,age\nP1,F,3\nid,sex,age\nP2,M,4\n"
+    with pytest.raises(ReadError, match="row 3 repeats the header") as info:
+        read_all(write(tmp_path / "joined.csv", text))
+    assert info.value.row == 3
+
+
+def test_a_different_header_inside_the_data_is_rejected(tmp_path: Path) -> None:
+    """The second part's columns are in another order: its rows would be misread."""
+    text = "id,sex,age\nP1,F,3\nid,age,sex\nP2,4,M\n"
+    with pytest.raises(ReadError, match="differs from the file's") as info:
+        read_all(write(tmp_path / "joined.csv", text))
+    assert (info.value.row, info.value.column) == (3, "sex")
+
+
+def test_a_value_that_happens_to_be_a_header_name_is_data(tmp_path: Path) -> None:
+    text = "id,note,age\nid,,3\nP2,age,4\n"
+    assert len(rows_of(read_all(write(tmp_path / "ok.csv", text)))) == 2
 
 
 def test_two_header_rows_and_row_numbers() -> None:
@@ -132,124 +181,13 @@ def test_two_header_rows_and_row_numbers() -> None:
         "participant_id": "P001",
         "sex": "M",
         "Seizure": "observed",
-        "Seizure#2": None,
+        "Seizure#2": None,  # the repeated column is empty: kept apart, not ambiguous
     }
 
 
-def test_no_header_rows(tmp_path: Path) -> None:
-    batches = read_all(write(tmp_path / "bare.csv", "P1,M\nP2,F\n"), header_rows=0)
-    assert batches[0].table.column_names == ["column_1", "column_2"]
-    assert batches[0].headers == []
-    assert numbers_of(batches) == [1, 2]
-
-
-def test_batching_keeps_row_numbers(tmp_path: Path) -> None:
-    path = write(tmp_path / "five.csv", "id\n" + "".join(f"P{i}\n" for i in range(1, 6)))
-    batches = read_all(path, batch_size=2)
-    assert [batch.num_rows for batch in batches] == [2, 2, 1]
-    assert [batch.rows.to_pylist() for batch in batches] == [[2, 3], [4, 5], [6]]
-    assert [row["id"] for row in rows_of(batches)] == ["P1", "P2", "P3", "P4", "P5"]
-    assert all(batch.headers == [["id"]] for batch in batches)
-
-
-def test_batches_regroup_across_parse_blocks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(csv_format, "BLOCK_SIZE", 256)  # many tiny pyarrow blocks
-    lines = "".join(f"P{i},{i % 7},note {i}\n" for i in range(1, 1001))
-    path = write(tmp_path / "many.csv", "id,n,note\nlabel,,\n" + lines)
-    batches = read_all(path, header_rows=2, batch_size=300)
-    assert [batch.num_rows for batch in batches] == [300, 300, 300, 100]
-    assert numbers_of(batches) == list(range(3, 1003))
-    assert rows_of(batches)[-1] == {"id": "P1000", "n": "6", "note": "note 1000"}
-
-
-def test_blank_lines_are_dropped_but_counted(tmp_path: Path) -> None:
-    path = write(tmp_path / "gaps.csv", 'id,note\r\nP1,"two\r\nlines"\r\n\r\n  \r\nP2,x\r\n,\r\n')
-    batches = read_all(path)
-    assert rows_of(batches) == [{"id": "P1", "note": "two\r\nlines"}, {"id": "P2", "note": "x"}]
-    # a quoted line break stays in one row, as a spreadsheet shows it
-    assert numbers_of(batches) == [2, 5]
-
-
-def test_ragged_row_is_a_read_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "ragged.csv", "id,name,age\nP1,Ann,3\nP2,Bob\nP3,Cy,4\n")
-    with pytest.raises(ReadError) as info:
-        read_all(path)
-    err = info.value
-    assert (err.file, err.row) == ("ragged.csv", 3)
-    assert "2 fields" in err.message and "3" in err.message
-    assert err.hint
-
-
-def test_too_many_fields_is_a_read_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "wide.csv", "id,name\nP1,Smith, John\n")
-    with pytest.raises(ReadError, match="3 fields") as info:
-        read_all(path)
-    assert info.value.row == 2
-
-
-def test_ragged_row_in_a_later_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(csv_format, "BLOCK_SIZE", 128)
-    lines = "".join(f"P{i},x\n" for i in range(1, 200)) + "P200\n"
-    with pytest.raises(ReadError) as info:
-        read_all(write(tmp_path / "late.csv", "id,v\n" + lines), batch_size=10)
-    assert info.value.row == 201
-
-
-@pytest.mark.parametrize("text", ["", "\n\n", "\ufeff", "  \r\n"])
-def test_empty_file(tmp_path: Path, text: str) -> None:
-    with pytest.raises(ReadError, match="file is empty") as info:
-        read_all(write(tmp_path / "empty.csv", text))
-    assert info.value.file == "empty.csv"
-    assert info.value.hint
-
-
-def test_header_only_file(tmp_path: Path) -> None:
-    with pytest.raises(ReadError, match="no data rows") as info:
-        read_all(write(tmp_path / "header.csv", "id,name\n"))
-    assert info.value.hint
-
-
-def test_fewer_rows_than_header_rows(tmp_path: Path) -> None:
-    with pytest.raises(ReadError, match="no data rows"):
-        read_all(write(tmp_path / "short.tsv", "id\tname\n"), header_rows=2)
-
-
-def test_label_names_the_file(tmp_path: Path) -> None:
-    path = write(tmp_path / "x.csv", "id\nP1\n")
-    batch = next(TSVReader().read(path, ReadOptions(label="site-a/cases.csv")))
-    assert batch.file == "site-a/cases.csv"
-
-
-def test_bad_options(tmp_path: Path) -> None:
-    path = write(tmp_path / "x.csv", "id\nP1\n")
-    with pytest.raises(ConfigurationError):
-        list(CSVReader().read(path, ReadOptions(batch_size=0)))
-    with pytest.raises(ConfigurationError):
-        list(CSVReader().read(path, ReadOptions(encoding="no-such-codec")))
-
-
-def test_reader_for_picks_csv_and_tsv(tmp_path: Path) -> None:
-    assert isinstance(reader_for(write(tmp_path / "a.csv", "a\n1\n")), CSVReader)
-    assert isinstance(reader_for(write(tmp_path / "a.tsv", "a\n1\n")), TSVReader)
-
-
-def test_large_file_streams_in_bounded_memory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(csv_format, "BLOCK_SIZE", 64 * 1024)
-    path = tmp_path / "large.csv"
-    with path.open("w") as fh:
-        fh.write("id,sex,age,hpo,note\n")
-        for i in range(300_000):
-            fh.write(f'P{i},F,{i % 90},HP:{i % 9999:07d},"note, {i}"\n')
-    size = path.stat().st_size
-    baseline = pa.total_allocated_bytes()
-    peak = total = 0
-    for batch in CSVReader().read(path, ReadOptions(batch_size=5_000)):  # not kept
-        peak = max(peak, pa.total_allocated_bytes() - baseline)
-        total += batch.num_rows
-        last = batch.rows[-1].as_py()
-    assert (total, last) == (300_000, 300_001)
-    assert peak < size / 2, f"{peak} bytes of Arrow memory for a {size}-byte file"
+def test_same_names_with_different_ids_are_still_duplicates(tmp_path: Path) -> None:
+    """Profiles look columns up by their first header row: ``Seizure`` names two columns."""
+    text = "id\tSeizure\tSeizure\nstr\tHP:0001250\tHP:0007359\nP1\tobserved\texcluded\n"
+    with pytest.raises(ReadError, match="same header") as info:
+        read_all(write(tmp_path / "t.tsv", text), header_rows=2)
+    assert (info.value.row, info.value.column) == (3, "Seizure")

@@ -85,10 +85,26 @@ def test_trailing_empty_rows_and_columns_are_dropped(tmp_path: Path) -> None:
 
 
 def test_duplicate_and_blank_headers(tmp_path: Path) -> None:
-    path = workbook(tmp_path / "dup.xlsx", {"s": [["id", "HP", None, "HP", 2020], [1, 2, 3, 4, 5]]})
+    path = workbook(
+        tmp_path / "dup.xlsx", {"s": [["id", "HP", None, "HP", 2020], [1, 2, 3, None, 5]]}
+    )
     batch = read_all(path)[0]
     assert batch.table.column_names == ["id", "HP", "column_3", "HP#2", "2020"]
     assert batch.headers == [["id", "HP", None, "HP", "2020"]]
+
+
+def test_duplicate_columns_holding_values_are_rejected(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "dup.xlsx", {"s": [["id", "HP", None, "HP"], [1, 2, 3, 4]]})
+    with pytest.raises(ReadError, match="columns B \\('HP'\\) and D \\('HP'\\)") as info:
+        read_all(path)
+    assert (info.value.sheet, info.value.row, info.value.column) == ("s", 2, "HP")
+
+
+def test_a_header_repeated_below_is_rejected(tmp_path: Path) -> None:
+    rows: list[list[object]] = [["id", "sex"], ["P1", "F"], [], ["id", "sex"], ["P2", "M"]]
+    with pytest.raises(ReadError, match="row 4 repeats the header") as info:
+        read_all(workbook(tmp_path / "two.xlsx", {"s": rows}))
+    assert info.value.sheet == "s"
 
 
 def test_batching(tmp_path: Path) -> None:

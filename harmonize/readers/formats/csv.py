@@ -1,10 +1,12 @@
 """CSV and TSV: streamed with pyarrow in bounded memory, every value kept as a string.
 
-The encoding is detected when :attr:`ReadOptions.encoding` is ``None`` (UTF-8 preferred, a
-byte order mark tolerated, Windows-1252 and other legacy encodings transcoded to UTF-8), and
-the delimiter when :attr:`ReadOptions.delimiter` is ``None`` (one of ``, ; TAB |``). Empty
-cells become null; fully blank lines are dropped but still counted, so every row keeps the
-number a spreadsheet shows for it.
+The encoding is detected when :attr:`ReadOptions.encoding` is ``None`` (see
+:mod:`harmonize.readers.encoding`: UTF-8 preferred, a byte order mark tolerated, legacy
+encodings transcoded strictly; damaged UTF-8 and NUL characters are errors at their row and
+column), and the delimiter when :attr:`ReadOptions.delimiter` is ``None`` (one of
+``, ; TAB |``). Empty cells become null; fully blank lines are dropped but still counted, so
+every row keeps the number a spreadsheet shows for it. Duplicate columns holding values and
+a header repeated inside the data are errors (:mod:`harmonize.readers.headers`).
 
 This module also holds the helpers the other tabular readers share: :func:`file_label`,
 :func:`check_options`, :func:`column_names` and :func:`unique_names`.
@@ -22,18 +24,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from charset_normalizer import from_bytes
-from charset_normalizer.md import mess_ratio
 
 from harmonize.errors import ConfigurationError, ReadError
+from harmonize.readers import encoding as text
 from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
+from harmonize.readers.encoding import HEAD_BYTES, UTF8_HINT
+from harmonize.readers.headers import HeaderChecks
+from harmonize.readers.limits import Guard
 
-HEAD_BYTES = 64 * 1024  # what delimiter detection looks at
-SCAN_BYTES = 1 << 20  # chunk size when checking that a whole file is UTF-8
 BLOCK_SIZE = 1 << 20  # pyarrow parse block: a row must fit; ~32 blocks are read ahead
 SNIFF_LINES = 100
 DELIMITERS = ",;\t|"
-MAX_LEGACY_MESS = 0.2  # charset_normalizer mess ratio above which Windows-1252 is rejected
 
 
 def file_label(path: Path, options: ReadOptions) -> str:
@@ -94,63 +95,6 @@ def unique_names(names: Sequence[str]) -> list[str]:
         seen.add(candidate)
         result.append(candidate)
     return result
-
-
-def detect_encoding(path: Path, label: str) -> str:
-    """The file's text encoding, as a Python codec name.
-
-    A UTF-16/32 byte order mark decides; otherwise the whole file is checked to be UTF-8 (in
-    chunks, so memory stays bounded). If it is not, Windows-1252 is preferred when it decodes
-    the text plausibly, else charset_normalizer's best guess.
-    """
-    with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES)
-        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-            return "utf-32"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        bom = head.startswith(codecs.BOM_UTF8)
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        offset = 0
-        bad_at: int | None = None
-        while chunk := fh.read(SCAN_BYTES):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as err:
-                bad_at = offset + err.start
-                break
-            offset += len(chunk)
-        else:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                bad_at = offset
-        if bad_at is None:
-            return "utf-8-sig" if bom else "utf-8"
-        sample = head
-        if bad_at >= len(head):
-            fh.seek(max(0, bad_at - HEAD_BYTES // 2))
-            sample += b"\n" + fh.read(HEAD_BYTES)
-    return _guess_legacy(sample, label)
-
-
-def _guess_legacy(sample: bytes, label: str) -> str:
-    try:
-        text = sample.decode("cp1252")
-    except UnicodeDecodeError:
-        pass
-    else:
-        if mess_ratio(text, MAX_LEGACY_MESS) < MAX_LEGACY_MESS:
-            return "cp1252"
-    best = from_bytes(sample).best()
-    if best is None:
-        raise ReadError(
-            "cannot tell the file's text encoding",
-            file=label,
-            hint="save the file as UTF-8 (or name its encoding in the submission profile)",
-        )
-    return str(best.encoding)
 
 
 def detect_delimiter(head: bytes, encoding: str, fallback: str, *, complete: bool) -> str:
@@ -264,24 +208,26 @@ class DelimitedReader(Reader):
 
     fallback_delimiter: ClassVar[str] = ","
 
-    def read(self, path: Path, options: ReadOptions) -> Iterator[SourceBatch]:
+    def batches(self, path: Path, options: ReadOptions, guard: Guard) -> Iterator[SourceBatch]:
         check_options(options)
         label = file_label(path, options)
         with path.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
         complete = len(head) < HEAD_BYTES
         if options.encoding is None:
-            encoding = detect_encoding(path, label)
+            found = text.detect(path, guard)
         else:
-            encoding = options.encoding
             try:
-                codecs.lookup(encoding)
+                codecs.lookup(options.encoding)
             except LookupError as err:
                 raise ConfigurationError(
-                    f"unknown text encoding {encoding!r}",
+                    f"unknown text encoding {options.encoding!r}",
                     file=label,
                     hint="name a Python codec such as 'utf-8' or 'cp1252'",
                 ) from err
+            nul = text.has_nul(path, guard) if text.ascii_compatible(options.encoding) else None
+            found = text.Detected(options.encoding, nul)
+        encoding = found.encoding
         if not head.decode(encoding, errors="replace").strip("\ufeff \t\r\n\x00"):
             raise ReadError(
                 "file is empty", file=label, hint="submit a file with a header row and data rows"
@@ -290,22 +236,109 @@ class DelimitedReader(Reader):
             delimiter = detect_delimiter(head, encoding, self.fallback_delimiter, complete=complete)
         else:
             delimiter = options.delimiter
-        yield from self._stream(path, options, label, _arrow_encoding(encoding), delimiter)
+        source = _Source(path, label, encoding, delimiter, options.header_rows, guard)
+        if found.damaged:
+            raise source.bad_text(text.is_damaged, "text is not valid UTF-8")
+        if found.nul:
+            raise source.bad_text(text.is_nul, "a NUL character is not text")
+        yield from self._stream(source, options, check_nul=found.nul is None)
 
-    def _open(
-        self, path: Path, encoding: str, delimiter: str, width: int | None, errors: _RowErrors
-    ) -> Any:
+    def _stream(
+        self, source: _Source, options: ReadOptions, *, check_nul: bool
+    ) -> Iterator[SourceBatch]:
+        guard, label = source.guard, source.label
+        # First pass: only the schema, i.e. how many fields the first row has.
+        first = next(iter(source.batches(None)), None)
+        if first is None:
+            raise ReadError(
+                "file is empty", file=label, hint="submit a file with a header row and data rows"
+            )
+        width = first[0].num_columns
+        guard.width(width, row=1)
+
+        header_rows = options.header_rows
+        headers: list[list[str | None]] = []
+        names: list[str] | None = None if header_rows else column_names([], width)
+        checks = HeaderChecks([], names or [], label)
+
+        def make(table: pa.Table, rows: pa.Array) -> SourceBatch:
+            return SourceBatch(file=label, table=table, rows=rows, headers=headers)
+
+        rebatcher = _Rebatcher(options.batch_size, make)
+        done = 0
+        for batch, errors in source.batches(width):
+            guard.tick()
+            numbers, done = _number_rows(done, batch.num_rows, errors.skipped)
+            table = pa.Table.from_batches([batch])
+            if table.num_rows:
+                guard.row(int(numbers[-1]))
+            if len(headers) < header_rows:
+                take = min(header_rows - len(headers), table.num_rows)
+                columns = [column.to_pylist() for column in table.slice(0, take).columns]
+                for offset, cells in enumerate(zip(*columns, strict=True)):
+                    row = int(numbers[offset])
+                    for index, cell in enumerate(cells):
+                        guard.text(cell, row=row, column=f"column_{index + 1}")
+                        if check_nul and cell is not None and "\x00" in cell:
+                            raise source.nul(row, f"column_{index + 1}", cell)
+                    headers.append(list(cells))
+                table, numbers = table.slice(take), numbers[take:]
+                if len(headers) == header_rows:
+                    names = column_names(headers[0], width)
+                    checks = HeaderChecks(headers, names, label)
+            if table.num_rows == 0 or names is None:
+                continue
+            keep = _not_blank(table)
+            if not pc.all(keep).as_py():
+                table = table.filter(keep)
+                numbers = pa.array(numbers).filter(keep).to_numpy()
+            table = table.rename_columns(names)
+            rows = pa.array(numbers)
+            if check_nul:
+                source.check_nul(table, rows)
+            guard.cells(table, rows)
+            checks.check(table, rows)
+            yield from rebatcher.add(table, numbers)
+        yield from rebatcher.flush()
+        if rebatcher.emitted == 0:
+            raise ReadError(
+                "no data rows",
+                file=label,
+                hint=f"the file has only its {header_rows} header row(s); add data rows below",
+            )
+
+
+class _Source:
+    """One delimited file as pyarrow parses it, and where its bad cells are."""
+
+    def __init__(
+        self,
+        path: Path,
+        label: str,
+        encoding: str,
+        delimiter: str,
+        header_rows: int,
+        guard: Guard,
+    ) -> None:
+        self.path = path
+        self.label = label
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.header_rows = header_rows
+        self.guard = guard
+
+    def _open(self, width: int | None, errors: _RowErrors) -> Any:
         types = {f"f{index}": pa.string() for index in range(width)} if width else None
         return pacsv.open_csv(
-            path,
+            self.path,
             read_options=pacsv.ReadOptions(
                 use_threads=False,
                 block_size=BLOCK_SIZE,
                 autogenerate_column_names=True,
-                encoding=encoding,
+                encoding=_arrow_encoding(self.encoding),
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
+                delimiter=self.delimiter,
                 newlines_in_values=True,
                 ignore_empty_lines=False,
                 invalid_row_handler=errors,
@@ -318,13 +351,11 @@ class DelimitedReader(Reader):
             ),
         )
 
-    def _batches(
-        self, path: Path, label: str, encoding: str, delimiter: str, width: int | None
-    ) -> Iterator[tuple[Any, _RowErrors]]:
+    def batches(self, width: int | None) -> Iterator[tuple[Any, _RowErrors]]:
         """pyarrow record batches, with pyarrow's and the codecs' errors made ReadErrors."""
         errors = _RowErrors()
         try:
-            reader = self._open(path, encoding, delimiter, width, errors)
+            reader = self._open(width, errors)
             while True:
                 try:
                     batch = reader.read_next_batch()
@@ -332,80 +363,66 @@ class DelimitedReader(Reader):
                     return
                 yield batch, errors
         except (pa.ArrowInvalid, UnicodeDecodeError) as err:
-            raise self._read_error(err, errors, label, encoding) from err
+            raise self._read_error(err, errors) from err
 
-    @staticmethod
-    def _read_error(err: Exception, errors: _RowErrors, label: str, encoding: str) -> ReadError:
+    def _read_error(self, err: Exception, errors: _RowErrors) -> ReadError:
         if errors.ragged is not None:
             bad = errors.ragged
             return ReadError(
                 f"row has {bad.actual_columns} fields but the header has {bad.expected_columns}",
-                file=label,
+                file=self.label,
                 row=bad.number,
                 value=bad.text,
                 hint="quote values that contain the delimiter, and give every row the same "
                 "number of fields as the header",
             )
-        text = str(err)
-        if isinstance(err, UnicodeDecodeError) or "UTF8" in text or "UTF-8" in text:
-            return ReadError(
-                f"text is not valid {'UTF-8' if encoding == 'utf8' else encoding}",
-                file=label,
-                hint="save the file as UTF-8 (or name its encoding in the submission profile)",
+        message = str(err)
+        if isinstance(err, UnicodeDecodeError) or "UTF8" in message or "UTF-8" in message:
+            name = _arrow_encoding(self.encoding)
+            return self.bad_text(
+                text.is_damaged, f"text is not valid {'UTF-8' if name == 'utf8' else name}"
             )
-        if "straddling" in text:
+        if "straddling" in message:
             return ReadError(
                 f"a row is longer than {BLOCK_SIZE // (1 << 20)} MiB or a quote is never closed",
-                file=label,
+                file=self.label,
                 hint='check for an unbalanced double quote (")',
             )
-        return ReadError(f"cannot parse the file: {text}", file=label)
+        return ReadError(f"cannot parse the file: {message}", file=self.label)
 
-    def _stream(
-        self, path: Path, options: ReadOptions, label: str, encoding: str, delimiter: str
-    ) -> Iterator[SourceBatch]:
-        # First pass: only the schema, i.e. how many fields the first row has.
-        first = next(iter(self._batches(path, label, encoding, delimiter, None)), None)
-        if first is None:
-            raise ReadError(
-                "file is empty", file=label, hint="submit a file with a header row and data rows"
-            )
-        width = first[0].num_columns
+    def bad_text(self, bad: Callable[[str], bool], message: str) -> ReadError:
+        """An error at the first cell ``bad`` says yes to (or the file, if none is found)."""
+        found = text.locate(self.path, self.encoding, self.delimiter, bad, self.guard)
+        if found is None:
+            return ReadError(message, file=self.label, hint=UTF8_HINT)
+        row, index, cell, first = found
+        names = column_names(first, index + 1) if self.header_rows and row > 1 else None
+        return ReadError(
+            message,
+            file=self.label,
+            row=row,
+            column=text.shown(names[index]) if names else f"column_{index + 1}",
+            value=text.shown(cell),
+            hint="remove the NUL characters" if bad is text.is_nul else UTF8_HINT,
+        )
 
-        header_rows = options.header_rows
-        headers: list[list[str | None]] = []
-        names: list[str] | None = None if header_rows else column_names([], width)
+    def check_nul(self, table: pa.Table, rows: pa.Array) -> None:
+        """NULs in decoded text (encodings whose raw bytes hold NULs anyway, like UTF-16)."""
+        for name, column in zip(table.column_names, table.columns, strict=True):
+            hits = pc.match_substring(column, "\x00")
+            if pc.any(hits).as_py():
+                at = pc.index(hits, True).as_py()
+                raise self.nul(rows[at].as_py(), name, column[at].as_py())
 
-        def make(table: pa.Table, rows: pa.Array) -> SourceBatch:
-            return SourceBatch(file=label, table=table, rows=rows, headers=headers)
-
-        rebatcher = _Rebatcher(options.batch_size, make)
-        done = 0
-        for batch, errors in self._batches(path, label, encoding, delimiter, width):
-            numbers, done = _number_rows(done, batch.num_rows, errors.skipped)
-            table = pa.Table.from_batches([batch])
-            if len(headers) < header_rows:
-                take = min(header_rows - len(headers), table.num_rows)
-                columns = [column.to_pylist() for column in table.slice(0, take).columns]
-                headers.extend([list(cells) for cells in zip(*columns, strict=True)])
-                table, numbers = table.slice(take), numbers[take:]
-                if len(headers) == header_rows:
-                    names = column_names(headers[0], width)
-            if table.num_rows == 0 or names is None:
-                continue
-            keep = _not_blank(table)
-            if not pc.all(keep).as_py():
-                table = table.filter(keep)
-                numbers = pa.array(numbers).filter(keep).to_numpy()
-            table = table.rename_columns(names)
-            yield from rebatcher.add(table, numbers)
-        yield from rebatcher.flush()
-        if rebatcher.emitted == 0:
-            raise ReadError(
-                "no data rows",
-                file=label,
-                hint=f"the file has only its {header_rows} header row(s); add data rows below",
-            )
+    def nul(self, row: int, column: str, cell: str) -> ReadError:
+        return ReadError(
+            "a NUL character is not text",
+            file=self.label,
+            row=row,
+            column=column,
+            value=text.shown(cell),
+            hint="remove the NUL characters",
+        )
 
 
 @register

@@ -8,14 +8,17 @@ directory and carry a second column, ``document_file``, with each file's path re
 
 The JSON helpers the generic JSON reader shares (:func:`load_json`, :func:`json_lines`,
 :func:`looks_like_phenopacket`, :func:`require_object`) live here so that this module
-registers before :mod:`harmonize.readers.formats.json`.
+registers before :mod:`harmonize.readers.formats.json`. They are bounded: a document (a
+``.json`` file, one line of JSON Lines) over ``limits.max_json_bytes`` is refused before it
+is parsed, one nested deeper than ``limits.max_json_depth`` once it is, and a directory
+with more than ``limits.max_files`` files before any is read.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ import pyarrow as pa
 from harmonize.errors import ReadError
 from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
 from harmonize.readers.formats.csv import check_options, file_label
+from harmonize.readers.limits import Guard
 
 LINES_SUFFIXES = (".jsonl", ".ndjson")
 JSON_HINT = "fix the JSON syntax at that line (a JSON validator shows the exact spot)"
@@ -56,29 +60,51 @@ def _decode_error(err: orjson.JSONDecodeError, label: str, line: int | None = No
     return ReadError(f"invalid JSON at {where}: {err.msg}", file=label, row=row, hint=JSON_HINT)
 
 
-def load_json(path: Path, label: str) -> Any:
+def load_json(path: Path, label: str, guard: Guard) -> Any:
     """Parse a whole JSON file; errors name the line."""
+    guard.json_bytes(path.stat().st_size, file=label)
     data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
     if not data.strip():
         raise ReadError("file is empty", file=label, hint="submit a file with JSON data")
     try:
-        return orjson.loads(data)
+        value = orjson.loads(data)
     except orjson.JSONDecodeError as err:
         raise _decode_error(err, label) from err
+    guard.json_depth(value, file=label)
+    return value
 
 
-def json_lines(path: Path, label: str) -> Iterator[tuple[int, Any]]:
-    """``(line number, parsed value)`` for every non-blank line of a JSON Lines file."""
+def json_lines(
+    path: Path,
+    label: str,
+    guard: Guard,
+    *,
+    check: Callable[[bytes, str, int], None] | None = None,
+) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed value)`` for every non-blank line of a JSON Lines file.
+
+    ``check`` is called with each parsed line's text, the label and the line number.
+    """
     seen = False
+    limit = guard.limits.max_json_bytes
     with path.open("rb") as fh:
-        for number, line in enumerate(fh, start=1):
+        number = 0
+        while line := fh.readline(limit + 2):
+            number += 1
+            guard.row(number)
+            if number % 64 == 0:
+                guard.tick()
             text = line.removeprefix(codecs.BOM_UTF8) if number == 1 else line
+            guard.json_bytes(len(text.rstrip(b"\r\n")), file=label, row=number)
             if not text.strip():
                 continue
             try:
                 value = orjson.loads(text)
             except orjson.JSONDecodeError as err:
                 raise _decode_error(err, label, number) from err
+            guard.json_depth(value, file=label, row=number)
+            if check is not None:
+                check(text, label, number)
             seen = True
             yield number, value
     if not seen:
@@ -105,14 +131,20 @@ def _document(value: dict[str, Any]) -> str:
     return orjson.dumps(value).decode()
 
 
-def _directory_files(path: Path) -> list[tuple[str, Path]]:
-    found = []
+def _walk(path: Path) -> Iterator[tuple[str, Path]]:
     for file in path.rglob("*"):
         relative = file.relative_to(path)
         if any(part.startswith(".") for part in relative.parts):
             continue
         if file.suffix.lower() == ".json" and file.is_file():
-            found.append((relative.as_posix(), file))
+            yield relative.as_posix(), file
+
+
+def _directory_files(path: Path, guard: Guard) -> list[tuple[str, Path]]:
+    found = []
+    for entry in _walk(path):
+        found.append(entry)
+        guard.files(len(found))
     return sorted(found)
 
 
@@ -135,24 +167,27 @@ class PhenopacketReader(Reader):
     @classmethod
     def can_read(cls, path: Path, head: bytes) -> bool:
         if path.is_dir():
-            return bool(_directory_files(path))
+            return next(_walk(path), None) is not None
         return super().can_read(path, head) and looks_like_phenopacket(head)
 
-    def read(self, path: Path, options: ReadOptions) -> Iterator[SourceBatch]:
+    def batches(self, path: Path, options: ReadOptions, guard: Guard) -> Iterator[SourceBatch]:
         check_options(options)
         label = file_label(path, options)
         if path.is_dir():
-            yield from self._read_directory(path, options, label)
+            yield from self._read_directory(path, options, label, guard)
         elif path.suffix.lower() in LINES_SUFFIXES:
-            yield from self._read_lines(path, options, label)
+            yield from self._read_lines(path, options, label, guard)
         else:
-            yield from self._read_file(path, options, label)
+            yield from self._read_file(path, options, label, guard)
 
-    def _read_file(self, path: Path, options: ReadOptions, label: str) -> Iterator[SourceBatch]:
-        data = load_json(path, label)
+    def _read_file(
+        self, path: Path, options: ReadOptions, label: str, guard: Guard
+    ) -> Iterator[SourceBatch]:
+        data = load_json(path, label, guard)
         if isinstance(data, list):
             if not data:
                 raise ReadError("no data rows", file=label, hint="the array holds no phenopackets")
+            guard.row(len(data))
             for start in range(0, len(data), options.batch_size):
                 chunk = data[start : start + options.batch_size]
                 rows = list(range(start + 1, start + len(chunk) + 1))
@@ -164,10 +199,12 @@ class PhenopacketReader(Reader):
         else:
             yield _batch(label, [_document(require_object(data, label, 1, WHAT))], [1], None)
 
-    def _read_lines(self, path: Path, options: ReadOptions, label: str) -> Iterator[SourceBatch]:
+    def _read_lines(
+        self, path: Path, options: ReadOptions, label: str, guard: Guard
+    ) -> Iterator[SourceBatch]:
         documents: list[str] = []
         rows: list[int] = []
-        for row, value in json_lines(path, label):
+        for row, value in json_lines(path, label, guard):
             documents.append(_document(require_object(value, label, row, "one per line")))
             rows.append(row)
             if len(rows) == options.batch_size:
@@ -177,9 +214,9 @@ class PhenopacketReader(Reader):
             yield _batch(label, documents, rows, None)
 
     def _read_directory(
-        self, path: Path, options: ReadOptions, label: str
+        self, path: Path, options: ReadOptions, label: str, guard: Guard
     ) -> Iterator[SourceBatch]:
-        files = _directory_files(path)
+        files = _directory_files(path, guard)
         if not files:
             raise ReadError(
                 "no phenopacket files in the directory",
@@ -190,8 +227,9 @@ class PhenopacketReader(Reader):
             chunk = files[start : start + options.batch_size]
             documents = []
             for relative, file in chunk:
+                guard.tick()
                 where = f"{label}/{relative}"
-                value = load_json(file, where)
+                value = load_json(file, where, guard)
                 documents.append(_document(require_object(value, where, 1, WHAT)))
             names = [relative for relative, _ in chunk]
             yield _batch(label, documents, [1] * len(chunk), names)

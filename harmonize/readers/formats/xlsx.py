@@ -6,6 +6,13 @@ submitter sees: whole numbers without ``.0``, dates as ISO ``YYYY-MM-DD`` (date-
 time as ISO date-times), booleans as ``TRUE``/``FALSE``, empty cells as null. Columns end at
 the last non-empty header cell; fully empty rows are dropped (their numbers are skipped, so
 every row keeps the number Excel shows for it).
+
+Bounded (:mod:`harmonize.readers.archive`): the zip's directory is checked against the
+limits before openpyxl opens anything (openpyxl loads the shared strings whole), and every
+member counts what it inflates to as it streams. Ambiguous workbooks are refused: a sheet
+whose name (as Excel compares names, ignoring case) another sheet also has, duplicate
+columns that hold values, a header repeated inside the data
+(:mod:`harmonize.readers.headers`).
 """
 
 from __future__ import annotations
@@ -17,14 +24,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pyarrow as pa
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from harmonize.errors import ReadError
+from harmonize.readers.archive import BoundedArchive, open_archive
 from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
 from harmonize.readers.formats.csv import check_options, column_names, file_label
+from harmonize.readers.headers import HeaderChecks
+from harmonize.readers.limits import Guard
 
 DAMAGED_HINT = "the file is damaged or not an Excel workbook; re-export it"
 # What openpyxl and the zip/XML layers raise on a truncated or corrupt workbook.
@@ -83,10 +94,12 @@ def _extent(cells: list[str | None]) -> int:
 class _Sheet:
     """One open sheet: the label and name errors use, and its rows with damage made ReadErrors."""
 
-    def __init__(self, label: str, worksheet: Any) -> None:
+    def __init__(self, label: str, worksheet: Any, guard: Guard) -> None:
         self.label = label
         self.name = str(worksheet.title)
         self.worksheet = worksheet
+        self.guard = guard
+        guard.sheet = self.name
 
     def damaged(self, err: BaseException) -> ReadError:
         return ReadError(
@@ -98,6 +111,7 @@ class _Sheet:
 
     def rows(self) -> Iterator[tuple[int, list[str | None]]]:
         """``(row number, cell texts)`` for every row, empty ones included."""
+        guard = self.guard
         try:
             # Stored dimensions are often wrong; read every row that is really there.
             self.worksheet.reset_dimensions()
@@ -113,12 +127,57 @@ class _Sheet:
             except DAMAGED as err:
                 raise self.damaged(err) from err
             number += 1
+            guard.row(number)
+            guard.width(len(raw), row=number)
+            if number % 64 == 0:
+                guard.tick()
             yield number, [cell_text(value) for value in raw]
 
 
-def _open_sheet(path: Path, options: ReadOptions, label: str) -> tuple[Any, _Sheet]:
+class _BoundedExcelReader(ExcelReader):  # type: ignore[misc]
+    """openpyxl's reader, on an archive that is already open and bounded.
+
+    ``ExcelReader.__init__`` opens the file itself; this sets the same attributes on the
+    archive :func:`~harmonize.readers.archive.open_archive` checked (read-only, cached
+    values, external links skipped: they hold cached copies of other workbooks).
+    """
+
+    def __init__(self, archive: BoundedArchive) -> None:  # super().__init__ opens the file
+        self.archive = archive
+        self.valid_files = archive.namelist()
+        self.read_only = True
+        self.keep_vba = False
+        self.data_only = True
+        self.keep_links = False
+        self.rich_text = False
+        self.shared_strings: list[Any] = []
+
+    def read_worksheets(self) -> None:
+        """Worksheets that open without parsing their XML (chartsheets are left out).
+
+        openpyxl parses each sheet at open to find its stored size, and the whole sheet when
+        it has none: minutes for a large sheet, for every sheet of the workbook. The reader
+        ignores stored sizes anyway (``reset_dimensions``).
+        """
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                continue
+            worksheet = _UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            worksheet.sheet_state = sheet.state
+            self.wb._sheets.append(worksheet)
+
+
+class _UnsizedSheet(ReadOnlyWorksheet):  # type: ignore[misc]
+    """A read-only sheet whose stored size is not read when it is opened."""
+
+    def _get_size(self) -> None:
+        return None
+
+
+def _load(path: Path, label: str, guard: Guard) -> tuple[Any, list[str]]:
+    """The workbook (read-only) and its sheet names as written, duplicates included."""
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        archive = open_archive(path, guard)
     except DAMAGED as err:
         raise ReadError(
             f"cannot open the workbook ({type(err).__name__}: {err})",
@@ -126,24 +185,53 @@ def _open_sheet(path: Path, options: ReadOptions, label: str) -> tuple[Any, _She
             hint=DAMAGED_HINT,
         ) from err
     try:
+        reader = _BoundedExcelReader(archive)
+        reader.read()
+    except BaseException as err:
+        archive.close()
+        if isinstance(err, DAMAGED):
+            raise ReadError(
+                f"cannot open the workbook ({type(err).__name__}: {err})",
+                file=label,
+                hint=DAMAGED_HINT,
+            ) from err
+        raise
+    # openpyxl renames a repeated sheet name ("Data" -> "Data1"); the parser keeps them
+    return reader.wb, [str(sheet.name) for sheet in reader.parser.sheets]
+
+
+def _open_sheet(path: Path, options: ReadOptions, label: str, guard: Guard) -> tuple[Any, _Sheet]:
+    workbook, written = _load(path, label, guard)
+    try:
         if options.sheet is None:
             if not workbook.worksheets:
                 raise ReadError("the workbook has no worksheets", file=label, hint=DAMAGED_HINT)
             worksheet = workbook.worksheets[0]
+            wanted = str(worksheet.title)
         else:
-            names = [str(sheet.title) for sheet in workbook.worksheets]
-            if options.sheet not in names:
+            if options.sheet not in written:
+                names = [str(sheet.title) for sheet in workbook.worksheets]
                 raise ReadError(
                     f"no sheet named {options.sheet!r}",
                     file=label,
                     sheet=options.sheet,
                     hint=f"the workbook's sheets are {names}; name one of them",
                 )
+            wanted = options.sheet
             worksheet = workbook[options.sheet]
+        same = [name for name in written if name.casefold() == wanted.casefold()]
+        if len(same) > 1:
+            raise ReadError(
+                f"{len(same)} sheets are named {wanted!r} ({', '.join(map(repr, same))}; "
+                "Excel does not tell names apart by case)",
+                file=label,
+                sheet=wanted,
+                hint="give each sheet its own name",
+            )
     except BaseException:
         workbook.close()
         raise
-    return workbook, _Sheet(label, worksheet)
+    return workbook, _Sheet(label, worksheet, guard)
 
 
 @register
@@ -153,10 +241,10 @@ class XLSXReader(Reader):
     name = "xlsx"
     extensions = (".xlsx", ".xlsm")
 
-    def read(self, path: Path, options: ReadOptions) -> Iterator[SourceBatch]:
+    def batches(self, path: Path, options: ReadOptions, guard: Guard) -> Iterator[SourceBatch]:
         check_options(options)
         label = file_label(path, options)
-        workbook, sheet = _open_sheet(path, options, label)
+        workbook, sheet = _open_sheet(path, options, label, guard)
         try:
             yield from self._read_sheet(sheet, options)
         finally:
@@ -166,6 +254,7 @@ class XLSXReader(Reader):
         header_rows = options.header_rows
         headers: list[list[str | None]] = []
         names: list[str] | None = None
+        checks = HeaderChecks([], [], sheet.label, sheet.name)
         width = 0
         pending: list[tuple[int, list[str | None]]] = []
         emitted = 0
@@ -174,6 +263,8 @@ class XLSXReader(Reader):
             extent = _extent(cells)
             seen_any = seen_any or extent > 0
             if len(headers) < header_rows:
+                for index, cell in enumerate(cells):
+                    sheet.guard.text(cell, row=number, column=get_column_letter(index + 1))
                 headers.append(cells)
                 if len(headers) == header_rows:
                     width = max(_extent(header) for header in headers)
@@ -181,6 +272,7 @@ class XLSXReader(Reader):
                         raise self._blank_headers(sheet, seen_any)
                     headers = [(header + [None] * width)[:width] for header in headers]
                     names = column_names(headers[0], width)
+                    checks = HeaderChecks(headers, names, sheet.label, sheet.name)
                 continue
             if extent == 0:
                 continue
@@ -198,14 +290,14 @@ class XLSXReader(Reader):
                 if names is None:  # no header rows: the first batch decides the width
                     width = max(_extent(cells) for _, cells in pending)
                     names = column_names([], width)
-                yield self._batch(sheet, names, headers, width, pending)
+                yield self._checked(sheet, checks, names, headers, width, pending)
                 emitted += len(pending)
                 pending = []
         if pending:
             if names is None:
                 width = max(_extent(cells) for _, cells in pending)
                 names = column_names([], width)
-            yield self._batch(sheet, names, headers, width, pending)
+            yield self._checked(sheet, checks, names, headers, width, pending)
             emitted += len(pending)
         if emitted == 0:
             if not seen_any:
@@ -221,6 +313,20 @@ class XLSXReader(Reader):
                 sheet=sheet.name,
                 hint=f"the sheet has only its {header_rows} header row(s); add data rows below",
             )
+
+    def _checked(
+        self,
+        sheet: _Sheet,
+        checks: HeaderChecks,
+        names: list[str],
+        headers: list[list[str | None]],
+        width: int,
+        pending: list[tuple[int, list[str | None]]],
+    ) -> SourceBatch:
+        batch = self._batch(sheet, names, headers, width, pending)
+        sheet.guard.cells(batch.table, batch.rows)
+        checks.check(batch.table, batch.rows)
+        return batch
 
     @staticmethod
     def _blank_headers(sheet: _Sheet, seen_any: bool) -> ReadError:
