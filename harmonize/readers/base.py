@@ -155,6 +155,12 @@ def reader_for(path: Path, prefer: str | None = None) -> Reader:
     for cls in found.values():
         if cls.can_read(path, head):
             return cls()
+    if path.is_dir():
+        raise ReadError(
+            "no Phenopacket files in the directory",
+            file=path.name,
+            hint="a directory must hold Phenopacket .json files (hidden files are skipped)",
+        )
     raise ReadError(
         f"no reader for files like {path.name!r}",
         file=path.name,

@@ -144,6 +144,8 @@ class ReviewStore:
             return [dict(r) for r in conn.execute(query).mappings().all()]
 
     def item(self, item_id: int) -> dict[str, Any] | None:
+        if not 0 < item_id < 2**63:  # not an id, and past SQLite's INTEGER (OverflowError)
+            return None
         with self.engine.connect() as conn:
             row = (
                 conn.execute(select(review_items).where(review_items.c.id == item_id))

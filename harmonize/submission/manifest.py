@@ -108,10 +108,13 @@ def parse_manifest(raw: bytes, *, label: str = MANIFEST_NAME) -> Manifest:
     """Parse manifest YAML, turning every problem into a :class:`SubmissionError`."""
     try:
         data: Any = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML raises ValueError for impossible dates (2001-02-30) and recurses once per
+        # level of nesting
         mark = getattr(exc, "problem_mark", None)
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise SubmissionError(
-            f"manifest is not valid YAML: {exc}",
+            f"manifest is not valid YAML: {problem}",
             file=label,
             row=(mark.line + 1) if mark is not None else None,
             hint="fix the YAML syntax",

@@ -191,3 +191,12 @@ def test_same_names_with_different_ids_are_still_duplicates(tmp_path: Path) -> N
     with pytest.raises(ReadError, match="same header") as info:
         read_all(write(tmp_path / "t.tsv", text), header_rows=2)
     assert (info.value.row, info.value.column) == (3, "Seizure")
+
+
+def test_utf16_named_for_a_file_without_a_byte_order_mark(tmp_path: Path) -> None:
+    """Fuzzing found: pyarrow's UTF-16 transcoder raised UnicodeError, not a ReadError."""
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"\x00\x00\x00\x00\x00")
+    with pytest.raises(ReadError, match="not valid utf-16") as info:
+        list(CSVReader().read(path, ReadOptions(encoding="utf-16")))
+    assert info.value.file == "x.csv"

@@ -124,3 +124,14 @@ def test_not_an_object(tmp_path: Path) -> None:
     path.write_text('"metaData"')
     with pytest.raises(ReadError, match="expected a JSON object"):
         list(PhenopacketReader().read(path, ReadOptions()))
+
+
+def test_a_directory_without_phenopackets_is_a_read_error(tmp_path: Path) -> None:
+    """Fuzzing found: reader_for opened the directory to sniff it (IsADirectoryError)."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / ".hidden.json").write_text("{}")
+    (folder / "notes.txt").write_text("x")
+    with pytest.raises(ReadError, match="no Phenopacket files") as info:
+        reader_for(folder)
+    assert info.value.file == "d"

@@ -201,3 +201,14 @@ def test_not_a_workbook(tmp_path: Path) -> None:
     with pytest.raises(ReadError, match="cannot open the workbook") as info:
         read_all(path)
     assert info.value.hint == DAMAGED_HINT
+
+
+def test_xml_declaring_an_unknown_encoding_is_damage(tmp_path: Path) -> None:
+    """Fuzzing found: ``<?xml encoding="TF-8"?>`` in a sheet raised LookupError from expat."""
+    from tests.support import bombs
+
+    sheet = b'<?xml version="1.0" encoding="TF-8"?><worksheet/>'
+    path = bombs.workbook(tmp_path / "enc.xlsx", {"s": sheet})
+    with pytest.raises(ReadError) as info:
+        read_all(path)
+    assert info.value.hint == DAMAGED_HINT

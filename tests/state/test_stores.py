@@ -97,3 +97,12 @@ def test_review_items_and_decisions(reviews: ReviewStore) -> None:
     changed = reviews.decision("demo", "hp", "macro cephally")
     assert changed is not None and changed["term_id"] is None
     assert [row["id"] for row in reviews.items(status="unmappable")] == [first]
+
+
+@pytest.mark.parametrize("item_id", [0, -1, 2**63, 10**30])
+def test_an_id_no_item_can_have_is_not_found(reviews: ReviewStore, item_id: int) -> None:
+    """Schemathesis found: ``POST /dashboard/review/10**30/accept`` answered 500
+    (OverflowError: Python int too large to convert to SQLite INTEGER)."""
+    assert reviews.item(item_id) is None
+    with pytest.raises(KeyError):
+        reviews.decide(item_id, term_id=None, label=None, by="x")

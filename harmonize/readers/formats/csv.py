@@ -362,7 +362,7 @@ class _Source:
                 except StopIteration:
                     return
                 yield batch, errors
-        except (pa.ArrowInvalid, UnicodeDecodeError) as err:
+        except (pa.ArrowInvalid, UnicodeError) as err:
             raise self._read_error(err, errors) from err
 
     def _read_error(self, err: Exception, errors: _RowErrors) -> ReadError:
@@ -377,7 +377,7 @@ class _Source:
                 "number of fields as the header",
             )
         message = str(err)
-        if isinstance(err, UnicodeDecodeError) or "UTF8" in message or "UTF-8" in message:
+        if isinstance(err, UnicodeError) or "UTF8" in message or "UTF-8" in message:
             name = _arrow_encoding(self.encoding)
             return self.bad_text(
                 text.is_damaged, f"text is not valid {'UTF-8' if name == 'utf8' else name}"

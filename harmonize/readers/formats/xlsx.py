@@ -43,10 +43,9 @@ DAMAGED = (
     zipfile.BadZipFile,
     zlib.error,
     InvalidFileException,
-    KeyError,
+    LookupError,  # KeyError, IndexError, and an XML declaration naming an unknown encoding
     ValueError,
     TypeError,
-    IndexError,
     EOFError,
     OSError,
     SyntaxError,  # xml.etree.ElementTree.ParseError and lxml's XMLSyntaxError
