@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV ?= $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 PYTEST_ARGS ?=
 
-.PHONY: install system demo test test-unit lint typecheck bench clean
+.PHONY: install system demo test test-unit fuzz lint typecheck bench clean
 
 .venv/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -32,6 +32,12 @@ test: system lint typecheck
 
 test-unit: install
 	$(UV) run --frozen pytest -m "not integration" $(PYTEST_ARGS)
+
+# the fuzz harnesses of tests/fuzz, each HARMONIZE_FUZZ_SCALE times its `make test` budget
+HARMONIZE_FUZZ_SCALE ?= 50
+fuzz: install
+	HARMONIZE_FUZZ_SCALE=$(HARMONIZE_FUZZ_SCALE) $(UV) run --frozen pytest tests/fuzz \
+		--timeout=0 $(PYTEST_ARGS)
 
 bench: install
 	$(UV) run --frozen python bench/accuracy.py

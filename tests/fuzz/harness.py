@@ -1,0 +1,50 @@
+"""Read a fuzzed file; only the project's own errors may come out, and what is read is sane."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from harmonize.errors import HarmonizeError
+from harmonize.readers import ReadOptions, SourceBatch, reader_for
+from harmonize.readers.base import Reader
+
+
+def read(path: Path, options: ReadOptions, reader: Reader | None = None) -> list[SourceBatch]:
+    """Every batch, or ``[]`` when the reader refuses the file with a :class:`HarmonizeError`.
+
+    Any other exception fails the harness. So does a batch that breaks the reader contract.
+    """
+    try:
+        chosen = reader or reader_for(path)
+        batches = list(chosen.read(path, options))
+    except HarmonizeError as exc:
+        str(exc)  # the message must render
+        return []
+    check(batches, options)
+    return batches
+
+
+def check(batches: list[SourceBatch], options: ReadOptions) -> None:
+    limits = options.limits
+    last = 0
+    for batch in batches:
+        assert batch.table.num_rows == len(batch.rows) > 0
+        assert batch.rows.type == pa.int64()
+        numbers = batch.rows.to_pylist()
+        names = batch.table.column_names
+        if "document_file" not in names:  # a directory's documents are each row 1 of a file
+            assert numbers == sorted(set(numbers)) and numbers[0] > last, numbers
+            last = numbers[-1]
+            assert last <= limits.max_rows
+        assert len(names) == len(set(names)) <= limits.max_columns
+        assert batch.headers == batches[0].headers
+        assert names == batches[0].table.column_names
+        if names == ["document"] or names == ["document", "document_file"]:
+            continue
+        for column in batch.table.columns:
+            assert column.type == pa.string()
+            for value in column.to_pylist():
+                assert value is None or (value and "\x00" not in value), value
+                assert value is None or len(value) <= limits.max_cell_chars
