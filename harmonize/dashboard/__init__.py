@@ -33,7 +33,7 @@ def mount(app: FastAPI, settings: WebSettings) -> None:
     from harmonize.dashboard.audit import AuditLog
     from harmonize.dashboard.context import PREFIX, Dashboard
     from harmonize.dashboard.deps import error_page, optional_caller
-    from harmonize.dashboard.errors import PageError, SignInRequired
+    from harmonize.dashboard.errors import PAGE_RESPONSES, PageError, SignInRequired
     from harmonize.dashboard.readmodel import ReadModel
     from harmonize.dashboard.routes import (
         impact,
@@ -83,7 +83,11 @@ def mount(app: FastAPI, settings: WebSettings) -> None:
     app.add_exception_handler(PageError, page_error)
     for module in (session, submissions, trends, review, impact, withdrawals):
         app.include_router(
-            module.router, prefix=PREFIX, tags=["Dashboard"], include_in_schema=False
+            module.router,
+            prefix=PREFIX,
+            tags=["Dashboard"],
+            include_in_schema=False,
+            responses=PAGE_RESPONSES,
         )
     static = Path(__file__).resolve().parent / "static"
     app.mount(f"{PREFIX}/static", StaticFiles(directory=static), name="dashboard-static")

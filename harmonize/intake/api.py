@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from harmonize.errors import HarmonizeError, SubmissionError
 from harmonize.events.bus import EventBus, open_bus
@@ -33,6 +34,28 @@ from harmonize.state.store import StateStore
 API_SOURCE = "urn:harmonize:intake:api"
 _bearer = HTTPBearer(auto_error=False, description="A submitter token.")
 router = APIRouter(prefix="/submissions", tags=["submissions"])
+
+
+class Refusal(BaseModel):
+    """Every error answer: the message and status, and where the problem is when known."""
+
+    msg: str
+    status_code: int
+    file: str | None = None
+    field: str | None = None
+    hint: str | None = None
+
+
+def _answers(**codes: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for error codes given as ``_400="why"``."""
+    return {int(code[1:]): {"model": Refusal, "description": why} for code, why in codes.items()}
+
+
+_READ_ERRORS = _answers(
+    _400="a malformed parameter",
+    _401="no valid submitter token",
+    _404="no such submission (or report) of this submitter",
+)
 
 
 class Intake:
@@ -101,6 +124,17 @@ def _land(intake: Intake, directory: Path, submitter: str) -> Any:
     "",
     status_code=202,
     summary="Upload a submission (multipart: a 'manifest' part and 'files' parts)",
+    responses=_answers(
+        _400="the form cannot be parsed",
+        _401="no valid submitter token",
+        _403="the manifest names another submitter",
+        _409="the submission id belongs to another submitter",
+        _411="no Content-Length",
+        _413="the request, a file or the manifest is over its limit, or too many files",
+        _422="the manifest or a file is refused (the answer names the file and the field)",
+        _500="the submission could not be landed",
+        _503="storage or the event bus is down: try again later",
+    ),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -180,7 +214,12 @@ def _owned(intake: Intake, submission_id: str, submitter: str) -> list[dict[str,
     return sorted(versions, key=lambda v: v["received_at"] or datetime.min)
 
 
-@router.get("/{submission_id}", name="submission_status", summary="A submission's state")
+@router.get(
+    "/{submission_id}",
+    name="submission_status",
+    summary="A submission's state",
+    responses=_READ_ERRORS,
+)
 def submission_status(submission_id: str, request: Request, submitter: Submitter) -> JSONResponse:
     intake = _intake(request)
     if submitter is None:
@@ -217,7 +256,12 @@ def submission_status(submission_id: str, request: Request, submitter: Submitter
     )
 
 
-@router.get("/{submission_id}/report", name="submission_report", summary="A quality report")
+@router.get(
+    "/{submission_id}/report",
+    name="submission_report",
+    summary="A quality report",
+    responses=_READ_ERRORS,
+)
 def submission_report(
     submission_id: str,
     request: Request,

@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from harmonize.drs import admin
 from harmonize.drs.deps import ObjectIdDep, ObjectsDep, SettingsDep
 from harmonize.drs.http_errors import DrsHTTPError
-from harmonize.drs.schemas import DrsObject
+from harmonize.drs.schemas import DrsObject, Error
 
 PREFIX = "/admin/drs/v1"
 
@@ -39,7 +39,19 @@ def require_admin(
         )
 
 
-router = APIRouter(prefix="/objects", tags=["Admin"], dependencies=[Depends(require_admin)])
+# what every route may answer besides its success (the spec's error body)
+ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": Error, "description": "a malformed request, or files that do not match it"},
+    401: {"model": Error, "description": "no valid admin token"},
+    403: {"model": Error, "description": "the registration API is disabled"},
+    404: {"model": Error, "description": "no such object, or it was deleted"},
+    409: {"model": Error, "description": "the id is taken by another file, or was deleted"},
+    413: {"model": Error, "description": "the request body is over the service's limit"},
+}
+
+router = APIRouter(
+    prefix="/objects", tags=["Admin"], dependencies=[Depends(require_admin)], responses=ERRORS
+)
 
 
 @router.post("", response_model=admin.Registered, status_code=201)
