@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import typing
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -107,3 +108,35 @@ def describe(exc: Exception, model: type[BaseModel]) -> str:
         return str(exc)
     where, message = first_error(exc, model)
     return f"{where!r}: {message}" if where else message
+
+
+def refuse_unknown_env(
+    env: Mapping[str, str],
+    prefix: str,
+    model: type[BaseModel],
+    *,
+    allowed: Iterable[str] = (),
+) -> None:
+    """Fail closed on a mistyped variable: ``prefix`` + an unknown name is an error naming
+    the nearest known variable. For the edges, before they read ``model`` from ``env``.
+
+    >>> class Drs(BaseModel):
+    ...     admin_token: str = ""
+    >>> refuse_unknown_env({"HARMONIZE_DRS_ADMIN_TOKEN": "t"}, "HARMONIZE_DRS_", Drs)
+    >>> try:
+    ...     refuse_unknown_env({"HARMONIZE_DRS_ADMIN_TOKN": "t"}, "HARMONIZE_DRS_", Drs)
+    ... except Exception as exc:
+    ...     print(exc)
+    HARMONIZE_DRS_ADMIN_TOKN: unknown variable; did you mean HARMONIZE_DRS_ADMIN_TOKEN?. unset it or correct its name
+    """
+    from harmonize.errors import ConfigurationError
+
+    known = sorted({prefix + name.upper() for name in model.model_fields} | set(allowed))
+    for var in sorted(env):
+        name = var.upper()
+        if name.startswith(prefix) and name not in known:
+            near = suggest(name, known)
+            said = f"did you mean {near}?" if near else f"known: {', '.join(known)}"
+            raise ConfigurationError(
+                f"{var}: unknown variable; {said}", hint="unset it or correct its name"
+            )

@@ -52,6 +52,10 @@ def create_app(settings: WebSettings) -> FastAPI:
     return app
 
 
+# HARMONIZE_DRS_* variables that are not the service's: the DRS client's (harmonize drs)
+CLIENT_VARIABLES = ("HARMONIZE_DRS_TOKEN",)
+
+
 def app_from_env() -> FastAPI:
     """The edge: settings from ``HARMONIZE_*`` variables (a uvicorn ``--factory``).
 
@@ -59,11 +63,18 @@ def app_from_env() -> FastAPI:
     ``HARMONIZE_S3_ENDPOINT_URL``, ``HARMONIZE_LANDING_URL``, ...), on the DRS service's
     workspace and registry, with the intake's landing store when one is configured (and the
     intake's S3 endpoint for it when ``HARMONIZE_S3_ENDPOINT_URL`` is not set).
+
+    A mistyped ``HARMONIZE_DRS_*``, ``HARMONIZE_INTAKE_*`` or ``HARMONIZE_DASHBOARD_*``
+    variable stops the service, naming the nearest valid one.
     """
     import os
 
     from harmonize.orchestrate.config import settings_from_env
+    from harmonize.strict import refuse_unknown_env
 
+    refuse_unknown_env(os.environ, "HARMONIZE_DRS_", DrsEnvSettings, allowed=CLIENT_VARIABLES)
+    refuse_unknown_env(os.environ, "HARMONIZE_INTAKE_", IntakeEnvSettings)
+    refuse_unknown_env(os.environ, "HARMONIZE_DASHBOARD_", DashboardEnvSettings)
     drs = DrsEnvSettings().to_settings()
     intake = IntakeEnvSettings().to_settings()
     landing = intake.landing_url if intake is not None else None  # where uploads land
