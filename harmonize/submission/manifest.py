@@ -108,11 +108,17 @@ def parse_manifest(raw: bytes, *, label: str = MANIFEST_NAME) -> Manifest:
     """Parse manifest YAML, turning every problem into a :class:`SubmissionError`."""
     try:
         data: Any = yaml.safe_load(raw)
-    except (yaml.YAMLError, ValueError, OverflowError, RecursionError) as exc:
-        # PyYAML raises ValueError for impossible dates (2001-02-30) and recurses once per
-        # level of nesting
+    except Exception as exc:
+        # Besides YAMLError, PyYAML's constructors raise ValueError (2001-02-30, !!int x),
+        # KeyError (!!bool x), AttributeError (!!timestamp x); its composer recurses once
+        # per level of nesting (RecursionError). All mean the same: not a usable manifest.
         mark = getattr(exc, "problem_mark", None)
-        problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        if isinstance(exc, RecursionError):
+            problem = "nested too deeply"
+        elif isinstance(exc, yaml.YAMLError):
+            problem = str(exc)
+        else:
+            problem = f"a value cannot be read ({type(exc).__name__}: {exc})"
         raise SubmissionError(
             f"manifest is not valid YAML: {problem}",
             file=label,

@@ -200,3 +200,13 @@ def test_utf16_named_for_a_file_without_a_byte_order_mark(tmp_path: Path) -> Non
     with pytest.raises(ReadError, match="not valid utf-16") as info:
         list(CSVReader().read(path, ReadOptions(encoding="utf-16")))
     assert info.value.file == "x.csv"
+
+
+@pytest.mark.timeout(60)  # a hang guard, not a timing: csv.Sniffer took minutes here
+@pytest.mark.parametrize("unit", [b'",', b', "'])
+def test_delimiter_detection_is_linear(tmp_path: Path, unit: bytes) -> None:
+    """64 KiB of ``","`` kept csv.Sniffer's regular expressions busy for ~100 s per file."""
+    path = tmp_path / "quotes.csv"
+    path.write_bytes(unit * (csv_format.HEAD_BYTES // len(unit)))
+    with pytest.raises(ReadError):
+        read_all(path)

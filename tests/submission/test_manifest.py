@@ -31,3 +31,11 @@ def test_an_impossible_date_is_a_submission_error() -> None:
     for value in (b"2001-02-30", b"2024-01-02T25:61:00Z"):
         with pytest.raises(SubmissionError, match="not valid YAML"):
             parse_manifest(GOOD + b"dataset: " + value + b"\n")
+
+
+@pytest.mark.parametrize("tagged", [b"!!timestamp x", b"!!bool x", b"!!int x", b"!!float 1_e"])
+def test_an_explicit_tag_pyyaml_cannot_construct(tagged: bytes) -> None:
+    """Fuzzing found: ``!!timestamp x`` raised AttributeError inside PyYAML (``!!bool x``
+    KeyError, ``!!int x`` ValueError), escaping parse_manifest."""
+    with pytest.raises(SubmissionError, match="cannot be read"):
+        parse_manifest(GOOD + b"dataset: " + tagged + b"\n")

@@ -191,7 +191,7 @@ class MappingFile(_Strict):
 def load_mapping(path: Path) -> MappingFile:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader
-    except (OSError, ValueError, RecursionError, yaml.YAMLError) as exc:  # ValueError: bad UTF-8
+    except Exception as exc:  # OSError, bad UTF-8, and whatever PyYAML raises on odd input
         raise ConfigurationError(
             f"cannot read mapping file: {exc}", file=path.name, hint="fix the mapping YAML"
         ) from exc

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -98,26 +100,51 @@ def unique_names(names: Sequence[str]) -> list[str]:
 
 
 def detect_delimiter(head: bytes, encoding: str, fallback: str, *, complete: bool) -> str:
-    """The delimiter ``csv.Sniffer`` finds among ``, ; TAB |`` in the first lines, or ``fallback``.
+    """The delimiter among ``, ; TAB |`` that splits the first lines most consistently.
 
-    ``complete`` says ``head`` is the whole file (else its last, partial line is ignored).
+    Each candidate splits up to :data:`SNIFF_LINES` records with the csv module (quotes
+    respected, linear time; ``csv.Sniffer``'s regular expressions took minutes on 64 KiB of
+    ``","``). The winner gives the header and most records the same number of fields, at
+    least two; ``fallback`` wins ties and single-column files. ``complete`` says ``head`` is
+    the whole file (else its last, partial line is ignored).
 
     >>> detect_delimiter(b"a;b;c\\n1;2,5;3\\n", "utf-8", ",", complete=True)
     ';'
     >>> detect_delimiter(b"just one column\\n", "utf-8", "\\t", complete=True)
     '\\t'
+    >>> detect_delimiter(b'id,note\\n1,"a; b; c"\\n', "utf-8", ",", complete=True)
+    ','
     """
     text = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    lines = text.splitlines()
-    if not complete and len(lines) > 1:
-        lines = lines[:-1]
-    sample = "\n".join(lines[:SNIFF_LINES])
+    if not complete:
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        text = text[:cut] if cut > 0 else text
+    best, best_score = fallback, (0.0, 0)
+    for delimiter in sorted(DELIMITERS, key=lambda d: d != fallback):
+        counts = _field_counts(text, delimiter)
+        if not counts:
+            continue
+        width, times = Counter(counts).most_common(1)[0]
+        if width < 2 or counts[0] != width:
+            continue
+        score = (times / len(counts), width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _field_counts(text: str, delimiter: str) -> list[int]:
+    """Fields per non-blank record of the first :data:`SNIFF_LINES` records."""
+    counts: list[int] = []
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=DELIMITERS)
-    except csv.Error:
-        return fallback
-    delimiter = str(dialect.delimiter)
-    return delimiter if delimiter in DELIMITERS else fallback
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if record:
+                counts.append(len(record))
+                if len(counts) == SNIFF_LINES:
+                    break
+    except csv.Error:  # an unclosed quote at the cut, a field over the csv module's limit
+        pass
+    return counts
 
 
 class _RowErrors:
