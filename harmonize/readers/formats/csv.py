@@ -115,13 +115,13 @@ def detect_delimiter(head: bytes, encoding: str, fallback: str, *, complete: boo
     >>> detect_delimiter(b'id,note\\n1,"a; b; c"\\n', "utf-8", ",", complete=True)
     ','
     """
-    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    sample = head.decode(encoding, errors="replace").lstrip("\ufeff")
     if not complete:
-        cut = max(text.rfind("\n"), text.rfind("\r"))
-        text = text[:cut] if cut > 0 else text
+        cut = max(sample.rfind("\n"), sample.rfind("\r"))
+        sample = sample[:cut] if cut > 0 else sample
     best, best_score = fallback, (0.0, 0)
     for delimiter in sorted(DELIMITERS, key=lambda d: d != fallback):
-        counts = _field_counts(text, delimiter)
+        counts = _field_counts(sample, delimiter)
         if not counts:
             continue
         width, times = Counter(counts).most_common(1)[0]
@@ -133,11 +133,11 @@ def detect_delimiter(head: bytes, encoding: str, fallback: str, *, complete: boo
     return best
 
 
-def _field_counts(text: str, delimiter: str) -> list[int]:
+def _field_counts(sample: str, delimiter: str) -> list[int]:
     """Fields per non-blank record of the first :data:`SNIFF_LINES` records."""
     counts: list[int] = []
     try:
-        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        for record in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
             if record:
                 counts.append(len(record))
                 if len(counts) == SNIFF_LINES:
