@@ -127,7 +127,8 @@ def test_not_an_object(tmp_path: Path) -> None:
 
 
 def test_a_directory_without_phenopackets_is_a_read_error(tmp_path: Path) -> None:
-    """Fuzzing found: reader_for opened the directory to sniff it (IsADirectoryError)."""
+    """Fuzzing found: reader_for opened the directory to sniff it (IsADirectoryError; main
+    fixed that too, meanwhile). Now it also says what a directory must hold."""
     folder = tmp_path / "d"
     folder.mkdir()
     (folder / ".hidden.json").write_text("{}")
