@@ -107,16 +107,35 @@ def test_slow_parts_run_into_the_time_budget(tmp_path: Path) -> None:
     refused(path, "max_read_seconds", max_read_seconds=1e-6)
 
 
-def test_a_row_far_below_is_bounded(tmp_path: Path) -> None:
-    """``<row r="2000000000">``: openpyxl yields every empty row before it."""
+@pytest.mark.timeout(60)  # a hang guard: openpyxl's iter_rows yielded every empty row above
+def test_a_row_far_below_is_refused_at_once(tmp_path: Path) -> None:
+    """``<row r="2000000000">`` in a 300-byte sheet: openpyxl's ``iter_rows`` yields the two
+    billion empty rows above it, one by one (~20 s per 10 million). Now the row's number is
+    over ``max_rows`` the moment it is read."""
     sheet = (
         f'<?xml version="1.0"?><worksheet xmlns="{bombs.MAIN}"><sheetData>'
         '<row r="1"><c t="inlineStr"><is><t>id</t></is></c></row>'
         '<row r="2000000000"><c t="inlineStr"><is><t>P1</t></is></c></row>'
         "</sheetData></worksheet>"
     ).encode()
-    err = refused(bombs.workbook(tmp_path / "far.xlsx", {"s": sheet}), "max_rows", max_rows=5000)
-    assert err.row == 5001 and err.sheet == "s"
+    err = refused(bombs.workbook(tmp_path / "far.xlsx", {"s": sheet}), "max_rows")
+    assert err.row == 2_000_000_000 and err.sheet == "s"
+
+
+def test_gaps_above_data_and_in_the_header(tmp_path: Path) -> None:
+    """Rows the XML skips count: the header's second row is blank, data keeps its numbers."""
+    sheet = (
+        f'<?xml version="1.0"?><worksheet xmlns="{bombs.MAIN}"><sheetData>'
+        '<row r="1"><c t="inlineStr"><is><t>id</t></is></c></row>'
+        '<row r="3"><c t="inlineStr"><is><t>P1</t></is></c></row>'
+        '<row r="9"><c t="inlineStr"><is><t>P2</t></is></c></row>'
+        "</sheetData></worksheet>"
+    ).encode()
+    path = bombs.workbook(tmp_path / "gaps.xlsx", {"s": sheet})
+    batches = read(path)
+    assert [b.rows.to_pylist() for b in batches] == [[3, 9]]
+    two = list(reader_for(path).read(path, ReadOptions(header_rows=2)))
+    assert two[0].headers == [["id"], [None]] and two[0].rows.to_pylist() == [3, 9]
 
 
 def test_workbook_columns_and_cells(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from harmonize.errors import ReadError
 from harmonize.readers.archive import BoundedArchive, open_archive
@@ -108,25 +109,33 @@ class _Sheet:
             hint=DAMAGED_HINT,
         )
 
-    def rows(self) -> Iterator[tuple[int, list[str | None]]]:
-        """``(row number, cell texts)`` for every row, empty ones included."""
+    def rows(self, header_rows: int) -> Iterator[tuple[int, list[str | None]]]:
+        """``(row number, cell texts)`` for each row the sheet holds.
+
+        Rows numbered again (or backwards) are dropped, as openpyxl drops them. Of the
+        empty rows a gap in the numbering stands for, only those the header may need
+        are yielded (data rows that are empty are skipped anyway), so a row numbered two
+        billion costs nothing: it is over ``limits.max_rows`` at once.
+        """
         guard = self.guard
         try:
-            # Stored dimensions are often wrong; read every row that is really there.
-            self.worksheet.reset_dimensions()
-            values = iter(self.worksheet.iter_rows(values_only=True))
+            values = iter(self.worksheet.numbered_rows())
         except DAMAGED as err:
             raise self.damaged(err) from err
-        number = 0
+        expected = 1
         while True:
             try:
-                raw = next(values)
+                number, raw = next(values)
             except StopIteration:
                 return
             except DAMAGED as err:
                 raise self.damaged(err) from err
-            number += 1
+            if number < expected:
+                continue
             guard.row(number)
+            for gap in range(expected, min(number, header_rows + 1)):
+                yield gap, []
+            expected = number + 1
             guard.width(len(raw), row=number)
             if number % 64 == 0:
                 guard.tick()
@@ -171,6 +180,25 @@ class _UnsizedSheet(ReadOnlyWorksheet):  # type: ignore[misc]
 
     def _get_size(self) -> None:
         return None
+
+    def numbered_rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """``(row number, values)`` for each row the sheet's XML holds, in XML order.
+
+        openpyxl's ``iter_rows`` fills every gap with empty rows: a 300-byte sheet with
+        ``<row r="2000000000">`` made it yield two billion of them. This is its
+        ``_cells_by_row`` without the filling; the caller numbers the gaps itself.
+        """
+        with self._get_source() as source:
+            parser = WorkSheetParser(
+                source,
+                self._shared_strings,
+                data_only=self.parent.data_only,
+                epoch=self.parent.epoch,
+                date_formats=self.parent._date_formats,
+                timedelta_formats=self.parent._timedelta_formats,
+            )
+            for number, cells in parser.parse():
+                yield number, self._get_row(cells, 1, None, values_only=True)
 
 
 def _load(path: Path, label: str, guard: Guard) -> tuple[Any, list[str]]:
@@ -258,7 +286,7 @@ class XLSXReader(Reader):
         pending: list[tuple[int, list[str | None]]] = []
         emitted = 0
         seen_any = False
-        for number, cells in sheet.rows():
+        for number, cells in sheet.rows(header_rows):
             extent = _extent(cells)
             seen_any = seen_any or extent > 0
             if len(headers) < header_rows:
@@ -329,7 +357,7 @@ class XLSXReader(Reader):
 
     @staticmethod
     def _blank_headers(sheet: _Sheet, seen_any: bool) -> ReadError:
-        if not seen_any and not any(_extent(cells) for _, cells in sheet.rows()):
+        if not seen_any and not any(_extent(cells) for _, cells in sheet.rows(0)):
             return ReadError(
                 "file is empty",
                 file=sheet.label,
