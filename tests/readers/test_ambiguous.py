@@ -159,3 +159,23 @@ def test_a_header_that_changes_between_batches_is_rejected(tmp_path: Path) -> No
     with pytest.raises(ReadError, match="header differs between batches") as info:
         list(Drifting().read(path, ReadOptions()))
     assert info.value.column == "sex"
+
+
+def test_a_listed_sheet_whose_part_is_missing(tmp_path: Path) -> None:
+    """Fuzzing found (in this branch's own code): a sheet the workbook lists but whose
+    part is not in the zip passed the name check, then openpyxl raised KeyError."""
+    import zipfile
+
+    sheet = bombs.sheet_xml([["id"], ["P1"]])
+    full = bombs.workbook_named(tmp_path / "full.xlsx", [("a", sheet), ("S", sheet)])
+    with zipfile.ZipFile(full) as archive:
+        members = {
+            info.filename: archive.read(info)
+            for info in archive.infolist()
+            if info.filename != "xl/worksheets/sheet2.xml"
+        }
+    path = bombs.write_zip(tmp_path / "missing.xlsx", members)  # type: ignore[arg-type]
+    with pytest.raises(ReadError, match="not a worksheet") as info:
+        list(XLSXReader().read(path, ReadOptions(sheet="S")))
+    assert info.value.sheet == "S"
+    assert rows_of(list(XLSXReader().read(path, ReadOptions(sheet="a")))) == [{"id": "P1"}]

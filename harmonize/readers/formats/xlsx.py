@@ -230,22 +230,20 @@ def _load(path: Path, label: str, guard: Guard) -> tuple[Any, list[str]]:
 def _open_sheet(path: Path, options: ReadOptions, label: str, guard: Guard) -> tuple[Any, _Sheet]:
     workbook, written = _load(path, label, guard)
     try:
+        titles = [str(sheet.title) for sheet in workbook.worksheets]
         if options.sheet is None:
-            if not workbook.worksheets:
+            if not titles:
                 raise ReadError("the workbook has no worksheets", file=label, hint=DAMAGED_HINT)
-            worksheet = workbook.worksheets[0]
-            wanted = str(worksheet.title)
+            wanted = titles[0]
         else:
             if options.sheet not in written:
-                names = [str(sheet.title) for sheet in workbook.worksheets]
                 raise ReadError(
                     f"no sheet named {options.sheet!r}",
                     file=label,
                     sheet=options.sheet,
-                    hint=f"the workbook's sheets are {names}; name one of them",
+                    hint=f"the workbook's sheets are {titles}; name one of them",
                 )
             wanted = options.sheet
-            worksheet = workbook[options.sheet]
         same = [name for name in written if name.casefold() == wanted.casefold()]
         if len(same) > 1:
             raise ReadError(
@@ -255,6 +253,14 @@ def _open_sheet(path: Path, options: ReadOptions, label: str, guard: Guard) -> t
                 sheet=wanted,
                 hint="give each sheet its own name",
             )
+        if wanted not in titles:  # listed in the workbook, but a chart sheet or missing
+            raise ReadError(
+                f"sheet {wanted!r} is not a worksheet (a chart sheet, or its part is missing)",
+                file=label,
+                sheet=wanted,
+                hint=DAMAGED_HINT,
+            )
+        worksheet = workbook[wanted]
     except BaseException:
         workbook.close()
         raise
