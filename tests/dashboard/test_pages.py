@@ -167,3 +167,14 @@ def test_a_report_without_findings_says_so(seeded: Env) -> None:
     good = client.get("/dashboard/submissions/a-good").text
     assert 'data-testid="no-findings">No findings.' in good
     assert "No findings." not in client.get("/dashboard/submissions/a-bad").text
+
+
+def test_an_offset_past_the_database_integer_is_a_bad_request(seeded: Env) -> None:
+    """Schemathesis found: ``GET /dashboard/api/submissions?offset=2**63`` answered 500
+    (OverflowError: Python int too large to convert to SQLite INTEGER)."""
+    client = seeded.client(CURATOR)
+    for path in ("/dashboard/api/submissions", "/dashboard/submissions"):
+        assert client.get(f"{path}?offset={2**63}").status_code == 400
+        assert client.get(f"{path}?offset={10**30}").status_code == 400
+    last = client.get(f"/dashboard/api/submissions?offset={2**63 - 1}")
+    assert last.status_code == 200 and last.json()["submissions"] == []

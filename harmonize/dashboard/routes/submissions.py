@@ -46,7 +46,8 @@ def list_filters(
 
 
 FiltersDep = Annotated[Filters, Depends(list_filters)]
-OffsetDep = Annotated[int, Query(ge=0)]
+# at most SQLite's and PostgreSQL's largest integer: past it the query raised OverflowError
+OffsetDep = Annotated[int, Query(ge=0, le=2**63 - 1)]
 
 
 def _page(dashboard: Dashboard, who: CallerDep, filters: Filters, offset: int) -> Page:
