@@ -129,6 +129,25 @@ def child_ingest(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _published_tables(workspace: Path, sid: str) -> Any:
+    """(name, rows) of each published table holding ``sid``: its partition of the Delta
+    table, without the partition column, i.e. the columns the published files hold."""
+    from harmonize.warehouse import Warehouse
+    from harmonize.warehouse.delta import PARTITION, TABLES
+
+    tables = Warehouse.of(_settings(workspace, gx=False)).tables
+    for name in TABLES:
+        table = tables.read(name, where={PARTITION: sid})
+        if table.num_rows:
+            yield name, table.drop_columns([PARTITION])
+
+
+def _phenopacket_dir(folder: Path) -> Path:
+    """A submission's Phenopackets: its latest version's ``v<N>/`` folder."""
+    versions = [p for p in folder.iterdir() if p.is_dir() and p.name[1:].isdigit()]
+    return max(versions, key=lambda p: int(p.name[1:])) if versions else folder
+
+
 def child_bound(spec: dict[str, Any]) -> dict[str, Any]:
     """The lower bound: rewrite the published tables and phenopackets, only the writes timed."""
     import orjson
@@ -139,17 +158,13 @@ def child_bound(spec: dict[str, Any]) -> dict[str, Any]:
     dest.mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
     parquet_s = 0.0
-    for table_dir in sorted((workspace / "published" / "tables").iterdir()):
-        path = table_dir / f"submission_id={sid}" / "part-0.parquet"
-        if not path.exists():
-            continue
-        table = pq.ParquetFile(path).read()
-        rows[table_dir.name] = table.num_rows
+    for name, table in _published_tables(workspace, sid):
+        rows[name] = table.num_rows
         started = time.perf_counter()
-        pq.write_table(table, dest / f"{table_dir.name}.parquet", compression="zstd")
+        pq.write_table(table, dest / f"{name}.parquet", compression="zstd")
         parquet_s += time.perf_counter() - started
         del table
-    pp_dir = workspace / "published" / "phenopackets" / sid
+    pp_dir = _phenopacket_dir(workspace / "published" / "phenopackets" / sid)
     names = sorted(os.listdir(pp_dir))
     json_dir = dest / "phenopackets"
     json_dir.mkdir()
