@@ -143,9 +143,17 @@ class Guard:
         )
 
     # ------------------------------------------------------------------ JSON
-    def json_bytes(self, size: int, *, file: str | None = None, row: int | None = None) -> None:
+    def json_bytes(
+        self,
+        size: int,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        what: str | None = None,
+    ) -> None:
+        """A JSON document's size; ``what`` names it (default: a JSON line, the document)."""
         if size > self.limits.max_json_bytes:
-            what = "a JSON line" if row is not None else "the JSON document"
+            what = what or ("a JSON line" if row is not None else "the JSON document")
             raise self.exceeded(
                 f"{what} is {size:,} bytes, more than {self.limits.max_json_bytes:,}",
                 "max_json_bytes",

@@ -251,3 +251,81 @@ def test_phenopacket_directory_files(tmp_path: Path) -> None:
     with pytest.raises(LimitExceeded, match="3 files, more than 2") as info:
         list(PhenopacketReader().read(folder, options))
     assert info.value.limit == "max_files"
+
+
+# ---------------------------------------------------------------------------- FHIR, Beacon
+
+
+def refused_by(name: str, path: Path, limit: str, **limits: float) -> LimitExceeded:
+    """As :func:`refused`, with the reader chosen by name (the beacon reader never sniffs)."""
+    options = ReadOptions(limits=Limits(**limits))  # type: ignore[arg-type]
+    with pytest.raises(LimitExceeded) as info:
+        list(reader_for(path, prefer=name).read(path, options))
+    assert info.value.limit == limit and info.value.file == path.name
+    return info.value
+
+
+def _patient(i: int, **extra: object) -> dict[str, object]:
+    return {"resourceType": "Patient", "id": f"p{i}", **extra}
+
+
+def test_fhir_bundle_entries_depth_size_and_time(tmp_path: Path) -> None:
+    path = tmp_path / "bundle.json"
+    entries = [{"fullUrl": f"urn:uuid:{i}", "resource": _patient(i)} for i in range(5)]
+    path.write_bytes(
+        orjson.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries})
+    )
+    assert reader_for(path).name == "fhir"
+    refused_by("fhir", path, "max_rows", max_rows=4)
+    refused_by("fhir", path, "max_json_bytes", max_json_bytes=100)
+    refused_by("fhir", path, "max_json_depth", max_json_depth=3)
+    refused_by("fhir", path, "max_read_seconds", max_read_seconds=1e-9)
+
+
+def test_fhir_ndjson_lines(tmp_path: Path) -> None:
+    path = tmp_path / "resources.ndjson"
+    path.write_bytes(b"\n".join(orjson.dumps(_patient(i)) for i in range(5)) + b"\n")
+    assert refused_by("fhir", path, "max_rows", max_rows=4).row == 5
+    long = orjson.dumps(_patient(9, name=[{"text": "x" * 200}]))
+    path.write_bytes(orjson.dumps(_patient(1)) + b"\n" + long + b"\n")
+    assert refused_by("fhir", path, "max_json_bytes", max_json_bytes=100).row == 2
+    deep = b'{"resourceType": "Patient", "x": ' + b"[" * 70 + b"]" * 70 + b"}"
+    path.write_bytes(deep + b"\n")
+    assert refused_by("fhir", path, "max_json_depth").row == 1
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_beacon_records(tmp_path: Path, suffix: str) -> None:
+    records = [{"id": f"Ind{i}", "sex": {"id": "NCIT:C16576"}} for i in range(5)]
+    path = tmp_path / f"individuals{suffix}"
+    if suffix == ".json":
+        path.write_bytes(orjson.dumps({"individuals": records}))
+    else:
+        path.write_bytes(b"\n".join(orjson.dumps(r) for r in records))
+    assert refused_by("beacon", path, "max_rows", max_rows=4).row == 5
+    assert refused_by("beacon", path, "max_json_depth", max_json_depth=1).row == 1
+    over = refused_by("beacon", path, "max_json_bytes", max_json_bytes=20)
+    assert over.row == 1 and "record 1 (line 1)" in over.message
+    refused_by("beacon", path, "max_read_seconds", max_read_seconds=1e-9)
+
+
+def test_a_beacon_line_without_end_is_read_only_to_the_record_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The JSON Lines form read a line whole, however long, before checking its length."""
+    import harmonize.readers.formats.beacon as beacon
+
+    monkeypatch.setattr(beacon, "MAX_RECORD_CHARS", 100)
+    path = tmp_path / "individuals.jsonl"
+    path.write_bytes(b'{"id": "Ind1"}\n{"id": "' + b"x" * 10_000)
+    read_sizes: list[int] = []
+    real = beacon._checked
+
+    def spy(fh: object, label: str, longest: int) -> object:
+        read_sizes.append(longest)
+        return real(fh, label, longest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(beacon, "_checked", spy)
+    with pytest.raises(ReadError, match="over 0 MiB") as info:
+        list(reader_for(path, prefer="beacon").read(path, ReadOptions()))
+    assert info.value.row == 2 and read_sizes == [102]

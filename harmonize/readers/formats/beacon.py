@@ -15,6 +15,11 @@ are the records' 1-based numbers in the file (the array element, or the JSON Lin
 record), which is what findings call the row. Broken JSON is a :class:`ReadError` naming
 the record, line and column. The reader is chosen by name (the ``beacon`` profile asks
 for it), never by sniffing: Beacon individuals look much like Phenopackets.
+
+The reader limits hold as for every reader (:mod:`harmonize.readers.limits`): a record
+whose compact JSON is over ``limits.max_json_bytes`` or nested deeper than
+``limits.max_json_depth``, more records than ``limits.max_rows``, and more time than
+``limits.max_read_seconds``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from harmonize.errors import ReadError
 from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
 from harmonize.readers.formats.csv import check_options, file_label
 from harmonize.readers.formats.phenopacket import JSON_HINT, LINES_SUFFIXES
+from harmonize.readers.limits import Guard
 
 CHUNK_CHARS = 1 << 20  # read this much text at a time
 MAX_RECORD_CHARS = 64 << 20  # one individual (or a lone-individual file) at most
@@ -212,7 +218,8 @@ def _lines(path: Path, label: str) -> Iterator[tuple[int, int, Any]]:
     """``(record number, line, value)`` for every non-blank line of a JSON Lines file."""
     record = 0
     with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        for number, line in enumerate(_checked(fh, label), start=1):
+        # at most one character past the limit per read, so a line without end stops there
+        for number, line in enumerate(_checked(fh, label, MAX_RECORD_CHARS + 2), start=1):
             if not line.strip():
                 continue
             record += 1
@@ -236,16 +243,19 @@ def _lines(path: Path, label: str) -> Iterator[tuple[int, int, Any]]:
             yield record, number, value
 
 
-def _checked(fh: TextIO, label: str) -> Iterator[str]:
+def _checked(fh: TextIO, label: str, longest: int) -> Iterator[str]:
+    """The file's lines, each cut at ``longest`` characters (the rest is the next "line")."""
     try:
-        yield from fh
+        while line := fh.readline(longest):
+            yield line
     except UnicodeDecodeError as err:
         raise ReadError(
             f"the file is not UTF-8 ({err.reason})", file=label, hint="save the file as UTF-8 JSON"
         ) from err
 
 
-def _batch(label: str, records: list[tuple[int, int, Any]]) -> SourceBatch:
+def _batch(label: str, records: list[tuple[int, int, Any]], guard: Guard) -> SourceBatch:
+    documents = []
     for record, line, value in records:
         if not isinstance(value, dict):
             kind = type(value).__name__ if value is not None else "null"
@@ -255,9 +265,12 @@ def _batch(label: str, records: list[tuple[int, int, Any]]) -> SourceBatch:
                 row=record,
                 hint="every individual must be a JSON object {...}",
             )
+        document = orjson.dumps(value).decode()
+        guard.json_bytes(len(document), row=record, what=f"record {record} (line {line})")
+        documents.append(document)
     table = pa.table(
         {
-            "document": pa.array([orjson.dumps(v).decode() for _, _, v in records], pa.string()),
+            "document": pa.array(documents, pa.string()),
             "document_line": pa.array([str(line) for _, line, _ in records], pa.string()),
         }
     )
@@ -276,7 +289,7 @@ class BeaconReader(Reader):
     def can_read(cls, path: Path, head: bytes) -> bool:
         return False  # chosen by name only: see the module docstring
 
-    def read(self, path: Path, options: ReadOptions) -> Iterator[SourceBatch]:
+    def batches(self, path: Path, options: ReadOptions, guard: Guard) -> Iterator[SourceBatch]:
         check_options(options)
         label = file_label(path, options)
         if path.suffix.lower() in LINES_SUFFIXES:
@@ -286,13 +299,18 @@ class BeaconReader(Reader):
         batch: list[tuple[int, int, Any]] = []
         seen = False
         for item in records:
+            record, _, value = item
+            guard.row(record)
+            if record % 64 == 1:
+                guard.tick()
+            guard.json_depth(value, row=record)
             batch.append(item)
             seen = True
             if len(batch) == options.batch_size:
-                yield _batch(label, batch)
+                yield _batch(label, batch, guard)
                 batch = []
         if batch:
-            yield _batch(label, batch)
+            yield _batch(label, batch, guard)
         if not seen:
             raise ReadError("no individuals in the file", file=label, hint="add individuals")
 

@@ -13,7 +13,10 @@ Every batch has one row per resource, with five columns:
 A row's number is its record index: a Bundle file's entry number (1-based) or an NDJSON
 file's line number. Memory is bounded: an NDJSON file is streamed line by line; what must be
 read whole (a Bundle file, one line, the loose resources of an NDJSON file, which reference
-each other) is refused above ``ReadOptions.max_document_bytes``.
+each other) is refused above ``ReadOptions.max_document_bytes``. The reader limits hold as
+for every reader (:mod:`harmonize.readers.limits`): a file or line over
+``limits.max_json_bytes`` or nested deeper than ``limits.max_json_depth``, more entries or
+lines than ``limits.max_rows``, and more time than ``limits.max_read_seconds``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from harmonize.errors import ReadError
 from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
 from harmonize.readers.formats.csv import check_options, file_label
 from harmonize.readers.formats.phenopacket import LINES_SUFFIXES, json_lines, load_json
+from harmonize.readers.limits import Guard
 
 _RESOURCE = re.compile(rb'"resourceType"\s*:\s*"[A-Z][A-Za-z]+"')
 HINT_SPLIT = (
@@ -131,15 +135,17 @@ class FHIRReader(Reader):
     def can_read(cls, path: Path, head: bytes) -> bool:
         return super().can_read(path, head) and looks_like_fhir(head)
 
-    def read(self, path: Path, options: ReadOptions) -> Iterator[SourceBatch]:
+    def batches(self, path: Path, options: ReadOptions, guard: Guard) -> Iterator[SourceBatch]:
         check_options(options)
         label = file_label(path, options)
         if path.suffix.lower() in LINES_SUFFIXES:
-            yield from self._read_lines(path, options, label)
+            yield from self._read_lines(path, options, label, guard)
         else:
-            yield from self._read_file(path, options, label)
+            yield from self._read_file(path, options, label, guard)
 
-    def _read_file(self, path: Path, options: ReadOptions, label: str) -> Iterator[SourceBatch]:
+    def _read_file(
+        self, path: Path, options: ReadOptions, label: str, guard: Guard
+    ) -> Iterator[SourceBatch]:
         size = path.stat().st_size
         if _too_big(size, options):
             raise ReadError(
@@ -148,7 +154,8 @@ class FHIRReader(Reader):
                 file=label,
                 hint=HINT_SPLIT,
             )
-        data = load_json(path, label)
+        data = load_json(path, label, guard)
+        guard.tick()
         rows = _Rows()
         if not isinstance(data, dict):
             raise ReadError(
@@ -158,7 +165,9 @@ class FHIRReader(Reader):
                 hint="submit one Bundle per .json file, or NDJSON",
             )
         if data.get("resourceType") == "Bundle":
-            for i, resource, url in _entries(data, label, None):
+            entries = _entries(data, label, None)
+            guard.row(len(entries))  # a row is an entry
+            for i, resource, url in entries:
                 rows.add(resource, i + 1, f"Bundle.entry[{i}].resource", label, url)
             if not len(rows):
                 raise ReadError("the Bundle has no entries", file=label, hint="add entries")
@@ -166,11 +175,13 @@ class FHIRReader(Reader):
             rows.add(data, 1, None, label)
         yield rows.batch(label)
 
-    def _read_lines(self, path: Path, options: ReadOptions, label: str) -> Iterator[SourceBatch]:
+    def _read_lines(
+        self, path: Path, options: ReadOptions, label: str, guard: Guard
+    ) -> Iterator[SourceBatch]:
         rows = _Rows()
         loose = _Rows()  # resources on their own lines: one group, handed out at the end
         loose_bytes = 0
-        for line, value in json_lines(path, label):
+        for line, value in json_lines(path, label, guard):
             if not isinstance(value, dict):
                 raise ReadError(
                     "expected a FHIR resource or Bundle (a JSON object) on this line",
