@@ -19,6 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harmonize.readers import ReadOptions
+from harmonize.readers.formats.beacon import BeaconReader
+from harmonize.readers.formats.fhir import FHIRReader
 from harmonize.readers.formats.phenopacket import PhenopacketReader
 from harmonize.settings import Limits
 from tests.fuzz.budget import budget
@@ -314,3 +316,73 @@ def test_phenopacket(case: tuple[str, dict[str, bytes]], opts: ReadOptions, gene
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         read(Path(folder) / target, opts, None if generic else PhenopacketReader())
+
+
+# ---------------------------------------------------------------------------- FHIR, Beacon
+
+
+@st.composite
+def fhir_resource(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["Patient", "Condition", "Observation", "Bundle"]) | text)
+    fields = st.sampled_from(["id", "subject", "code", "gender", "entry", "resourceType"])
+    return {"resourceType": kind, **draw(st.dictionaries(fields, json_values(6), max_size=3))}
+
+
+@st.composite
+def fhir_input(draw: st.DrawFn) -> tuple[str, bytes]:
+    """A Bundle file, a lone resource, or NDJSON of Bundles and loose resources."""
+    resources = draw(st.lists(fhir_resource(), max_size=4))
+    kind = draw(st.sampled_from(["bundle", "resource", "ndjson"]))
+    if kind == "bundle":
+        entries = [
+            {"fullUrl": f"urn:uuid:{i}", "resource": r} if draw(st.integers(0, 5)) else r
+            for i, r in enumerate(resources)
+        ]
+        body = dumps({"resourceType": "Bundle", "type": "collection", "entry": entries})
+        return ".json", draw(edited(body))
+    if kind == "resource":
+        return ".json", draw(edited(dumps(resources[0] if resources else {})))
+    lines = [
+        dumps({"resourceType": "Bundle", "entry": [{"resource": r}]})
+        if draw(st.booleans())
+        else dumps(r)
+        for r in resources
+    ]
+    return ".ndjson", draw(edited(b"\n".join(lines)))
+
+
+@budget(100)
+@given(case=fhir_input(), opts=options())
+def test_fhir(case: tuple[str, bytes], opts: ReadOptions) -> None:
+    suffix, data = case
+    folder, path = _file("f" + suffix, data)
+    with folder:
+        read(path, opts, FHIRReader())
+
+
+@st.composite
+def beacon_input(draw: st.DrawFn) -> tuple[str, bytes]:
+    """Individuals as an array, an ``individuals`` wrapper, one object, or JSON Lines."""
+    fields = st.sampled_from(["id", "sex", "diseases", "phenotypicFeatures", "individuals"])
+    records = draw(
+        st.lists(st.dictionaries(fields, json_values(6), max_size=4) | json_values(4), max_size=5)
+    )
+    form = draw(st.sampled_from(["array", "wrapped", "lone", "lines"]))
+    if form == "lines":
+        return ".jsonl", draw(edited(b"\n".join(map(dumps, records))))
+    if form == "array":
+        body = dumps(records)
+    elif form == "wrapped":
+        body = dumps({"meta": draw(json_values(3)), "individuals": records})
+    else:
+        body = dumps(records[0] if records else {})
+    return ".json", draw(edited(body))
+
+
+@budget(100)
+@given(case=beacon_input(), opts=options())
+def test_beacon(case: tuple[str, bytes], opts: ReadOptions) -> None:
+    suffix, data = case
+    folder, path = _file("b" + suffix, data)
+    with folder:
+        read(path, opts, BeaconReader())

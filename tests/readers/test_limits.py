@@ -329,3 +329,16 @@ def test_a_beacon_line_without_end_is_read_only_to_the_record_limit(
     with pytest.raises(ReadError, match="over 0 MiB") as info:
         list(reader_for(path, prefer="beacon").read(path, ReadOptions()))
     assert info.value.row == 2 and read_sizes == [102]
+
+
+def test_a_beacon_integer_past_64_bits_is_a_read_error(tmp_path: Path) -> None:
+    """The beacon fuzzer found: Python's json reads it, orjson.dumps raised TypeError."""
+    for body in (
+        b'[{"id": "Ind1", "age": 1180591620717411303424}]',
+        b'{"a": 18446744073709551616}',
+    ):
+        path = tmp_path / "individuals.json"
+        path.write_bytes(body)
+        with pytest.raises(ReadError, match="64-bit") as info:
+            list(reader_for(path, prefer="beacon").read(path, ReadOptions()))
+        assert info.value.row == 1

@@ -142,6 +142,22 @@ class _Text:
         )
 
 
+def _compact(value: Any, label: str, record: int | None) -> bytes:
+    """``value`` as compact JSON; what orjson cannot write is a ReadError naming the record.
+
+    The stdlib parser reads integers of any size, orjson writes 64 bits at most.
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError as err:  # "Integer exceeds 64-bit range", "Recursion limit reached"
+        raise ReadError(
+            f"record {record if record is not None else 1} cannot be kept as JSON: {err}",
+            file=label,
+            row=record if record is not None else 1,
+            hint="write integers within 64 bits (or as strings), and nest values less deeply",
+        ) from err
+
+
 def _shown(char: str) -> str:
     return repr(char) if char else "the end of the file"
 
@@ -200,7 +216,7 @@ def _object(text: _Text) -> Iterator[tuple[int, int, Any]]:
             continue
         value, _ = text.value(None if wrapped else 1)
         if not wrapped:  # maybe a lone individual: bounded by the limit of one record
-            size += len(orjson.dumps(value))
+            size += len(_compact(value, text.label, 1))
             if size > MAX_RECORD_CHARS:
                 raise ReadError(
                     f"the object is over {MAX_RECORD_CHARS >> 20} MiB and has no "
@@ -265,7 +281,7 @@ def _batch(label: str, records: list[tuple[int, int, Any]], guard: Guard) -> Sou
                 row=record,
                 hint="every individual must be a JSON object {...}",
             )
-        document = orjson.dumps(value).decode()
+        document = _compact(value, label, record).decode()
         guard.json_bytes(len(document), row=record, what=f"record {record} (line {line})")
         documents.append(document)
     table = pa.table(
