@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
+from schemathesis.config import SchemathesisConfig
 
 from harmonize.dashboard.config import AccessToken, DashboardSettings
 from harmonize.drs.config import DrsSettings
@@ -40,6 +41,20 @@ FAMILIES = ("/submissions", "/admin/drs/v1", "/dashboard")
 # file that is not in the workspace, a sha-256 that does not match it, an unknown review
 # item) and is then refused with a documented 4xx, as in tests/drs/test_conformance.py
 EXCLUDED = [schemathesis.checks.positive_data_acceptance]
+# a request that breaks the schema may be refused for its size before it is read: 413 is
+# documented on those routes (schemathesis's default rejection statuses, plus 413)
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {
+            "negative_data_rejection": {
+                "expected-statuses": [
+                    *("400", "401", "403", "404", "405", "406", "409", "413", "415"),
+                    *("422", "428", "429", "5xx"),
+                ]
+            }
+        }
+    }
+)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -89,7 +104,7 @@ def api_schema(
             intake=IntakeSettings(tokens={INTAKE: "Clinic A"}),
         )
     )
-    schema = schemathesis.openapi.from_dict(_openapi(app))
+    schema = schemathesis.openapi.from_dict(_openapi(app), config=CONFIG)
     schema.app = app
     yield schema
 
