@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -211,6 +212,8 @@ def _subject_index(stage_root: Path, journal: dict[str, Any]) -> list[dict[str, 
 def _put_files(stage_root: Path, warehouse: Warehouse, journal: dict[str, Any]) -> None:
     sid, version = journal["submission_id"], journal["version"]
     files = warehouse.files
+    if isinstance(files, LocalFiles):
+        _rename_folders(stage_root, files, sid, version)
     f: StagedFile
     for f in staged_files(stage_root):
         src, rel = stage_root / f.rel, versioned(f.rel, sid, version)
@@ -221,6 +224,29 @@ def _put_files(stage_root: Path, warehouse: Warehouse, journal: dict[str, Any]) 
         else:
             files.put(src, rel)
             src.unlink()
+
+
+def _rename_folders(stage_root: Path, files: LocalFiles, sid: str, version: int) -> None:
+    """Rename each staged folder into place whole when its version folder is new and it
+    holds just the files staged in it: one rename for 100,000 Phenopackets, not 100,000.
+    What a crash leaves half done, the file-by-file pass after it finishes."""
+    listed: Counter[str] = Counter(
+        f.rel.rsplit("/", 1)[0] for f in staged_files(stage_root) if "/" in f.rel
+    )
+    for folder, count in listed.items():
+        source = stage_root / folder
+        dest = files.path(versioned(f"{folder}/-", sid, version)).parent
+        if count < 2 or dest.exists() or not source.is_dir():
+            continue
+        with os.scandir(source) as entries:
+            present = sum(1 for e in entries if e.is_file(follow_symlinks=False))
+        if present != count or sum(1 for _ in source.iterdir()) != count:
+            continue  # some already moved, or something else in it
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(source, dest)
+        except OSError:
+            continue  # another file system: file by file
 
 
 def apply_journal(
