@@ -315,7 +315,6 @@ def test_a_beacon_line_without_end_is_read_only_to_the_record_limit(
     """The JSON Lines form read a line whole, however long, before checking its length."""
     import harmonize.readers.formats.beacon as beacon
 
-    monkeypatch.setattr(beacon, "MAX_RECORD_CHARS", 100)
     path = tmp_path / "individuals.jsonl"
     path.write_bytes(b'{"id": "Ind1"}\n{"id": "' + b"x" * 10_000)
     read_sizes: list[int] = []
@@ -326,9 +325,9 @@ def test_a_beacon_line_without_end_is_read_only_to_the_record_limit(
         return real(fh, label, longest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(beacon, "_checked", spy)
-    with pytest.raises(ReadError, match="over 0 MiB") as info:
-        list(reader_for(path, prefer="beacon").read(path, ReadOptions()))
-    assert info.value.row == 2 and read_sizes == [102]
+    info = refused_by("beacon", path, "max_beacon_record_chars", max_beacon_record_chars=100)
+    assert info.row == 2 and read_sizes == [102]
+    assert "record 2 (line 2) is over 100 characters" in info.message
 
 
 def test_a_beacon_integer_past_64_bits_is_a_read_error(tmp_path: Path) -> None:
