@@ -111,6 +111,8 @@ def test_a_record_over_the_limit_is_refused_without_reading_on(
 def test_non_utf8_is_refused_at_its_place(tmp_path: Path) -> None:
     path = tmp_path / "latin1.json"
     path.write_bytes('[{"id": "Jos\u00e9"}]'.encode("latin-1"))
-    with pytest.raises(ReadError, match=r"not valid UTF-8 at line 1, column 13 \(byte 0xE9\)") as err:
+    with pytest.raises(
+        ReadError, match=r"not valid UTF-8 at line 1, column 13 \(byte 0xE9\)"
+    ) as err:
         read(path)
     assert (err.value.row, err.value.column, err.value.value) == (1, "id", "Jos\\xe9")

@@ -35,7 +35,7 @@ from typing import Any, ClassVar, TextIO
 import orjson
 import pyarrow as pa
 
-from harmonize.errors import ReadError
+from harmonize.errors import LimitExceeded, ReadError
 from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
 from harmonize.readers.formats.csv import check_options, file_label
 from harmonize.readers.formats.phenopacket import JSON_HINT, LINES_SUFFIXES
@@ -168,19 +168,27 @@ class _Text:
                 self.fail(str(err), self.pos, record)
             else:
                 if end < len(self.buf) or self.eof:
+                    if end - self.pos > self.limit:  # whole in the buffer, and still too long
+                        raise self._over(record, line, broken=False)
                     self.scan(self.pos, end)
                     self.pos = end
                     return value, line
             if len(self.buf) - self.pos > self.limit:
-                raise self.guard.exceeded(
-                    f"record {record} (line {line}) is over {self.limit:,} characters, "
-                    "or its JSON is broken",
-                    LIMIT,
-                    row=record,
-                    hint="split the record, or check its brackets and quotes (or ask the data "
-                    f"centre to raise limits.{LIMIT}, HARMONIZE_LIMIT_{LIMIT.upper()})",
-                )
+                raise self._over(record, line, broken=True)
             self.more()
+
+    def _over(self, record: int | None, line: int, *, broken: bool) -> LimitExceeded:
+        what = f"record {record}" if record is not None else "a value"
+        message = f"{what} (line {line}) is over {self.limit:,} characters"
+        if not broken:
+            return self.guard.exceeded(message, LIMIT, row=record)
+        return self.guard.exceeded(
+            f"{message}, or its JSON is broken",
+            LIMIT,
+            row=record,
+            hint="split the record, or check its brackets and quotes (or ask the data "
+            f"centre to raise limits.{LIMIT}, HARMONIZE_LIMIT_{LIMIT.upper()})",
+        )
 
     def fail(self, message: str, pos: int, record: int | None) -> None:
         line, column = self.where(pos)

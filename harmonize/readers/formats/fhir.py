@@ -150,12 +150,14 @@ def _line_path(line: int) -> RowOf:
     return lambda value, path: (line, _fhir_path(value, path)[1])
 
 
-def _too_big(size: int, guard: Guard, message: str, row: int | None = None) -> None:
+def _too_big(
+    size: int, guard: Guard, what: str, row: int | None = None, *, why: str = ""
+) -> None:
     """``size`` bytes read whole: over ``limits.max_fhir_document_bytes`` is LimitExceeded."""
     limit = guard.limits.max_fhir_document_bytes
     if size > limit:
         raise guard.exceeded(
-            f"{message} is {size:,} bytes, more than the {limit:,} read whole at once",
+            f"{what}: {size:,} bytes, more than the {limit:,} read whole at once{why}",
             LIMIT,
             row=row,
             hint=HINT_SPLIT,
@@ -226,9 +228,9 @@ class FHIRReader(Reader):
                 _too_big(
                     loose_bytes,
                     guard,
-                    "the resources on their own lines (they reference each other, so they are "
-                    f"read together), up to line {line},",
+                    f"the resources on their own lines, up to line {line}",
                     line,
+                    why="; they refer to each other, so they are read together",
                 )
                 continue
             group = f"{label}:{line}"
