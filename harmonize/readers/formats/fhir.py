@@ -150,9 +150,7 @@ def _line_path(line: int) -> RowOf:
     return lambda value, path: (line, _fhir_path(value, path)[1])
 
 
-def _too_big(
-    size: int, guard: Guard, what: str, row: int | None = None, *, why: str = ""
-) -> None:
+def _too_big(size: int, guard: Guard, what: str, row: int | None = None, *, why: str = "") -> None:
     """``size`` bytes read whole: over ``limits.max_fhir_document_bytes`` is LimitExceeded."""
     limit = guard.limits.max_fhir_document_bytes
     if size > limit:
