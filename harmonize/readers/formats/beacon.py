@@ -9,9 +9,9 @@ A file holds the individuals as one of:
 
 Records are parsed one by one: memory holds one batch of records, never the whole file,
 and a single record (or, for a lone individual, the file) may be at most
-``limits.max_beacon_record_chars`` characters. A batch has one column, ``document``, with each record
-as compact JSON text, and ``document_line``, the line its record starts on. Its ``rows``
-are the records' 1-based numbers in the file (the array element, or the JSON Lines
+``limits.max_beacon_record_chars`` characters. A batch has one column, ``document``, with
+each record as compact JSON text, and ``document_line``, the line its record starts on. Its
+``rows`` are the records' 1-based numbers in the file (the array element, or the JSON Lines
 record), which is what findings call the row. Broken JSON is a :class:`ReadError` naming
 the record, line and column. The reader is chosen by name (the ``beacon`` profile asks
 for it), never by sniffing: Beacon individuals look much like Phenopackets.
