@@ -37,7 +37,6 @@ class ReadOptions:
     sheet: str | None = None  # XLSX: sheet name; default the first sheet
     encoding: str | None = None  # CSV/TSV: detected when None
     delimiter: str | None = None  # CSV/TSV: detected when None
-    max_document_bytes: int | None = None  # JSON read whole (a FHIR Bundle): a cap, or None
     limits: Limits = field(default_factory=Limits)  # Settings.limits
 
 

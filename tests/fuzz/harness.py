@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from harmonize.errors import HarmonizeError
@@ -33,6 +36,20 @@ DOCUMENTS = (
     ["document", "document_line"],  # Beacon individuals
     ["resource", "resource_type", "path", "group", "full_url"],  # FHIR resources
 )
+JSON_COLUMNS = ("document", "resource")  # each value is a JSON document
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every key and string in a parsed JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield key
+            yield from strings(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from strings(child)
 
 
 def check(batches: list[SourceBatch], options: ReadOptions) -> None:
@@ -53,6 +70,11 @@ def check(batches: list[SourceBatch], options: ReadOptions) -> None:
         assert batch.headers == batches[0].headers
         assert names == batches[0].table.column_names
         if names in DOCUMENTS:  # a fixed set of columns, whatever max_columns says
+            for name in JSON_COLUMNS:
+                if name in names:  # no NUL handed out, not even as a \u0000 escape
+                    for document in batch.table.column(name).to_pylist():
+                        bad = [s for s in strings(orjson.loads(document)) if "\x00" in s]
+                        assert not bad, document
             continue
         assert len(names) <= limits.max_columns
         for column in batch.table.columns:

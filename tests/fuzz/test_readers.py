@@ -48,6 +48,8 @@ def options(draw: st.DrawFn) -> ReadOptions:
         max_xlsx_part_bytes=draw(st.integers(1, 5000)) if small else 64 * 2**20,
         max_zip_total_bytes=draw(st.integers(1, 20000)) if small else 2**31,
         max_files=draw(st.integers(1, 3)) if small else 10_000,
+        max_fhir_document_bytes=draw(st.integers(1, 3000)) if small else 256 * 2**20,
+        max_beacon_record_chars=draw(st.integers(1, 3000)) if small else 64 * 2**20,
     )
     return ReadOptions(
         label="",
