@@ -4,9 +4,10 @@ from harmonize.mapping.profiles import (
     beacon,
     case_template,
     fhir,
+    omop,
     phenopacket,
     redcap,
     tabular,
 )
 
-__all__ = ["beacon", "case_template", "fhir", "phenopacket", "redcap", "tabular"]
+__all__ = ["beacon", "case_template", "fhir", "omop", "phenopacket", "redcap", "tabular"]
