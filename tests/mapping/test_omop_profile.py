@@ -278,3 +278,16 @@ def test_a_file_not_named_after_a_table(tmp_path: Path, settings: Callable[..., 
     out = run_ingest(root, settings())
     assert out.result.status != "published"
     assert "VISITS.csv" in out.result.message
+
+
+def test_a_person_twice_in_person(tmp_path: Path, settings: Callable[..., Settings]) -> None:
+    root = _copy(tmp_path)
+    _edit(root, "PERSON.csv", 5, "person_id", "1003")  # row 5 (1004) becomes 1003 again
+    error = _rejected(run_ingest(root, settings()), "duplicate-id")
+    loc = error["location"]
+    assert (loc["file"], loc["row"], loc["column"], loc["value"]) == (
+        "PERSON.csv",
+        5,
+        "person_id",
+        "1003",
+    )

@@ -203,6 +203,16 @@ class OMOPProfile(Profile):
                         person,
                     )
                 continue
+            for again in [r for r in records if r.table == "PERSON"][1:]:
+                self._find(
+                    "error",
+                    "duplicate-id",
+                    again,
+                    "person_id",
+                    f"person_id {person!r} is in PERSON already, at row {head.row}",
+                    "give each person one PERSON row",
+                    person,
+                )
             pid = sanitize(person)
             birth = self._person(pid, head)
             actions: list[dict[str, Any]] = []
