@@ -235,8 +235,9 @@ def test_a_dictionary_field_missing_from_the_export(
     rows = _records(root)
     drop = rows[0].index("hearing")
     _write(root, [row[:drop] + row[drop + 1 :] for row in rows])
-    out = run_ingest(root, settings())
+    out = run_ingest(root, settings(batch_size=2))  # several batches: said once per file
     error = _rejected(out, "missing-column")
+    assert len(out.findings("missing-column")) == 1
     loc = error["location"]
     assert (loc["file"], loc["row"], loc["column"], loc["value"]) == (
         DICTIONARY,

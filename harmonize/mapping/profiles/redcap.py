@@ -43,7 +43,7 @@ from harmonize.mapping.profiles.redcap_mapping import (
 )
 from harmonize.mapping.profiles.redcap_terms import Record, Terms, sanitize
 from harmonize.readers.base import ReadOptions, SourceBatch
-from harmonize.readers.formats.redcap import is_dictionary
+from harmonize.readers.formats.redcap import first_data_row, is_dictionary
 
 VALIDATOR = "profile:redcap"
 CHECKED = {"1": "1", "0": "0", "checked": "1", "unchecked": "0"}
@@ -75,16 +75,21 @@ class REDCapProfile(Profile):
         self.dictionary: Dictionary = load_dictionary(found[0], ctx.files[found[0]], options)
         check_against(mapping, self.dictionary, ctx.config_path)
         check_codes(mapping, ctx)
+        self._ctx_files = ctx.files
         self.mapping: REDCapMapping = mapping
         self._columns = self.dictionary.by_column()
         self._logic: dict[str, logic.Logic | None] = {}
-        self._checked_files: set[str] = set()
+        self._first_rows: dict[str, int | None] = {}
 
     # -- the export against the dictionary ---------------------------------------------
     def _check_header(self, batch: SourceBatch, ctx: MappingContext) -> None:
-        if batch.file in self._checked_files:
+        # once per file, in the batch that holds its first row (batches may be mapped in
+        # separate processes: the DAG's fan-out)
+        if batch.file not in self._first_rows:
+            path = self._ctx_files.get(batch.file)
+            self._first_rows[batch.file] = first_data_row(path) if path else None
+        if not batch.num_rows or batch.rows[0].as_py() != self._first_rows[batch.file]:
             return
-        self._checked_files.add(batch.file)
         have = set(batch.table.column_names)
         d = self.dictionary
         for f in d.fields.values():

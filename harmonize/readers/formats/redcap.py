@@ -41,6 +41,16 @@ def header_of(path: Path) -> list[str]:
     return [c.strip() for c in rows[0]] if rows else []
 
 
+def first_data_row(path: Path) -> int | None:
+    """The row number (header = 1) of a CSV's first row that is not blank: the first row
+    of the file's first batch."""
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        for number, row in enumerate(pycsv.reader(fh), start=1):
+            if number > 1 and any(cell.strip() for cell in row):
+                return number
+    return None
+
+
 def is_dictionary(path: Path) -> bool:
     names = {h.lower() for h in header_of(path)}
     return any(wanted <= names for wanted in _DICTIONARY_HEADERS)
