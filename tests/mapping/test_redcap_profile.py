@@ -343,3 +343,26 @@ def test_branching_logic_subset() -> None:
     assert not shows({"age": ""}.get)  # empty is not a number: '' >= 18 is false
     with pytest.raises(redcap_logic.Unsupported):
         redcap_logic.parse("datediff([dob], 'today', 'y') > 18")
+
+
+def test_logic_outside_the_subset_is_named_once_and_the_field_mapped(
+    tmp_path: Path, settings: Callable[..., Settings]
+) -> None:
+    root = _copy(tmp_path)
+    text = (root / DICTIONARY).read_text()
+    lines = text.splitlines()
+    hb = next(i for i, line in enumerate(lines) if line.startswith("hb,"))
+    lines[hb] = lines[hb].replace(
+        ",number,0,25,,,", ",number,0,25,,\"[baseline_arm_1][dx_confirmed] = '1'\","
+    )
+    (root / DICTIONARY).write_text("\n".join(lines) + "\n")
+    out = run_ingest(root, settings(batch_size=2))
+    assert out.result.status == "published", out.result.message
+    [told] = out.findings("branching-logic-not-evaluated", "info")
+    assert (told["location"]["file"], told["location"]["row"]) == (DICTIONARY, hb + 1)
+    hb_values = [
+        m["value"]["quantity"]["value"]
+        for m in out.documents()["rr-1"]["measurements"]
+        if m["assay"]["id"] == "LOINC:718-7"
+    ]
+    assert hb_values == [11.2, 11.6]

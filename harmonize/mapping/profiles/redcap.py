@@ -78,7 +78,7 @@ class REDCapProfile(Profile):
         self._ctx_files = ctx.files
         self.mapping: REDCapMapping = mapping
         self._columns = self.dictionary.by_column()
-        self._logic: dict[str, logic.Logic | None] = {}
+        self._parse_logic()
         self._first_rows: dict[str, int | None] = {}
 
     # -- the export against the dictionary ---------------------------------------------
@@ -123,28 +123,36 @@ class REDCapProfile(Profile):
                     row=1,
                     column=column,
                 )
+        self._tell_unsupported(ctx)
 
-    def _logic_of(self, f: Field, ctx: MappingContext) -> logic.Logic | None:
-        if f.name not in self._logic:
+    def _parse_logic(self) -> None:
+        """Each field's branching logic, parsed once; logic outside the subset is kept to
+        be named with the export's header check."""
+        self._logic: dict[str, logic.Logic | None] = {}
+        self._unsupported: list[tuple[Field, str]] = []
+        for f in self.dictionary.fields.values():
             shows = None
             if f.branching:
                 try:
                     shows = logic.parse(f.branching)
                 except logic.Unsupported as exc:
-                    ctx.findings.add(
-                        "info",
-                        "branching-logic-not-evaluated",
-                        f"the branching logic of {f.name!r} is not evaluated ({exc}): its "
-                        "values are mapped as they are",
-                        VALIDATOR,
-                        hint="nothing to do; check by hand that hidden fields are blank",
-                        file=self.dictionary.file,
-                        row=f.row,
-                        column="Branching Logic (Show field only if...)",
-                        value=f.branching,
-                    )
+                    self._unsupported.append((f, str(exc)))
             self._logic[f.name] = shows
-        return self._logic[f.name]
+
+    def _tell_unsupported(self, ctx: MappingContext) -> None:
+        for f, why in self._unsupported:
+            ctx.findings.add(
+                "info",
+                "branching-logic-not-evaluated",
+                f"the branching logic of {f.name!r} is not evaluated ({why}): its "
+                "values are mapped as they are",
+                VALIDATOR,
+                hint="nothing to do; check by hand that hidden fields are blank",
+                file=self.dictionary.file,
+                row=f.row,
+                column="Branching Logic (Show field only if...)",
+                value=f.branching,
+            )
 
     # -- cells -------------------------------------------------------------------------
     def _cells(self, batch: SourceBatch, ctx: MappingContext) -> list[Record]:
@@ -208,7 +216,7 @@ class REDCapProfile(Profile):
 
             for column in list(values):
                 f, code = self._columns[column]
-                shows = self._logic_of(f, ctx)
+                shows = self._logic[f.name]
                 if shows is None or (code is not None and values[column] == "0") or shows(get):
                     continue
                 ctx.findings.add(
