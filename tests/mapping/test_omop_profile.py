@@ -291,3 +291,16 @@ def test_a_person_twice_in_person(tmp_path: Path, settings: Callable[..., Settin
         "person_id",
         "1003",
     )
+
+
+def test_a_measurement_without_a_unit_is_not_published(
+    tmp_path: Path, settings: Callable[..., Settings]
+) -> None:
+    root = _copy(tmp_path)
+    _edit(root, "MEASUREMENT.csv", 4, "unit_concept_id", "0")
+    out = run_ingest(root, settings())
+    assert out.result.status == "published", out.result.message
+    [warning] = out.findings("measurement-not-mapped", "warning")
+    loc = warning["location"]
+    assert (loc["file"], loc["row"], loc["column"]) == ("MEASUREMENT.csv", 4, "unit_concept_id")
+    assert "measurements" not in out.documents()["1004"]

@@ -388,19 +388,29 @@ class OMOPProfile(Profile):
             )
             return
         unit = self._concept(rec, "unit_concept_id")
-        if assay[0].split(":")[0] != "LOINC" or (
-            unit is not None and not unit[0].startswith("UCUM:")
-        ):
+        if assay[0].split(":")[0] != "LOINC":
             self._find(
                 "error",
                 "unknown-code-system",
                 rec,
-                f"{stem}_concept_id"
-                if unit is None or unit[0].startswith("UCUM:")
-                else "unit_concept_id",
-                f"a measurement needs a LOINC concept and a UCUM unit, not {assay[0]}"
-                + (f" in {unit[0]}" if unit else ""),
-                "use LOINC measurement and UCUM unit concepts",
+                assay[2],
+                f"a measurement needs a LOINC concept, not {assay[0]}",
+                "use a LOINC measurement concept",
+                assay[0],
+            )
+            return
+        if unit is None or not unit[0].startswith("UCUM:"):
+            unit_id = rec.cells.get("unit_concept_id", "0")
+            if unit is None and unit_id != "0":
+                return  # the unit concept's own finding says why
+            self._find(
+                "error" if unit else "warning",
+                "unknown-code-system" if unit else "measurement-not-mapped",
+                rec,
+                "unit_concept_id",
+                f"the unit {unit[0]} is not UCUM" if unit else "no unit: not mapped",
+                "give the unit as a UCUM concept (a Phenopacket quantity needs a unit)",
+                unit[0] if unit else None,
             )
             return
         self._add(
@@ -410,8 +420,8 @@ class OMOPProfile(Profile):
                 "assay_id": assay[0],
                 "assay_label": assay[1],
                 "value": value,
-                "unit_id": unit[0] if unit else None,
-                "unit_label": unit[1] if unit else None,
+                "unit_id": unit[0],
+                "unit_label": unit[1],
                 **self._time(rec, f"{stem}_date", birth, "time_observed"),
                 **self._where(rec, assay[2]),
             },
