@@ -241,7 +241,7 @@ def test_a_dictionary_field_missing_from_the_export(
     loc = error["location"]
     assert (loc["file"], loc["row"], loc["column"], loc["value"]) == (
         DICTIONARY,
-        11,
+        12,
         "Variable / Field Name",
         "hearing",
     )
@@ -331,8 +331,9 @@ def test_a_mapping_with_an_unknown_key_fails_closed(
         (root / "mapping.yaml").read_text().replace("phenotypes:", "phenotype:")
     )
     out = run_ingest(root, settings())
-    assert out.result.status != "published"
-    assert "phenotype" in out.result.message
+    assert out.result.status == "rejected"
+    assert "'phenotype': unknown key; did you mean 'phenotypes'?" in out.result.message
+    assert not (out.settings.published_dir / "phenopackets").exists()
 
 
 def test_branching_logic_subset() -> None:

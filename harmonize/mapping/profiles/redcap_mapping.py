@@ -40,7 +40,8 @@ class TermField(_Strict):
     - ``choices``: each choice code of a radio, dropdown or checkbox field is a term (a
       checked box or the chosen option is present; ``unchecked: excluded`` makes an
       unchecked box an excluded term);
-    - neither: a text field holding CURIEs (``separator`` between several).
+    - neither: a text field holding CURIEs (``separator`` between several); its label from
+      ``label_field`` (a text field of the same row) when there is one, else the code.
     """
 
     field: str
@@ -51,6 +52,7 @@ class TermField(_Strict):
     choices: dict[str, str] = Field(default_factory=dict)
     unchecked: Literal["ignore", "excluded"] = "ignore"
     separator: str | None = None
+    label_field: str | None = None
 
     @field_validator("choices", mode="before")
     @classmethod
@@ -102,9 +104,15 @@ class REDCapMapping(_Strict):
 
     def fields(self) -> list[tuple[str, str]]:
         """(mapping key, field) for every field the mapping names."""
-        out = [("sex", self.sex.field)] if self.sex else []
+        out = [("sex.field", self.sex.field)] if self.sex else []
         for key in ("phenotypes", "diseases", "measurements", "exposures"):
-            out += [(f"{key}[{i}]", e.field) for i, e in enumerate(getattr(self, key))]
+            out += [(f"{key}[{i}].field", e.field) for i, e in enumerate(getattr(self, key))]
+        for key in ("phenotypes", "diseases"):
+            out += [
+                (f"{key}[{i}].label_field", e.label_field)
+                for i, e in enumerate(getattr(self, key))
+                if e.label_field
+            ]
         return out
 
 
@@ -135,7 +143,7 @@ def check_against(mapping: REDCapMapping, dictionary: Dictionary, path: Path) ->
     """Every field the mapping names exists, fits its use, and maps only its own choices."""
     for where, name in mapping.fields():
         if name not in dictionary.fields:
-            raise _fail(path, f"{where}.field", f"{name!r} is not a field of {dictionary.file}")
+            raise _fail(path, where, f"{name!r} is not a field of {dictionary.file}")
     fields = dictionary.fields
     if mapping.sex is not None:
         _choices(path, "sex.values", fields[mapping.sex.field], mapping.sex.values, need=False)

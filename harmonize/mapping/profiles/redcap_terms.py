@@ -161,9 +161,11 @@ class Terms:
             elif values.get(f.name):
                 text = values[f.name]
                 parts = text.split(entry.separator) if entry.separator else [text]
+                named = values.get(entry.label_field) if entry.label_field else None
                 for part in (p.strip() for p in parts if p.strip()):
                     if self._code_ok(part, table, row, f.name):
-                        put(Cell(part, part, False, row, f.name))
+                        label = named if named and len(parts) == 1 else part
+                        put(Cell(part, label, False, row, f.name))
         for cell in found.values():
             out = {
                 "phenopacket_id": pid,
