@@ -304,3 +304,15 @@ def test_a_measurement_without_a_unit_is_not_published(
     loc = warning["location"]
     assert (loc["file"], loc["row"], loc["column"]) == ("MEASUREMENT.csv", 4, "unit_concept_id")
     assert "measurements" not in out.documents()["1004"]
+
+
+def test_tables_read_as_plain_csv_are_refused(
+    tmp_path: Path, settings: Callable[..., Settings]
+) -> None:
+    root = _copy(tmp_path)
+    manifest = yaml.safe_load((root / "manifest.yaml").read_text())
+    manifest["files"][0]["format"] = "csv"  # PERSON.csv
+    (root / "manifest.yaml").write_text(yaml.safe_dump(manifest))
+    out = run_ingest(root, settings())
+    assert out.result.status == "rejected"
+    assert "omop reader" in out.result.message

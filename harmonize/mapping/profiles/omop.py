@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from harmonize.errors import ConfigurationError
+from harmonize.errors import ConfigurationError, MappingError
 from harmonize.mapping import times
 from harmonize.mapping.profiles import fhir_codes
 from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
@@ -47,7 +47,7 @@ from harmonize.mapping.profiles.omop_concepts import (
 )
 from harmonize.mapping.profiles.redcap_terms import sanitize
 from harmonize.readers.base import ReadOptions, SourceBatch
-from harmonize.readers.formats.omop import TABLES, table_of
+from harmonize.readers.formats.omop import COLUMNS, TABLES, table_of
 
 VALIDATOR = "profile:omop"
 DISEASES = fhir_codes.DISEASES | {"SNOMEDCT"}
@@ -180,6 +180,12 @@ class OMOPProfile(Profile):
         self._rows: dict[str, list[dict[str, Any]]] = {}
         self._seen: set[tuple[str, str, str]] = set()
         t = batch.table
+        if t.column_names != list(COLUMNS):
+            raise MappingError(
+                "the omop profile reads its tables with the omop reader, not as plain tables",
+                file=batch.file,
+                hint="remove 'format:' from this file's entry in manifest.yaml",
+            )
         people: dict[str, list[_Record]] = {}
         for table, file, person, text, row in zip(
             *(t.column(c).to_pylist() for c in ("table", "file", "person_id", "record")),

@@ -42,6 +42,7 @@ CLINICAL = (
     "drug_exposure",
 )
 TABLES = ("person", *CLINICAL, "concept")
+COLUMNS = ("table", "file", "person_id", "record")  # a batch's columns
 
 Entry = tuple[str, str, int, str]  # table, file, row, record JSON
 
@@ -93,7 +94,7 @@ class _Rows:
                 "person_id": self.people,
                 "record": [e[3] for e in self.entries],
             },
-            schema=pa.schema([(n, pa.string()) for n in ("table", "file", "person_id", "record")]),
+            schema=pa.schema([(n, pa.string()) for n in COLUMNS]),
         )
         return SourceBatch(label, table, pa.array(self.numbers, pa.int64()))
 
