@@ -38,6 +38,9 @@ class ReadOptions:
     encoding: str | None = None  # CSV/TSV: detected when None
     delimiter: str | None = None  # CSV/TSV: detected when None
     limits: Limits = field(default_factory=Limits)  # Settings.limits
+    # the submission's other files (name, path), for a format spread over several files
+    # (an OMOP CDM export's tables): the profile passes MappingContext.files
+    companions: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass

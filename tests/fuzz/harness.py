@@ -35,6 +35,7 @@ DOCUMENTS = (
     ["document", "document_file"],  # a directory of Phenopackets
     ["document", "document_line"],  # Beacon individuals
     ["resource", "resource_type", "path", "group", "full_url"],  # FHIR resources
+    ["table", "file", "person_id", "record"],  # OMOP CDM records of whole persons
 )
 JSON_COLUMNS = ("document", "resource")  # each value is a JSON document
 
@@ -61,8 +62,9 @@ def check(batches: list[SourceBatch], options: ReadOptions) -> None:
         numbers = batch.rows.to_pylist()
         names = batch.table.column_names
         # a directory's documents are each row 1 of a file; FHIR resources share their
-        # Bundle's line, and an NDJSON file's loose resources come last
-        if "document_file" not in names and "resource" not in names:
+        # Bundle's line, and an NDJSON file's loose resources come last; OMOP records are
+        # numbered in their own tables
+        if "document_file" not in names and "resource" not in names and "record" not in names:
             assert numbers == sorted(set(numbers)) and numbers[0] > last, numbers
             last = numbers[-1]
         assert max(numbers) <= limits.max_rows
