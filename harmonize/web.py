@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from harmonize.dashboard.config import DashboardEnvSettings, DashboardSettings
+from harmonize.discovery.dataconnect.config import DataConnectSettings
 from harmonize.drs.app import create_app as create_drs_app
 from harmonize.drs.config import DrsEnvSettings, DrsSettings
 from harmonize.intake.config import IntakeEnvSettings, IntakeSettings
@@ -30,6 +31,7 @@ class WebSettings(BaseModel):
     pipeline: Settings | None = None
     dashboard: DashboardSettings | None = None  # None: no dashboard is served
     intake: IntakeSettings | None = None  # None: no submissions API (POST /submissions)
+    data_connect: DataConnectSettings | None = None  # None: Data Connect's defaults
 
 
 Feature = Callable[[FastAPI, WebSettings], None]
@@ -38,9 +40,10 @@ Feature = Callable[[FastAPI, WebSettings], None]
 def _features() -> list[Feature]:
     """The features mounted next to DRS, in order (each module's ``mount``)."""
     from harmonize import dashboard
+    from harmonize.discovery import dataconnect
     from harmonize.intake import api as intake
 
-    return [dashboard.mount, intake.mount]
+    return [dashboard.mount, intake.mount, dataconnect.mount]
 
 
 def create_app(settings: WebSettings) -> FastAPI:

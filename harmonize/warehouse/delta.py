@@ -254,9 +254,17 @@ class DeltaWarehouse:
             wanted = wanted.filter(pc.is_in(wanted[column], value_set=pa.array(values)))
         return wanted.select(columns) if columns is not None else wanted
 
-    def dataset(self, name: str, version: int | None = None) -> Any:
-        """A ``pyarrow.dataset`` over the table at a version, for streaming scans."""
-        return self._open(name, version).to_pyarrow_dataset(filesystem=self._filesystem(name))
+    def dataset(
+        self, name: str, version: int | None = None, *, submissions: Iterable[str] | None = None
+    ) -> Any:
+        """A ``pyarrow.dataset`` over the table at a version, for streaming scans; with
+        ``submissions``, made of those submissions' files only (never empty: pass some)."""
+        partitions = None
+        if submissions is not None:
+            partitions = [(PARTITION, "in", sorted(set(submissions)))]
+        return self._open(name, version).to_pyarrow_dataset(
+            partitions=partitions, filesystem=self._filesystem(name)
+        )
 
     def _filesystem(self, name: str) -> Any:
         """Arrow's own file system for a local table's files, else deltalake's.

@@ -1,0 +1,21 @@
+"""Data Connect's settings: page size, the SQL sandbox's limits.
+
+>>> DataConnectSettings().timeout_seconds
+10.0
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from harmonize.strict import StrictModel
+
+
+class DataConnectSettings(StrictModel):
+    """How ``/ga4gh/data-connect/v1`` pages and how far one ``POST /search`` may go."""
+
+    page_size: int = Field(default=100, ge=1, le=10_000)  # rows per TableData page
+    timeout_seconds: float = Field(default=10.0, gt=0, le=600)  # one statement, then interrupted
+    memory_limit: str = Field(default="512MB", pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]?i?B$")
+    threads: int = Field(default=1, ge=1, le=64)  # DuckDB threads per query
+    max_query_chars: int = Field(default=20_000, ge=100, le=1_000_000)
