@@ -10,6 +10,8 @@ served tables are views over them: ``individuals`` (every readable dataset) and
   ``INSTALL``/``LOAD`` (no extension is loaded at all: the Delta files are read by
   ``deltalake``, not DuckDB's delta extension);
 - ``python_enable_replacements = false``: no Python variable is ever taken for a table;
+- no filter pushdown into the Arrow scans (see ``NO_PUSHDOWN``): the submissions were
+  chosen when the datasets were made, the rest is filtered in DuckDB;
 - ``memory_limit`` and ``threads`` from :class:`~.config.DataConnectSettings`, a
   zero-sized temporary directory (no spilling to disk);
 - ``lock_configuration = true``: none of these can be changed by a query;
@@ -38,6 +40,10 @@ from harmonize.warehouse.delta import schema
 # schemas DuckDB keeps for itself: a dataset of one of these names has no dataset.table views
 RESERVED = frozenset({"main", "temp", "system", "information_schema", "pg_catalog", "memory"})
 _HIDDEN = "__harmonize_{}"
+# filters stay in DuckDB, never pushed into Arrow's scan: a Delta delete rewrites files with
+# string_view columns, which Arrow cannot compare with a string filter ("no kernel matching
+# input types (string, string_view)"); a pushdown this list misses fails, it never leaks
+NO_PUSHDOWN = "filter_pushdown,join_filter_pushdown,top_n"
 _LOCK = threading.Lock()  # the warehouse caches open Delta tables: one opener at a time
 
 
@@ -81,6 +87,7 @@ def connect(
             "memory_limit": settings.memory_limit,
             "max_temp_directory_size": "0KB",
             "threads": settings.threads,
+            "disabled_optimizers": NO_PUSHDOWN,
         },
     )
     for name in TABLES:
