@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from harmonize.strict import StrictModel
 
@@ -19,3 +20,19 @@ class DataConnectSettings(StrictModel):
     memory_limit: str = Field(default="512MB", pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]?i?B$")
     threads: int = Field(default=1, ge=1, le=64)  # DuckDB threads per query
     max_query_chars: int = Field(default=20_000, ge=100, le=1_000_000)
+
+
+class DataConnectEnvSettings(BaseSettings):
+    """``HARMONIZE_DATACONNECT_*`` variables (``PAGE_SIZE``, ``TIMEOUT_SECONDS``,
+    ``MEMORY_LIMIT``, ``THREADS``, ``MAX_QUERY_CHARS``); only for the edges."""
+
+    model_config = SettingsConfigDict(env_prefix="HARMONIZE_DATACONNECT_", extra="ignore")
+
+    page_size: int | None = None
+    timeout_seconds: float | None = None
+    memory_limit: str | None = None
+    threads: int | None = None
+    max_query_chars: int | None = None
+
+    def to_settings(self) -> DataConnectSettings:
+        return DataConnectSettings(**self.model_dump(exclude_none=True))
