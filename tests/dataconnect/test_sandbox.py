@@ -100,3 +100,10 @@ def test_a_long_statement_is_interrupted(con: Any) -> None:
     )
     with pytest.raises(engine.QueryFailed, match=r"ran past the 0\.3 s limit"):
         engine.run(con, sql, timeout=0.3)
+
+
+def test_no_python_variable_is_taken_for_a_table(con: Any) -> None:
+    import pyarrow as pa
+
+    secret = pa.table({"x": ["a caller must never read this"]})  # noqa: F841
+    assert "does not exist" in refused(con, "SELECT * FROM secret")

@@ -127,6 +127,7 @@ ATTACKS = {
         "__harmonize_individuals is not one you may read",
     ),
     "not SQL": ("SELEKT * FROM individuals", "not valid SQL"),
+    "deep nesting": ("SELECT " + "(" * 3000 + "1" + ")" * 3000, "nests too deeply"),
 }
 
 
@@ -199,3 +200,16 @@ def test_bad_bodies_name_the_field(client: TestClient, spec: Schemas) -> None:
     assert "parameters" in spec.error(response, 400)
     response = client.post(f"{API}/search", content=b"{", headers=headers)
     assert "not JSON" in spec.error(response, 400)
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(
+    make_client: Callable[..., TestClient], spec: Schemas
+) -> None:
+    client = make_client(max_query_chars=100)
+    body = {"query": "SELECT 1", "parameters": ["x" * 100_000]}
+    detail = spec.error(client.post(f"{API}/search", json=body, headers=bearer(ISOD)), 413)
+    assert "send a shorter query" in detail
+    long = {"query": "SELECT 1 AS " + "x" * 200}
+    assert "more than the 100" in spec.error(
+        client.post(f"{API}/search", json=long, headers=bearer(ISOD)), 400
+    )

@@ -89,6 +89,13 @@ def _table_name(node: exp.Table) -> str:
 
 def check(query: str, tables: Collection[str]) -> Checked:
     """The query as it will run, if it is one ``SELECT`` over ``tables``; else :class:`Refused`."""
+    try:
+        return _check(query, tables)
+    except RecursionError as exc:
+        raise Refused("the query nests too deeply: flatten its expressions") from exc
+
+
+def _check(query: str, tables: Collection[str]) -> Checked:
     statements = _statements(query)
     if len(statements) != 1:
         raise Refused(f"one statement per request: this query has {len(statements)}")

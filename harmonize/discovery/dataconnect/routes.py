@@ -81,7 +81,15 @@ def table_data(
 @router.post("/search")
 async def search(request: Request, credentials: Credentials) -> Any:
     """Run one SQL SELECT over the tables the caller may read (a controlled grant needed)."""
-    raw = await request.body()
+    service = _service(request)
+    limit = service.settings.max_query_chars * 4 + 65_536  # a query, its parameters, JSON
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise DataConnectError(
+                413, "Request too large", f"the body is over {limit} bytes: send a shorter query"
+            )
     try:
         body = json.loads(raw) if raw else None
     except ValueError:
