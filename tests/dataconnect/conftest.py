@@ -49,12 +49,14 @@ def _copy(submissions: Path, name: str, root: Path, **changes: str) -> Path:
     return target
 
 
-def publish(root: Path, submissions: Path, ontology_cache: Path) -> Published:
+def publish(root: Path, submissions: Path, ontology_cache: Path, **extra: str) -> Published:
+    """Publish the three submissions; ``extra`` settings (e.g. an S3 warehouse)."""
     settings = Settings(
         workspace=root / "workspace",
         ontology_cache=ontology_cache,
         run_great_expectations=False,
         data_docs=False,
+        **extra,
     )
     sources = [
         (_copy(submissions, "fbxl4-phenopackets", root, dataset=PUBLIC, access="public"), PUBLIC),
