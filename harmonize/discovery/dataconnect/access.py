@@ -4,8 +4,8 @@ A submission's access (``public`` or ``controlled``) and dataset are those of it
 DRS bundle in the registry. A row is readable when its submission is public, or when the
 caller's credentials carry a ``ControlledAccessGrants`` visa for the submission's dataset
 (the same JWT and Passport checks as DRS: :class:`harmonize.drs.auth.Authority`). A
-submission with rows but no bundle (a migration, a hand-made publication) is treated as
-controlled: unknown access never opens anything.
+submission with rows but no bundle (a migration, a hand-made publication) has no known
+access or dataset, and is served to no one: unknown access never opens anything.
 
 >>> scope = Scope.of({"a": ("open", "public"), "b": ("closed", "controlled")}, set(), lambda d: d)
 >>> scope.submissions, scope.datasets, scope.controlled

@@ -17,6 +17,7 @@ PREFIX = "/ga4gh/data-connect/v1"
 router = APIRouter(prefix=PREFIX, tags=["Data Connect"])
 _bearer = HTTPBearer(
     auto_error=False,
+    scheme_name="DataConnectBearer",
     description="A GA4GH Passport (JWT) whose ControlledAccessGrants visas open controlled "
     "datasets; without one, public datasets only (and no /search).",
 )
@@ -78,7 +79,24 @@ def table_data(
     return service.data(table_name, scope, page_token, url)
 
 
-@router.post("/search")
+SEARCH_REQUEST = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["query"],
+                "properties": {
+                    "query": {"type": "string", "description": "One SQL SELECT"},
+                    "parameters": {"type": "array", "items": {}, "description": "One per ?"},
+                },
+            }
+        }
+    },
+}
+
+
+@router.post("/search", openapi_extra={"requestBody": SEARCH_REQUEST})
 async def search(request: Request, credentials: Credentials) -> Any:
     """Run one SQL SELECT over the tables the caller may read (a controlled grant needed)."""
     service = _service(request)
