@@ -213,3 +213,19 @@ def test_an_oversized_body_is_refused_before_it_is_read(
     assert "more than the 100" in spec.error(
         client.post(f"{API}/search", json=long, headers=bearer(ISOD)), 400
     )
+
+
+def test_queries_past_the_concurrency_limit_get_503(
+    make_client: Callable[..., TestClient], spec: Schemas
+) -> None:
+    client = make_client(max_concurrent=1, queue_seconds=0.1)
+    slots = client.app.state.data_connect.slots  # type: ignore[attr-defined]
+    assert slots.acquire(timeout=1)  # one query is running
+    try:
+        response = search(client, "SELECT 1 AS one", ISOD)
+        assert "all 1 query slots are busy" in spec.error(response, 503)
+        assert response.headers["Retry-After"] == "10"
+        spec.error(client.get(f"{API}/table/individuals/data"), 503)
+    finally:
+        slots.release()
+    assert search(client, "SELECT 1 AS one", ISOD).json()["data"] == [{"one": 1}]

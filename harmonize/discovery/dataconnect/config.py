@@ -20,11 +20,16 @@ class DataConnectSettings(StrictModel):
     memory_limit: str = Field(default="512MB", pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]?i?B$")
     threads: int = Field(default=1, ge=1, le=64)  # DuckDB threads per query
     max_query_chars: int = Field(default=20_000, ge=100, le=1_000_000)
+    # queries run at once per process (each may take memory_limit); more wait queue_seconds,
+    # then are answered 503 with Retry-After
+    max_concurrent: int = Field(default=2, ge=1, le=256)
+    queue_seconds: float = Field(default=5.0, ge=0, le=600)
 
 
 class DataConnectEnvSettings(BaseSettings):
     """``HARMONIZE_DATACONNECT_*`` variables (``PAGE_SIZE``, ``TIMEOUT_SECONDS``,
-    ``MEMORY_LIMIT``, ``THREADS``, ``MAX_QUERY_CHARS``); only for the edges."""
+    ``MEMORY_LIMIT``, ``THREADS``, ``MAX_QUERY_CHARS``, ``MAX_CONCURRENT``, ``QUEUE_SECONDS``);
+    only for the edges."""
 
     model_config = SettingsConfigDict(env_prefix="HARMONIZE_DATACONNECT_", extra="ignore")
 
@@ -33,6 +38,8 @@ class DataConnectEnvSettings(BaseSettings):
     memory_limit: str | None = None
     threads: int | None = None
     max_query_chars: int | None = None
+    max_concurrent: int | None = None
+    queue_seconds: float | None = None
 
     def to_settings(self) -> DataConnectSettings:
         return DataConnectSettings(**self.model_dump(exclude_none=True))

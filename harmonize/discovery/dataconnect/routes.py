@@ -142,5 +142,7 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
 
 async def error_response(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DataConnectError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return JSONResponse(exc.body(), exc.status, headers=headers)
+    headers = dict(exc.headers or {})
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(exc.body(), exc.status, headers=headers or None)

@@ -17,8 +17,9 @@ A credential that cannot be trusted is answered 401 everywhere, as DRS does.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -40,11 +41,14 @@ PageUrl = Callable[[Page], str]  # the absolute next_page_url of a page
 class DataConnectError(Exception):
     """An answer other than 200, with a Data Connect ``ErrorResponse`` body."""
 
-    def __init__(self, status: int, title: str, detail: str) -> None:
+    def __init__(
+        self, status: int, title: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(f"{title}: {detail}")
         self.status = status
         self.title = title
         self.detail = detail
+        self.headers = headers
 
     def body(self) -> dict[str, Any]:
         return {"errors": [{"title": self.title, "detail": self.detail}]}
@@ -66,6 +70,10 @@ class DataConnect:
     warehouse: Warehouse
     authority: Authority
     settings: DataConnectSettings
+    slots: threading.BoundedSemaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.slots = threading.BoundedSemaphore(self.settings.max_concurrent)
 
     def caller(self, bearer: str | None) -> Caller:
         caller = self.authority.caller(bearer, None)
@@ -164,20 +172,31 @@ class DataConnect:
         view = current(self.registry) if seq is None else view_at(self.registry, seq)
         offset = page.offset if page is not None else 0
         size = self.settings.page_size
-        con = engine.connect(self.warehouse, view, scope, self.settings)
-        try:
-            table = engine.run(
-                con,
-                f"{sql} LIMIT {size + 1} OFFSET {offset}",
-                parameters,
-                timeout=self.settings.timeout_seconds,
-                limits={"memory_limit": self.settings.memory_limit},
+        if not self.slots.acquire(timeout=self.settings.queue_seconds):
+            retry = str(max(1, round(self.settings.timeout_seconds)))
+            raise DataConnectError(
+                503,
+                "Busy",
+                f"all {self.settings.max_concurrent} query slots are busy: retry in {retry} s",
+                headers={"Retry-After": retry},
             )
+        try:
+            con = engine.connect(self.warehouse, view, scope, self.settings)
+            try:
+                table = engine.run(
+                    con,
+                    f"{sql} LIMIT {size + 1} OFFSET {offset}",
+                    parameters,
+                    timeout=self.settings.timeout_seconds,
+                    limits={"memory_limit": self.settings.memory_limit},
+                )
+            finally:
+                engine.close(con)
         except engine.QueryFailed as failed:
             log.warning("search failed: %s; query %r", failed, sql[:500])
             raise DataConnectError(400, "Query failed", str(failed)) from failed
         finally:
-            engine.close(con)
+            self.slots.release()
         rows = table.slice(0, size)
         answer: dict[str, Any] = {
             "data_model": model if model is not None else _result_model(rows.schema),
