@@ -1,5 +1,8 @@
 """A withdrawn individual's rows are never returned: withdrawn with ``harmonize withdraw``.
 
+A page token of a publication before the withdrawal (followed, or forged to start at row 0)
+answers 410: no page reads an older publication.
+
 Regression: a withdrawal (a Delta delete) rewrites the partition's files with
 ``string_view`` columns, and every search comparing a string column then failed with
 "Function 'equal' has no kernel matching input types (string, string_view)" (DuckDB
@@ -13,6 +16,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from harmonize.cli import app as cli
+from harmonize.discovery.dataconnect.paging import Page, decode, encode
 from harmonize.drs.registry import Registry
 from harmonize.warehouse import Warehouse, current
 from tests.dataconnect.conftest import API, ISOD, app_for, bearer, individuals, publish
@@ -40,6 +44,9 @@ def test_withdrawn_rows_are_gone_from_tables_and_search(
         found = client.post(f"{API}/search", json=query, headers=bearer(ISOD)).json()
         assert found["data"] == [{"phenopacket_id": phenopacket}]
 
+        paged = app_for(settings, page_size=2)
+        first = paged.get(f"{API}/table/{ISOD}.individuals/data", headers=bearer(ISOD)).json()
+        later = first["pagination"]["next_page_url"]  # of the publication before the withdrawal
         done = CliRunner().invoke(
             cli,
             [
@@ -74,6 +81,18 @@ def test_withdrawn_rows_are_gone_from_tables_and_search(
         answer = client.post(f"{API}/search", json={"query": joined}, headers=bearer(ISOD))
         assert answer.status_code == 200, answer.text
         assert len(answer.json()["data"]) == 3
+        # a page of the publication before the withdrawal is gone, and so is a forged one
+        assert "start again" in spec.error(paged.get(later, headers=bearer(ISOD)), 410)
+        token = later.split("page_token=")[1]
+        page = decode(token)
+        forged = encode(Page(page.kind, page.target, page.seq, 0, page.parameters))
+        spec.error(
+            paged.get(
+                f"{API}/table/{ISOD}.individuals/data?page_token={forged}", headers=bearer(ISOD)
+            ),
+            410,
+        )
+        paged.close()
         rows = client.get(f"{API}/table/{ISOD}.individuals/data", headers=bearer(ISOD)).json()
         spec.check(rows, "TableData")
         assert {row["phenopacket_id"] for row in rows["data"]} == before - {phenopacket}

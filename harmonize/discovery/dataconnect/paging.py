@@ -1,7 +1,9 @@
 """``next_page_url`` tokens: what to run again, at which publication, from which row.
 
-A token is URL-safe base64 of a small JSON object. It pins the publication the first
-page read, so every page of a sequence reads the same snapshot; the caller's credentials
+A token is URL-safe base64 of a small JSON object. It names the publication the first
+page read: a later page is served only while that publication is still the current one
+(else 410, start again), so every page of a sequence reads the same snapshot and no page
+ever reads an older publication, which may hold withdrawn rows. The caller's credentials
 are checked again on every page, and a search's query is checked again, so a token opens
 nothing by itself.
 

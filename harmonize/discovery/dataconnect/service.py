@@ -30,7 +30,7 @@ from harmonize.discovery.dataconnect.config import DataConnectSettings
 from harmonize.discovery.dataconnect.paging import Page, decode
 from harmonize.drs.auth import Authority, Caller
 from harmonize.drs.registry import Registry
-from harmonize.warehouse import Warehouse, current, view_at
+from harmonize.warehouse import Warehouse, current
 from harmonize.warehouse.delta import schema
 
 log = logging.getLogger("harmonize.discovery.dataconnect")
@@ -169,7 +169,15 @@ class DataConnect:
         url: PageUrl,
         model: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        view = current(self.registry) if seq is None else view_at(self.registry, seq)
+        view = current(self.registry)
+        if seq is not None and seq != view.seq:
+            # an older publication may still hold withdrawn or superseded rows: never read it
+            raise DataConnectError(
+                410,
+                "Page gone",
+                f"the published tables changed since the first page (publication {seq}, now "
+                f"{view.seq}): start again from the first page",
+            )
         offset = page.offset if page is not None else 0
         size = self.settings.page_size
         if not self.slots.acquire(timeout=self.settings.queue_seconds):
