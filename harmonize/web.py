@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from harmonize.dashboard.config import DashboardEnvSettings, DashboardSettings
+from harmonize.discovery.dataconnect.config import DataConnectEnvSettings, DataConnectSettings
 from harmonize.drs.app import create_app as create_drs_app
 from harmonize.drs.config import DrsEnvSettings, DrsSettings
 from harmonize.intake.config import IntakeEnvSettings, IntakeSettings
@@ -30,6 +31,7 @@ class WebSettings(BaseModel):
     pipeline: Settings | None = None
     dashboard: DashboardSettings | None = None  # None: no dashboard is served
     intake: IntakeSettings | None = None  # None: no submissions API (POST /submissions)
+    data_connect: DataConnectSettings | None = None  # None: Data Connect's defaults
 
 
 Feature = Callable[[FastAPI, WebSettings], None]
@@ -38,9 +40,10 @@ Feature = Callable[[FastAPI, WebSettings], None]
 def _features() -> list[Feature]:
     """The features mounted next to DRS, in order (each module's ``mount``)."""
     from harmonize import dashboard
+    from harmonize.discovery import dataconnect
     from harmonize.intake import api as intake
 
-    return [dashboard.mount, intake.mount]
+    return [dashboard.mount, intake.mount, dataconnect.mount]
 
 
 def create_app(settings: WebSettings) -> FastAPI:
@@ -64,8 +67,8 @@ def app_from_env() -> FastAPI:
     workspace and registry, with the intake's landing store when one is configured (and the
     intake's S3 endpoint for it when ``HARMONIZE_S3_ENDPOINT_URL`` is not set).
 
-    A mistyped ``HARMONIZE_DRS_*``, ``HARMONIZE_INTAKE_*`` or ``HARMONIZE_DASHBOARD_*``
-    variable stops the service, naming the nearest valid one.
+    A mistyped ``HARMONIZE_DRS_*``, ``HARMONIZE_INTAKE_*``, ``HARMONIZE_DASHBOARD_*`` or
+    ``HARMONIZE_DATACONNECT_*`` variable stops the service, naming the nearest valid one.
     """
     import os
 
@@ -75,6 +78,7 @@ def app_from_env() -> FastAPI:
     refuse_unknown_env(os.environ, "HARMONIZE_DRS_", DrsEnvSettings, allowed=CLIENT_VARIABLES)
     refuse_unknown_env(os.environ, "HARMONIZE_INTAKE_", IntakeEnvSettings)
     refuse_unknown_env(os.environ, "HARMONIZE_DASHBOARD_", DashboardEnvSettings)
+    refuse_unknown_env(os.environ, "HARMONIZE_DATACONNECT_", DataConnectEnvSettings)
     drs = DrsEnvSettings().to_settings()
     intake = IntakeEnvSettings().to_settings()
     landing = intake.landing_url if intake is not None else None  # where uploads land
@@ -95,6 +99,7 @@ def app_from_env() -> FastAPI:
             pipeline=pipeline,
             dashboard=DashboardEnvSettings().to_settings(),
             intake=intake,
+            data_connect=DataConnectEnvSettings().to_settings(),
         )
     )
 

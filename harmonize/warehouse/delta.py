@@ -255,9 +255,17 @@ class DeltaWarehouse:
             wanted = wanted.filter(pc.is_in(wanted[column], value_set=pa.array(values)))
         return wanted.select(columns) if columns is not None else wanted
 
-    def dataset(self, name: str, version: int | None = None) -> Any:
-        """A ``pyarrow.dataset`` over the table at a version, for streaming scans."""
-        return self._open(name, version).to_pyarrow_dataset(filesystem=self.scan_filesystem(name))
+    def dataset(
+        self, name: str, version: int | None = None, *, submissions: Iterable[str] | None = None
+    ) -> Any:
+        """A ``pyarrow.dataset`` over the table at a version, for streaming scans; with
+        ``submissions``, made of those submissions' files only (never empty: pass some)."""
+        partitions = None
+        if submissions is not None:
+            partitions = [(PARTITION, "in", sorted(set(submissions)))]
+        return self._open(name, version).to_pyarrow_dataset(
+            partitions=partitions, filesystem=self.scan_filesystem(name)
+        )
 
     def scan_filesystem(self, name: str) -> Any:
         """Arrow's own file system over a table's files: local, or S3 (:func:`arrow_s3`).
