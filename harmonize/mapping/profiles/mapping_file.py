@@ -16,6 +16,7 @@ from harmonize.errors import ConfigurationError
 from harmonize.strict import first_error
 
 AgeFormat = Literal["iso8601", "years", "months", "weeks", "days"]
+_CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*:[A-Za-z0-9_.\-]+$")
 
 
 class _Loader(yaml.SafeLoader):
@@ -69,10 +70,36 @@ class AgeColumn(_Strict):
 
 
 class DiseaseColumn(_Strict):
-    column: str  # CURIE such as OMIM:240300 or MONDO:0007915
+    """A column of diseases: codes, labels, or both in one cell.
+
+    A cell may hold a CURIE (``OMIM:240300``), a bare code of ``prefix`` (``E11`` with
+    ``prefix: ICD10``), a code followed by its label (``E11 Type 2 diabetes mellitus``),
+    or a label alone, resolved against ``prefix``'s name list
+    (:mod:`harmonize.mapping.profiles.tabular_diseases`). ``values`` maps a cell's text
+    (case-insensitive) to a CURIE first, as a phenotype column's ``values`` do; with a
+    ``separator`` each item of a cell is one disease.
+    """
+
+    column: str
     label_column: str | None = None
+    prefix: str | None = None  # the code system of bare codes and labels: ICD10, OMIM, ...
+    values: dict[str, str] = Field(default_factory=dict)  # cell text -> CURIE
+    separator: str | None = Field(default=None, min_length=1)
     onset: AgeColumn | None = None
     resolution: AgeColumn | None = None
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _keys_as_text(cls, value: Any) -> Any:
+        return _text_keys(value)
+
+    @field_validator("values")
+    @classmethod
+    def _curies(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, curie in value.items():
+            if not _CURIE.match(curie):
+                raise ValueError(f"{key!r} maps to {curie!r}, which is not a CURIE like ICD10:E11")
+        return value
 
 
 Presence = Literal["observed", "excluded", "na"]
@@ -110,6 +137,26 @@ class PhenotypeColumn(_Strict):
         return self
 
 
+class PlausibleRange(_Strict):
+    """The values a measurement can plausibly take; others are findings at their row.
+
+    Checked as a Great Expectations expectation on the harmonized measurements;
+    ``level`` is what an out-of-range value is (a warning unless the mapping says error).
+    """
+
+    min: float | None = None
+    max: float | None = None
+    level: Literal["warning", "error"] = "warning"
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PlausibleRange:
+        if self.min is None and self.max is None:
+            raise ValueError("give 'min', 'max' or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min}) is above 'max' ({self.max})")
+        return self
+
+
 class MeasurementColumn(_Strict):
     column: str
     assay: str  # LOINC:718-7
@@ -117,6 +164,7 @@ class MeasurementColumn(_Strict):
     unit: str  # UCUM:g/dL
     unit_label: str
     time_observed: AgeColumn | None = None
+    plausible: PlausibleRange | None = None
 
 
 class VariantColumns(_Strict):

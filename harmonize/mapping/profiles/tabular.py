@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from harmonize.consent import DataUse
 from harmonize.errors import ConfigurationError, MappingError
+from harmonize.mapping import tables as schemas
 from harmonize.mapping import times
 from harmonize.mapping.ages import normalize_age, onset_terms
 from harmonize.mapping.profiles.base import (
@@ -26,7 +27,20 @@ from harmonize.mapping.profiles.base import (
     flag_unmapped,
     register,
 )
-from harmonize.mapping.profiles.mapping_file import AgeColumn, MappingFile, ValueMap, load_mapping
+from harmonize.mapping.profiles.mapping_file import (
+    AgeColumn,
+    DiseaseColumn,
+    MappingFile,
+    ValueMap,
+    load_mapping,
+)
+from harmonize.mapping.profiles.tabular_cells import strip_spreadsheet_errors
+from harmonize.mapping.profiles.tabular_diseases import CodedColumn
+from harmonize.mapping.profiles.tabular_expectations import (
+    harmonized_expectations,
+    raw_expectations,
+    source_columns,
+)
 from harmonize.mapping.values import as_array, column_or_nulls, map_distinct
 from harmonize.readers.base import SourceBatch
 
@@ -78,41 +92,20 @@ class TabularProfile(Profile):
         self.mapping: MappingFile = load_mapping(ctx.config_path)
         self._onsets = onset_terms(ctx.ontologies.get("HP"))
         self._data_use = DataUse.of(ctx.ontologies)
+        self._unusable: set[str] = set()  # columns reported as holding only errors
 
     def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
-        m = self.mapping
-        out: list[dict[str, Any]] = [
-            {
-                "type": "expect_column_to_exist",
-                "kwargs": {"column": c},
-                "meta": {"category": "missing-column", "hint": "add the column or fix the mapping"},
-            }
-            for c in m.columns()
-        ]
-        out.append(
-            {
-                "type": "expect_column_values_to_not_be_null",
-                "kwargs": {"column": m.id_column},
-                "meta": {
-                    "category": "missing-required-field",
-                    "hint": "every row needs its individual's id",
-                },
-            }
-        )
-        out.append(
-            {
-                "type": "expect_column_values_to_be_unique",
-                "kwargs": {"column": m.id_column},
-                "meta": {
-                    "category": "duplicate-id",
-                    "hint": "one row per individual: merge the duplicated rows",
-                },
-            }
-        )
-        return out
+        return raw_expectations(self.mapping)
+
+    def harmonized_expectations(self, ctx: MappingContext, table: str) -> list[dict[str, Any]]:
+        return harmonized_expectations(self.mapping, table)
+
+    def source_columns(self, ctx: MappingContext, table: str) -> dict[str, str]:
+        return source_columns(self.mapping, table)
 
     def map_batch(self, batch: SourceBatch, ctx: MappingContext) -> MappedBatch:
         m = self.mapping
+        batch = strip_spreadsheet_errors(batch, ctx.findings, set(m.columns()), self._unusable)
         t = batch.table
         missing = [c for c in m.columns() if c not in t.column_names]
         if missing:
@@ -153,30 +146,18 @@ class TabularProfile(Profile):
                 **common,
             }
         )
-        diseases = [
-            pa.table(
-                {
-                    "phenopacket_id": pp_id,
-                    "term_id": column_or_nulls(t, d.column),
-                    "term_label": column_or_nulls(t, d.label_column),
-                    "excluded": pa.repeat(False, n),
-                    **self._time("onset", d.onset),
-                    **self._time("resolution", d.resolution),
-                    **common,
-                    "source_column": pa.repeat(d.column, n).cast(pa.string()),
-                }
-            ).filter(pc.is_valid(column_or_nulls(t, d.column)))
-            for d in m.diseases
-        ]
+        diseases = [self._diseases(d, pp_id, common) for d in m.diseases]
         features = [self._phenotypes(p, pp_id, common) for p in m.phenotypes]
         measurements = [self._measurement(c, pp_id, common) for c in m.measurements]
-        variants = self._variants(pp_id, common) if m.variants else None
         tables: dict[str, pa.Table] = {"individuals": individuals}
         if diseases:
-            tables["diseases"] = pa.concat_tables(diseases)
+            tables["diseases"] = pa.concat_tables(diseases).sort_by("source_row")
+        variants = (
+            self._variants(pp_id, common, tables.get("diseases", schemas.empty("diseases")))
+            if m.variants
+            else None
+        )
         if features:
-            from harmonize.mapping import tables as schemas
-
             tables["phenotypic_features"] = pa.concat_tables(
                 [schemas.conform("phenotypic_features", f) for f in features]
             ).sort_by([("source_row", "ascending")])
@@ -343,16 +324,39 @@ class TabularProfile(Profile):
         )
         return table.filter(pc.is_valid(ids))
 
-    def _first_disease(self) -> tuple[pa.Array, pa.Array]:
+    def _diseases(self, d: DiseaseColumn, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
+        """One row per disease an item of a cell names (see :mod:`.tabular_diseases`)."""
+        rows, ids, labels = CodedColumn(d, self._ctx, self._batch).items()
+        when = {**self._time("onset", d.onset), **self._time("resolution", d.resolution)}
+        k = len(ids)
+        return pa.table(
+            {
+                "phenopacket_id": pp_id.take(rows),
+                "term_id": ids,
+                "term_label": labels,
+                "excluded": pa.repeat(False, k),
+                **{c: v.take(rows) for c, v in when.items()},
+                **{c: v.take(rows) for c, v in common.items()},
+                "source_column": pa.repeat(d.column, k).cast(pa.string()),
+            }
+        )
+
+    def _first_disease(self, diseases: pa.Table) -> tuple[pa.Array, pa.Array]:
         """Each row's first mapped disease (id, label): the diagnosis its variants explain."""
-        t, n = self._batch.table, self._batch.num_rows
-        ids, labels = pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
-        for d in reversed(self.mapping.diseases):
-            here = column_or_nulls(t, d.column)
-            has = pc.is_valid(here)
-            ids = pc.if_else(has, here, ids)
-            labels = pc.if_else(has, column_or_nulls(t, d.label_column), labels)
-        return ids, labels
+        n = self._batch.num_rows
+        ids: list[str | None] = [None] * n
+        labels: list[str | None] = [None] * n
+        index = {r: i for i, r in enumerate(self._batch.rows.to_pylist())}
+        for row, term, label in zip(
+            diseases.column("source_row").to_pylist(),
+            diseases.column("term_id").to_pylist(),
+            diseases.column("term_label").to_pylist(),
+            strict=True,
+        ):
+            i = index[row]
+            if ids[i] is None:
+                ids[i], labels[i] = term, label
+        return pa.array(ids, pa.string()), pa.array(labels, pa.string())
 
     def _resolve_text(self, p: Any, text: str, items: pa.Array, parent: pa.Array) -> Any:
         """Resolve one distinct list item, with its first cell as the evidence's location."""
@@ -399,7 +403,9 @@ class TabularProfile(Profile):
             }
         )
 
-    def _variants(self, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
+    def _variants(
+        self, pp_id: pa.Array, common: dict[str, pa.Array], diseases: pa.Table
+    ) -> pa.Table:
         v = self.mapping.variants
         assert v is not None
         t, n = self._batch.table, self._batch.num_rows
@@ -427,7 +433,7 @@ class TabularProfile(Profile):
             pa.scalar(None, pa.string()),
         )
         keep = pc.is_valid(hgvs)
-        disease_id, disease_label = self._first_disease()
+        disease_id, disease_label = self._first_disease(diseases)
         return pa.table(
             {
                 "phenopacket_id": pp_id,
