@@ -200,10 +200,18 @@ class ConsentColumn(_Strict):
     separator: str = Field(default=";", min_length=1)
 
 
+class DateColumn(_Strict):
+    """A column of dates (``YYYY-MM-DD``)."""
+
+    column: str
+
+
 class MappingFile(_Strict):
     id_column: str
     id_prefix: str | None = None
     sex: ValueMap | None = None
+    # with a date of birth, every date in a time column becomes an age on that date
+    date_of_birth: DateColumn | None = None
     age_at_last_encounter: AgeColumn | None = None
     vital_status: ValueMap | None = None
     diseases: list[DiseaseColumn] = Field(default_factory=list)
@@ -215,7 +223,13 @@ class MappingFile(_Strict):
     def columns(self) -> list[str]:
         """Every input column the mapping reads."""
         cols = [self.id_column]
-        for vm in (self.sex, self.vital_status, self.age_at_last_encounter, self.consent):
+        for vm in (
+            self.sex,
+            self.date_of_birth,
+            self.vital_status,
+            self.age_at_last_encounter,
+            self.consent,
+        ):
             if vm is not None:
                 cols.append(vm.column)
         for d in self.diseases:

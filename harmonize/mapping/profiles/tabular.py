@@ -35,6 +35,7 @@ from harmonize.mapping.profiles.mapping_file import (
     load_mapping,
 )
 from harmonize.mapping.profiles.tabular_cells import strip_spreadsheet_errors
+from harmonize.mapping.profiles.tabular_dates import births, dates_to_ages
 from harmonize.mapping.profiles.tabular_diseases import CodedColumn
 from harmonize.mapping.profiles.tabular_expectations import (
     harmonized_expectations,
@@ -132,6 +133,16 @@ class TabularProfile(Profile):
             "source_row": batch.rows,
         }
         self._ctx, self._batch = ctx, batch
+        self._born = (
+            births(
+                column_or_nulls(t, m.date_of_birth.column),
+                batch,
+                m.date_of_birth.column,
+                ctx.findings,
+            )
+            if m.date_of_birth
+            else None
+        )
         individuals = pa.table(
             {
                 "phenopacket_id": pp_id,
@@ -254,7 +265,10 @@ class TabularProfile(Profile):
             f"write {unit}, an HPO onset label such as 'Infantile onset', a gestational age "
             "such as G32w4d, an age range such as P1Y/P5Y, or a date",
         )
-        return times.split(stem, out)
+        parts = times.split(stem, out)
+        if self._born is None:
+            return parts
+        return dates_to_ages(stem, parts, self._born, self._batch, col.column, self._ctx.findings)
 
     def _phenotypes(self, p: Any, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
         t = self._batch.table
