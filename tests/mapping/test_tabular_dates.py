@@ -89,3 +89,76 @@ def test_a_bad_date_of_birth_and_a_date_before_birth_are_errors_at_their_cells(
     [before] = out.findings("date-before-birth")
     assert (before["location"]["row"], before["location"]["column"]) == (3, "visit")
     assert "1999-12-31 is before the date of birth 2000-05-01" in before["message"]
+
+
+PROCEDURES = """\
+id_column: id
+date_of_birth: {column: dob}
+procedures:
+  - column: surgery
+    prefix: SNOMEDCT
+    separator: ";"
+    values: {appendix out: SNOMEDCT:80146002}
+    performed: {column: surgery_date}
+"""
+
+
+def test_procedures_become_medical_actions(
+    tmp_path: Path, settings: Callable[..., Settings]
+) -> None:
+    csv = (
+        "id,dob,surgery,surgery_date\n"
+        "p1,1980-01-15,80146002 Appendectomy; 387713003,2000-03-15\n"
+        "p2,1990-06-01,Appendix out,\n"
+        "p3,1990-06-01,,\n"
+    )
+    root = write_submission(
+        tmp_path / "proc",
+        submission_id="proc",
+        files={"cases.csv": csv, "mapping.yaml": PROCEDURES},
+        mapping="mapping.yaml",
+    )
+    out = run_ingest(root, settings())
+    assert out.result.status == "published", out.report["findings"]
+    docs = out.documents()
+    assert docs["p1"]["medicalActions"] == [
+        {
+            "procedure": {
+                "code": {"id": "SNOMEDCT:80146002", "label": "Appendectomy"},
+                "performed": {"age": {"iso8601duration": "P20Y2M"}},
+            }
+        },
+        {
+            "procedure": {
+                "code": {"id": "SNOMEDCT:387713003", "label": "SNOMEDCT:387713003"},
+                "performed": {"age": {"iso8601duration": "P20Y2M"}},
+            }
+        },
+    ]
+    assert docs["p2"]["medicalActions"] == [
+        {"procedure": {"code": {"id": "SNOMEDCT:80146002", "label": "SNOMEDCT:80146002"}}}
+    ]
+    assert "medicalActions" not in docs["p3"]
+    assert {r["namespacePrefix"] for r in docs["p1"]["metaData"]["resources"]} >= {"SNOMEDCT"}
+    missing = {f["location"]["value"] for f in out.findings("missing-label")}
+    assert missing == {"SNOMEDCT:387713003", "SNOMEDCT:80146002"}
+    if PXF.exists() and shutil.which("java") is not None:
+        assert pxf_errors(out.phenopackets_dir) == []
+
+
+def test_a_bad_procedure_code_is_an_error_at_its_cell(
+    tmp_path: Path, settings: Callable[..., Settings]
+) -> None:
+    csv = "id,dob,surgery,surgery_date\np1,1980-01-15,MAXO:12,\n"
+    root = write_submission(
+        tmp_path / "badproc",
+        submission_id="badproc",
+        files={"cases.csv": csv, "mapping.yaml": PROCEDURES},
+        mapping="mapping.yaml",
+    )
+    out = run_ingest(root, settings())
+    assert out.result.status == "rejected"
+    [bad] = out.findings("malformed-curie")
+    assert (bad["location"]["row"], bad["location"]["column"]) == (2, "surgery")
+    assert bad["location"]["value"] == "MAXO:12"
+    assert not out.phenopackets_dir.exists()

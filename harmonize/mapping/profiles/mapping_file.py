@@ -69,15 +69,15 @@ class AgeColumn(_Strict):
     format: AgeFormat = "iso8601"
 
 
-class DiseaseColumn(_Strict):
-    """A column of diseases: codes, labels, or both in one cell.
+class CodedColumn(_Strict):
+    """A column of codes: codes, labels, or both in one cell.
 
     A cell may hold a CURIE (``OMIM:240300``), a bare code of ``prefix`` (``E11`` with
     ``prefix: ICD10``), a code followed by its label (``E11 Type 2 diabetes mellitus``),
     or a label alone, resolved against ``prefix``'s name list
     (:mod:`harmonize.mapping.profiles.tabular_diseases`). ``values`` maps a cell's text
     (case-insensitive) to a CURIE first, as a phenotype column's ``values`` do; with a
-    ``separator`` each item of a cell is one disease.
+    ``separator`` each item of a cell is one code.
     """
 
     column: str
@@ -85,8 +85,6 @@ class DiseaseColumn(_Strict):
     prefix: str | None = None  # the code system of bare codes and labels: ICD10, OMIM, ...
     values: dict[str, str] = Field(default_factory=dict)  # cell text -> CURIE
     separator: str | None = Field(default=None, min_length=1)
-    onset: AgeColumn | None = None
-    resolution: AgeColumn | None = None
 
     @field_validator("values", mode="before")
     @classmethod
@@ -100,6 +98,19 @@ class DiseaseColumn(_Strict):
             if not _CURIE.match(curie):
                 raise ValueError(f"{key!r} maps to {curie!r}, which is not a CURIE like ICD10:E11")
         return value
+
+
+class DiseaseColumn(CodedColumn):
+    """A column of diseases (see :class:`CodedColumn`), with their onset and resolution."""
+
+    onset: AgeColumn | None = None
+    resolution: AgeColumn | None = None
+
+
+class ProcedureColumn(CodedColumn):
+    """A column of procedures (SNOMEDCT, NCIT, MAXO, ...), published as ``medicalActions``."""
+
+    performed: AgeColumn | None = None
 
 
 Presence = Literal["observed", "excluded", "na"]
@@ -215,6 +226,7 @@ class MappingFile(_Strict):
     age_at_last_encounter: AgeColumn | None = None
     vital_status: ValueMap | None = None
     diseases: list[DiseaseColumn] = Field(default_factory=list)
+    procedures: list[ProcedureColumn] = Field(default_factory=list)
     phenotypes: list[PhenotypeColumn] = Field(default_factory=list)
     measurements: list[MeasurementColumn] = Field(default_factory=list)
     variants: VariantColumns | None = None
@@ -235,6 +247,9 @@ class MappingFile(_Strict):
         for d in self.diseases:
             cols += [d.column, *([d.label_column] if d.label_column else [])]
             cols += [t.column for t in (d.onset, d.resolution) if t]
+        for a in self.procedures:
+            cols += [a.column, *([a.label_column] if a.label_column else [])]
+            cols += [a.performed.column] if a.performed else []
         for p in self.phenotypes:
             cols.append(p.column)
             cols += [t.column for t in (p.onset, p.resolution) if t]

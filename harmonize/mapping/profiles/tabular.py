@@ -34,6 +34,7 @@ from harmonize.mapping.profiles.mapping_file import (
     ValueMap,
     load_mapping,
 )
+from harmonize.mapping.profiles.tabular_actions import procedures
 from harmonize.mapping.profiles.tabular_cells import strip_spreadsheet_errors
 from harmonize.mapping.profiles.tabular_dates import births, dates_to_ages
 from harmonize.mapping.profiles.tabular_diseases import CodedColumn
@@ -176,7 +177,15 @@ class TabularProfile(Profile):
             tables["measurements"] = pa.concat_tables(measurements)
         if variants is not None:
             tables["variants"] = variants
-        return MappedBatch.of(**tables)
+        extras = procedures(
+            m.procedures,
+            ctx,
+            batch,
+            pp_id,
+            common,
+            [self._time("performed", a.performed) for a in m.procedures],
+        )
+        return MappedBatch.of(extras=extras, **tables)
 
     # -- helpers -------------------------------------------------------------------------
     def _flag(self, raw: pa.Array, mapped: pa.Array, column: str, category: str, hint: str) -> None:

@@ -1,4 +1,4 @@
-"""Coded columns of the ``tabular`` profile (diseases): codes, labels, or both in one cell.
+"""Coded columns of the ``tabular`` profile (diseases, procedures): codes, labels, or both.
 
 A cell (or, with a ``separator``, each item of a cell) is read, in this order, as
 
@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from harmonize.mapping.profiles.base import MappingContext
-from harmonize.mapping.profiles.mapping_file import DiseaseColumn
+from harmonize.mapping.profiles.mapping_file import CodedColumn as CodedSpec
 from harmonize.mapping.values import as_array, column_or_nulls
 from harmonize.ontology import Ontologies, Resolution
 from harmonize.quality.collect import POLICY_LEVEL
@@ -91,7 +91,7 @@ class Coded:
 class CodedColumn:
     """Reads one coded column of a batch into one row per item (see the module docstring)."""
 
-    def __init__(self, spec: DiseaseColumn, ctx: MappingContext, batch: SourceBatch) -> None:
+    def __init__(self, spec: CodedSpec, ctx: MappingContext, batch: SourceBatch) -> None:
         self.spec, self.ctx, self.batch = spec, ctx, batch
         self.ontologies = ctx.ontologies
         self.values = {k.strip().lower(): v for k, v in spec.values.items()}
