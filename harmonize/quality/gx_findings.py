@@ -114,9 +114,9 @@ def findings_from_result(
         located = locate(i)
         update: dict[str, Any] = {}
         row_names = names
-        if located.column is None:
+        if located.column is None or not _from_row(columns, source_columns):
             update["column"] = label
-        elif len(columns) == 1:
+        else:  # the value came from the row's own column (the source column of a term)
             row_names = [located.column]
         if located.value is None and value is not None:
             update["value"] = value[:_VALUE_CHARS]
@@ -143,6 +143,19 @@ def findings_from_result(
                 {"value": _short(t.get("value")), "count": t.get("count")} for t in top[:10]
             ],
         )
+
+
+def _from_row(columns: Sequence[str], source_columns: Mapping[str, str] | None) -> bool:
+    """Whether a row's own column (its ``source_column``) is where this column's value came
+    from: a single value column, not an id the profile names (or ``phenopacket_id``)."""
+    return (
+        len(columns) == 1
+        and columns[0] not in _ID_COLUMNS
+        and columns[0] not in (source_columns or {})
+    )
+
+
+_ID_COLUMNS = frozenset({"phenopacket_id", "subject_id"})
 
 
 # --------------------------------------------------------------------------- messages

@@ -218,6 +218,8 @@ class DateColumn(_Strict):
 
 
 class MappingFile(_Strict):
+    # wide: one row per individual; long: one row per observation, merged per individual
+    layout: Literal["wide", "long"] = "wide"
     id_column: str
     id_prefix: str | None = None
     sex: ValueMap | None = None

@@ -1,9 +1,13 @@
 """``tabular``: any CSV, TSV or XLSX with one row per individual, described by a mapping YAML.
 
 The mapping (see :mod:`harmonize.mapping.profiles.mapping_file`) names the id column,
-value maps for sex and vital status, age columns and their format, disease columns,
-phenotype columns (one column per term, or a delimited list of ids or labels that are
-resolved against the ontology with evidence), measurements and variants.
+value maps for sex and vital status, a date of birth, age columns and their format, disease
+and procedure columns (codes, labels or both: :mod:`.tabular_diseases`,
+:mod:`.tabular_actions`), phenotype columns (one column per term, or a delimited list of
+ids or labels that are resolved against the ontology with evidence), measurements with
+plausible ranges (:mod:`.tabular_expectations`) and variants. Spreadsheet error values are
+reported and emptied before anything is read (:mod:`.tabular_cells`); with a date of birth,
+dates become ages (:mod:`.tabular_dates`).
 """
 
 from __future__ import annotations
@@ -43,8 +47,9 @@ from harmonize.mapping.profiles.tabular_expectations import (
     raw_expectations,
     source_columns,
 )
+from harmonize.mapping.profiles.tabular_long import merge_individuals, without_repeats
 from harmonize.mapping.values import as_array, column_or_nulls, map_distinct
-from harmonize.readers.base import SourceBatch
+from harmonize.readers.base import ReadOptions, SourceBatch
 
 VALIDATOR = "profile:tabular"
 CODES = pa.list_(pa.string())
@@ -95,6 +100,11 @@ class TabularProfile(Profile):
         self._onsets = onset_terms(ctx.ontologies.get("HP"))
         self._data_use = DataUse.of(ctx.ontologies)
         self._unusable: set[str] = set()  # columns reported as holding only errors
+
+    def read_options(self, ctx: MappingContext) -> ReadOptions:
+        if self.mapping.layout == "long":  # an individual's rows must share one batch
+            return ReadOptions(batch_size=ctx.settings.limits.max_rows)
+        return super().read_options(ctx)
 
     def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
         return raw_expectations(self.mapping)
@@ -185,6 +195,10 @@ class TabularProfile(Profile):
             common,
             [self._time("performed", a.performed) for a in m.procedures],
         )
+        if m.layout == "long":
+            named = source_columns(m, "individuals")
+            tables["individuals"] = merge_individuals(individuals, ctx.findings, named)
+            tables = {name: without_repeats(name, table) for name, table in tables.items()}
         return MappedBatch.of(extras=extras, **tables)
 
     # -- helpers -------------------------------------------------------------------------

@@ -35,17 +35,21 @@ def raw_expectations(m: MappingFile) -> list[dict[str, Any]]:
             },
         }
     )
-    out.append(
-        {
-            "type": "expect_column_values_to_be_unique",
-            "kwargs": {"column": m.id_column},
-            "meta": {
-                "category": "duplicate-id",
-                "hint": "one row per individual: merge the duplicated rows",
-            },
-        }
-    )
+    if m.layout == "wide":
+        out.append(_unique_id(m))
     return out
+
+
+def _unique_id(m: MappingFile) -> dict[str, Any]:
+    return {
+        "type": "expect_column_values_to_be_unique",
+        "kwargs": {"column": m.id_column},
+        "meta": {
+            "category": "duplicate-id",
+            "hint": "one row per individual: merge the duplicated rows, or declare "
+            "'layout: long' in the mapping",
+        },
+    }
 
 
 def _bounds(low: float | None, high: float | None, unit: str) -> str:
