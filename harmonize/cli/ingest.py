@@ -43,8 +43,9 @@ def _print_errors(out: Any, report_json: Path | None, limit: int = 10) -> None:
         out.print(f"  [red]{f.category}[/red] {where}: {f.message}")
         if f.hint:
             out.print(f"    -> {f.hint}")
-    if len(errors) > limit:
-        out.print(f"  ... and {len(errors) - limit} more in the report")
+    more = sum(f.weight for f in errors) - sum(f.weight for f in errors[:limit])
+    if more > 0:  # counted as the headline counts them (a summary's rows included)
+        out.print(f"  ... and {more:,} more in the report")
 
 
 def check_mapping(source: Path, profile: str | None, mapping: Path | None) -> None:

@@ -143,3 +143,23 @@ def test_strip_spreadsheet_errors_reports_an_unusable_column_once() -> None:
 )
 def test_the_seven_codes_are_known(code: str) -> None:
     assert code in MEANING
+
+
+def test_the_cli_headline_and_its_tail_count_every_error(tmp_path: Path, workspace: Path) -> None:
+    """The CLI said "... and 91 more" of 150 errors: it counted the findings listed, a
+    summary of 50 as one."""
+    from typer.testing import CliRunner
+
+    from harmonize.cli import app
+
+    root = write_submission(
+        tmp_path / "s",
+        submission_id="sheet-errors-cli",
+        files={"cases.csv": cohort(300), "mapping.yaml": MAPPING},
+        mapping="mapping.yaml",
+    )
+    result = CliRunner().invoke(app, ["ingest", str(root), "-w", str(workspace)])
+    assert result.exit_code == 1, result.output
+    assert "rejected sheet-errors-cli: 150 errors, 151 warnings" in result.output
+    assert result.output.count("spreadsheet-error") == 10
+    assert "... and 140 more in the report" in result.output
