@@ -127,9 +127,11 @@ class Names:
 
     def lookup(self, label: str) -> Resolution | None:
         hit = self.names.get(label.strip().lower())
-        if hit is None:
-            return None
-        return Resolution(hit[0], hit[1], "label", 1.0, "ICD10 2019")
+        if hit is not None:
+            return Resolution(hit[0], hit[1], "label", 1.0, "ICD10 2019")
+        if label.strip().lower() == "hypertension essential":  # word order: a weak match
+            return Resolution("ICD10:I10", "Essential hypertension", "fuzzy", 0.6, "ICD10 2019")
+        return None
 
 
 @pytest.fixture
@@ -175,3 +177,19 @@ def test_variants_explain_the_first_disease_of_the_row(
     assert out.result.status == "published", out.report["findings"]
     [variant] = out.rows("variants")
     assert (variant["disease_id"], variant["disease_label"]) == ("ICD10:E11", "Diabetes")
+
+
+def test_a_weak_name_list_match_is_held_for_review_or_accepted_with_a_warning(
+    tmp_path: Path, settings: Callable[..., Settings], icd_names: None
+) -> None:
+    csv = "id,sex,diagnoses,omim\np1,f,Hypertension essential,\n"
+    held = run_ingest(submit(tmp_path, csv), settings())
+    assert held.result.status == "rejected"
+    [review] = held.findings("needs-review", "error")
+    assert (review["location"]["row"], review["location"]["column"]) == (2, "diagnoses")
+    assert review["data"]["term_id"] == "ICD10:I10" and review["data"]["method"] == "fuzzy"
+    taken = run_ingest(submit(tmp_path / "accept", csv), settings(low_confidence="accept"))
+    assert taken.result.status == "published", taken.report["findings"]
+    [warning] = taken.findings("inexact-term-match", "warning")
+    assert warning["location"]["value"] == "Hypertension essential"
+    assert [r["term_id"] for r in taken.rows("diseases")] == ["ICD10:I10"]

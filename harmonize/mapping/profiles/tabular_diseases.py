@@ -188,6 +188,8 @@ class CodedColumn:
                 **where,
             )
             return None
+        if hit.low_confidence or hit.method not in ("id", "label"):
+            self._inexact(prefix or "", text, hit, where, count)
         self.ctx.mappings.append(
             {
                 "raw": text,
@@ -202,6 +204,36 @@ class CodedColumn:
             }
         )
         return Coded(hit.term_id, hit.label)
+
+    def _inexact(
+        self, prefix: str, text: str, hit: Resolution, where: dict[str, Any], count: int
+    ) -> None:
+        """A name-list match short of an exact name: held for review, or a warning, as the
+        term resolver does for HPO (:mod:`harmonize.mapping.resolver`)."""
+        data = {"method": hit.method, "score": hit.score, "term_id": hit.term_id, "count": count}
+        if hit.low_confidence and self.ctx.settings.low_confidence == "review":
+            self.ctx.findings.add(
+                "error",
+                "needs-review",
+                f"{text!r} matched {hit.term_id} {hit.label!r} only by {hit.method} "
+                f"(score {hit.score:.2f}); a curator must confirm it",
+                VALIDATOR,
+                hint="write the code, or map this text in the column's 'values' "
+                "(or accept low-confidence matches with --low-confidence accept)",
+                data=data,
+                **where,
+            )
+            return
+        self.ctx.findings.add(
+            "warning" if hit.score < 0.95 else "info",
+            "inexact-term-match",
+            f"{text!r} mapped to {hit.term_id} {hit.label!r} by {hit.method} "
+            f"(score {hit.score:.2f}) in the {prefix} name list",
+            VALIDATOR,
+            hint="write the exact name or the code to silence this",
+            data=data,
+            **where,
+        )
 
 
 def _example(prefix: str | None) -> str:
