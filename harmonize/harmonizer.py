@@ -59,7 +59,12 @@ class Harmonizer:
         _check_consent(submission, self.data_use)
         self.profile = get_profile(submission.manifest.profile)
         self.ctx = MappingContext(
-            submission.id, ontologies, settings, findings, config_path=submission.mapping_path
+            submission.id,
+            ontologies,
+            settings,
+            findings,
+            config_path=submission.mapping_path,
+            files={f.name: f.path for f in submission.files},
         )
         self.ctx.resolver = Resolver(
             ontologies=ontologies,

@@ -5,11 +5,12 @@ The library never reads the environment itself. :meth:`Settings.from_env` is for
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 UnmappedPolicy = Literal["flag", "drop", "reject"]
 # an observed term with an excluded ancestor: reject, or keep the observation and drop the
@@ -56,6 +57,11 @@ class Limits(BaseModel):
     # each part openpyxl loads whole before a sheet streams (shared strings, styles,
     # the workbook): everything but the worksheets
     max_xlsx_part_bytes: int = Field(default=64 * MiB, ge=1)
+    # FHIR JSON read whole: a Bundle file, one NDJSON line, an NDJSON file's loose resources
+    # (they reference each other, so they are read together)
+    max_fhir_document_bytes: int = Field(default=256 * MiB, ge=1)
+    # one Beacon individual as written (or a file holding one individual alone)
+    max_beacon_record_chars: int = Field(default=64 * MiB, ge=1)
 
 
 LIMIT_ENV_PREFIX = "HARMONIZE_LIMIT_"
@@ -139,9 +145,6 @@ class Settings(BaseModel):
     max_file_bytes: int = 2 * 1024**3
     limits: Limits = Field(default_factory=Limits)
     batch_size: int = 20_000
-    # a JSON document that must be read whole (a FHIR Bundle file, one NDJSON line, the
-    # loose resources of an NDJSON file): larger ones are refused, to bound memory
-    max_document_bytes: int = 256 * 1024**2
     remove_redundant_ancestors: bool = True
     unmapped_policy: UnmappedPolicy = "reject"
     on_conflict: ConflictPolicy = "reject"
@@ -163,6 +166,31 @@ class Settings(BaseModel):
     # where everything published lives (tables, Phenopackets, inputs, reports), mirroring
     # the workspace layout: None for the workspace itself, or s3://bucket/prefix
     warehouse_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_document_limit(cls, data: Any) -> Any:
+        """``max_document_bytes=N``, its name before it joined the limits, still sets it (warning)."""
+        if not isinstance(data, dict) or "max_document_bytes" not in data:
+            return data
+        data = dict(data)
+        value = data.pop("max_document_bytes")
+        warnings.warn(
+            "Settings.max_document_bytes is now Settings.limits.max_fhir_document_bytes "
+            "(HARMONIZE_LIMIT_MAX_FHIR_DOCUMENT_BYTES, --limit max_fhir_document_bytes=N)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        limits = data.get("limits", Limits())
+        if isinstance(limits, Limits):
+            limits = limits.model_dump()
+        data["limits"] = {**limits, "max_fhir_document_bytes": value}
+        return data
+
+    @property
+    def max_document_bytes(self) -> int:
+        """Deprecated: :attr:`Limits.max_fhir_document_bytes`."""
+        return self.limits.max_fhir_document_bytes
 
     @property
     def registry(self) -> str:

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from harmonize.cli import app
 from harmonize.errors import ConfigurationError
 from harmonize.orchestrate.config import settings_from_env
-from harmonize.settings import Limits, limits_from_env, parse_limits
+from harmonize.settings import Limits, Settings, limits_from_env, parse_limits
 
 
 def test_environment_sets_limits() -> None:
@@ -49,3 +49,27 @@ def test_cli_limit_option(tmp_path: Path) -> None:
     assert wrong.exit_code == 2 and "did you mean max_rows" in wrong.output
     shapeless = runner.invoke(app, ["ingest", str(case), "--limit", "max_rows"])
     assert shapeless.exit_code == 2 and "NAME=VALUE" in shapeless.output
+
+
+def test_the_fhir_and_beacon_caps_are_limits() -> None:
+    """They were a setting and a constant that neither the environment nor --limit reached."""
+    from harmonize.cli.options import limits
+
+    env = settings_from_env(
+        {
+            "HARMONIZE_LIMIT_MAX_FHIR_DOCUMENT_BYTES": "1000",
+            "HARMONIZE_LIMIT_MAX_BEACON_RECORD_CHARS": "2000",
+        }
+    ).limits
+    assert (env.max_fhir_document_bytes, env.max_beacon_record_chars) == (1000, 2000)
+    cli = limits(["max_fhir_document_bytes=3000", "max_beacon_record_chars=4000"])
+    assert (cli.max_fhir_document_bytes, cli.max_beacon_record_chars) == (3000, 4000)
+    assert Limits().max_fhir_document_bytes == 256 * 2**20
+    assert Limits().max_beacon_record_chars == 64 * 2**20
+
+
+def test_the_old_fhir_setting_sets_the_limit() -> None:
+    with pytest.warns(DeprecationWarning, match="max_fhir_document_bytes"):
+        settings = Settings(max_document_bytes=5, limits=Limits(max_rows=3))
+    assert settings.limits.max_fhir_document_bytes == 5 == settings.max_document_bytes
+    assert settings.limits.max_rows == 3

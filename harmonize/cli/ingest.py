@@ -77,10 +77,13 @@ def ingest(
     ],
     profile: Annotated[
         str | None,
-        typer.Option(help="hpo-case-template | tabular | phenopacket (required for one file)."),
+        typer.Option(
+            help="hpo-case-template | tabular | phenopacket | fhir | beacon | redcap | omop "
+            "(required for one file)."
+        ),
     ] = None,
     mapping: Annotated[
-        Path | None, typer.Option(help="Mapping YAML for the tabular profile.")
+        Path | None, typer.Option(help="Mapping YAML for the tabular or redcap profile.")
     ] = None,
     workspace: Workspace = Path("workspace"),
     registry_url: RegistryUrl = None,

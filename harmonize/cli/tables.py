@@ -232,19 +232,49 @@ def log(
 
 
 @tables.command()
-def migrate(workspace: Workspace = Path("workspace")) -> None:
+def migrate(
+    workspace: Workspace = Path("workspace"),
+    consent: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--consent",
+            help="DUO codes the participants consented to: CODE (every submission) or "
+            "SUBMISSION=CODE[,CODE...] (one submission); repeat it. Before the table format "
+            "no consent was kept, so a submission migrated without it is left out of "
+            "`tables export`.",
+        ),
+    ] = None,
+) -> None:
     """Convert a workspace published before the table format (hive Parquet) to Delta tables."""
     from harmonize.errors import HarmonizeError
     from harmonize.warehouse.migrate import migrate as run
 
     settings, registry = _open(workspace, None, None, None)
     try:
-        done = run(settings, registry)
+        given = _consent_by_submission(settings, consent or [])
+        done = run(settings, registry, given)
     except HarmonizeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     for line in done or ["nothing to migrate: the tables are Delta tables already"]:
         typer.echo(line)
+
+
+def _consent_by_submission(settings: Any, values: list[str]) -> dict[str, list[str]]:
+    """``--consent`` values as DUO codes by submission id (``*``: every other submission)."""
+    from harmonize.consent import DataUse
+    from harmonize.ontology import Ontologies
+
+    data_use = DataUse.of(Ontologies.load(settings.ontologies_dir, settings.cache_dir))
+    given: dict[str, list[str]] = {}
+    for value in values:
+        sid, _, codes = value.rpartition("=") if "=" in value else ("*", "", value)
+        for code in (c.strip() for c in codes.split(",")):
+            problem = data_use.problem(code)
+            if problem is not None:
+                raise typer.BadParameter(f"{code} {problem}", param_hint="--consent")
+            given.setdefault(sid.strip() or "*", []).append(code)
+    return given
 
 
 @tables.command()

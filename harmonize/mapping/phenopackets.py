@@ -291,7 +291,11 @@ def build_documents(
     for pid, extra in (extras or {}).items():
         doc = docs.get(pid)
         if doc is not None:
-            doc.update(extra)
+            for key, value in extra.items():  # a list extends the tables' (measurements)
+                had = doc.get(key)
+                doc[key] = (
+                    had + value if isinstance(had, list) and isinstance(value, list) else value
+                )
             used[pid] = sorted(set(used.get(pid, ())) | _class_prefixes(extra))
     for pid, more in (prefixes or {}).items():
         if pid in docs:

@@ -148,14 +148,20 @@ def plan(
     }
 
 
-def _specs(stage_root: Path, journal: dict[str, Any]) -> Iterator[ObjectSpec]:
-    """The DRS objects of the staged files, streamed (ids are derived from content)."""
+def _specs(
+    stage_root: Path, journal: dict[str, Any], phenopackets: dict[str, str]
+) -> Iterator[ObjectSpec]:
+    """The DRS objects of the staged files, streamed (ids are derived from content);
+    fills ``phenopackets`` with each Phenopacket file's object id, by file name."""
     sid, version = journal["submission_id"], journal["version"]
     created = datetime.fromisoformat(journal["created"])
     for f in staged_files(stage_root):
         rel = versioned(f.rel, sid, version)
+        oid = drs_id(sid, rel, f.sha256)
+        if f.role == "published" and f.rel.startswith("published/phenopackets/"):
+            phenopackets[f.name] = oid
         yield ObjectSpec(
-            id=drs_id(sid, rel, f.sha256),
+            id=oid,
             name=f.name,
             path=rel,
             size=f.size,
@@ -172,8 +178,11 @@ def _specs(stage_root: Path, journal: dict[str, Any]) -> Iterator[ObjectSpec]:
         )
 
 
-def _subject_index(stage_root: Path, journal: dict[str, Any]) -> list[dict[str, Any]]:
-    """Which Phenopacket object holds which subject (hashed): what a withdrawal looks up."""
+def _subject_index(
+    stage_root: Path, journal: dict[str, Any], objects: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Which Phenopacket object holds which subject (hashed): what a withdrawal looks up.
+    ``objects``: each Phenopacket file's object id, by file name (see :func:`_specs`)."""
     import pyarrow.parquet as pq
 
     from harmonize.publish.stage import safe_name
@@ -183,11 +192,6 @@ def _subject_index(stage_root: Path, journal: dict[str, Any]) -> list[dict[str, 
     if not staged.exists():
         return []
     sid, version, dataset = journal["submission_id"], journal["version"], journal["dataset"]
-    objects = {
-        f.name: drs_id(sid, versioned(f.rel, sid, version), f.sha256)
-        for f in staged_files(stage_root)
-        if f.role == "published" and f.rel.startswith("published/phenopackets/")
-    }
     table = pq.read_table(staged, columns=["phenopacket_id", "subject_id"])
     rows = []
     for pid, subject in zip(
@@ -212,10 +216,13 @@ def _subject_index(stage_root: Path, journal: dict[str, Any]) -> list[dict[str, 
 def _put_files(stage_root: Path, warehouse: Warehouse, journal: dict[str, Any]) -> None:
     sid, version = journal["submission_id"], journal["version"]
     files = warehouse.files
-    if isinstance(files, LocalFiles):
-        _rename_folders(stage_root, files, sid, version)
+    renamed = (
+        _rename_folders(stage_root, files, sid, version) if isinstance(files, LocalFiles) else set()
+    )
     f: StagedFile
     for f in staged_files(stage_root):
+        if f.rel.rsplit("/", 1)[0] in renamed:
+            continue
         src, rel = stage_root / f.rel, versioned(f.rel, sid, version)
         if not src.exists():
             continue  # put before a crash
@@ -226,13 +233,15 @@ def _put_files(stage_root: Path, warehouse: Warehouse, journal: dict[str, Any]) 
             src.unlink()
 
 
-def _rename_folders(stage_root: Path, files: LocalFiles, sid: str, version: int) -> None:
+def _rename_folders(stage_root: Path, files: LocalFiles, sid: str, version: int) -> set[str]:
     """Rename each staged folder into place whole when its version folder is new and it
     holds just the files staged in it: one rename for 100,000 Phenopackets, not 100,000.
-    What a crash leaves half done, the file-by-file pass after it finishes."""
+    What a crash leaves half done, the file-by-file pass after it finishes. Returns the
+    folders renamed."""
     listed: Counter[str] = Counter(
         f.rel.rsplit("/", 1)[0] for f in staged_files(stage_root) if "/" in f.rel
     )
+    renamed: set[str] = set()
     for folder, count in listed.items():
         source = stage_root / folder
         dest = files.path(versioned(f"{folder}/-", sid, version)).parent
@@ -247,6 +256,8 @@ def _rename_folders(stage_root: Path, files: LocalFiles, sid: str, version: int)
             os.replace(source, dest)
         except OSError:
             continue  # another file system: file by file
+        renamed.add(folder)
+    return renamed
 
 
 def apply_journal(
@@ -291,12 +302,13 @@ def apply_journal(
         consent=journal["consent"],
     )
     with registry.transaction() as conn:
+        phenopackets: dict[str, str] = {}
         journal["objects"] = register_stream(
-            conn, _specs(stage_root, journal), header, registry.chunk
+            conn, _specs(stage_root, journal, phenopackets), header, registry.chunk
         )
         if journal["previous_bundle"]:
             registry.supersede(conn, journal["previous_bundle"], header.id)
-        ledger.index_subjects(conn, _subject_index(stage_root, journal))
+        ledger.index_subjects(conn, _subject_index(stage_root, journal, phenopackets))
         ledger.commit(conn, seq, table_versions, {"rows": journal["counts"]})
     state.set_status(
         sid, journal["manifest_sha256"], "published", bundle_id=header.id, detail="committed"

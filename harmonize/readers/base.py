@@ -37,8 +37,10 @@ class ReadOptions:
     sheet: str | None = None  # XLSX: sheet name; default the first sheet
     encoding: str | None = None  # CSV/TSV: detected when None
     delimiter: str | None = None  # CSV/TSV: detected when None
-    max_document_bytes: int | None = None  # JSON read whole (a FHIR Bundle): a cap, or None
     limits: Limits = field(default_factory=Limits)  # Settings.limits
+    # the submission's other files (name, path), for a format spread over several files
+    # (an OMOP CDM export's tables): the profile passes MappingContext.files
+    companions: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass

@@ -12,6 +12,13 @@ file a DRS object. :func:`migrate`:
 5. counts every table's rows per submission against the old files, and only then removes
    the old folder. A mismatch stops with an error and leaves the old folder in place.
 
+Harmonize kept no consent before the table format (the manifest's DUO codes were checked,
+then dropped), so a migrated submission has none, and ``tables export`` leaves it out,
+unless the data centre says what its participants consented to: ``consent`` gives DUO codes
+by submission id (``"*"``: every submission not named). They go into the individuals
+table and onto the submission's DRS objects; the Phenopacket files keep their bytes (their
+sha-256 is what DRS clients hold), so their ``metaData`` does not list them.
+
 It holds the warehouse lock, and running it again continues where it stopped.
 """
 
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,8 +69,11 @@ def _legacy_rows(old: Path) -> dict[str, Counter[str]]:
     return counts
 
 
-def migrate(settings: Settings, registry: Registry) -> list[str]:
-    """Convert the workspace's hive tables into Delta tables; returns what it did."""
+def migrate(
+    settings: Settings, registry: Registry, consent: Mapping[str, list[str]] | None = None
+) -> list[str]:
+    """Convert the workspace's hive tables into Delta tables; returns what it did.
+    ``consent``: DUO codes by submission id, ``"*"`` for the rest (checked by the caller)."""
     if settings.warehouse_url is not None:
         raise PublishError(
             "migrate converts a local workspace; it was published before S3 was supported",
@@ -74,11 +85,17 @@ def migrate(settings: Settings, registry: Registry) -> list[str]:
     done: list[str] = []
     with warehouse_lock(settings.registry, workspace):
         old = workspace / LEGACY
+        expected = _legacy_rows(old if old.is_dir() else workspace / "published" / "tables")
+        submissions = sorted(set().union(*expected.values()))
+        unknown = sorted(set(consent or {}) - set(submissions) - {"*"})
+        if unknown:
+            raise PublishError(
+                f"consent given for submissions the old tables do not hold: {unknown}",
+                hint=f"the old tables hold {submissions}",
+            )
         if not old.is_dir():
             os.rename(workspace / "published" / "tables", old)
             done.append(f"moved the old tables to {LEGACY}")
-        expected = _legacy_rows(old)
-        submissions = sorted(set().union(*expected.values()))
         with registry.session() as session:
             migrated = {
                 r.submission_id
@@ -88,8 +105,10 @@ def migrate(settings: Settings, registry: Registry) -> list[str]:
         warehouse = Warehouse.of(settings)
         for sid in submissions:
             if sid not in migrated:
-                _migrate_submission(settings, registry, warehouse, old, sid)
-                done.append(f"migrated {sid} as version 1")
+                codes = list((consent or {}).get(sid, (consent or {}).get("*", [])))
+                _migrate_submission(settings, registry, warehouse, old, sid, codes)
+                given = f" with consent {', '.join(codes)}" if codes else " (no consent recorded)"
+                done.append(f"migrated {sid} as version 1{given}")
         _check(warehouse, registry, expected)
         for path in sorted(old.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()
@@ -99,7 +118,12 @@ def migrate(settings: Settings, registry: Registry) -> list[str]:
 
 
 def _migrate_submission(
-    settings: Settings, registry: Registry, warehouse: Warehouse, old: Path, sid: str
+    settings: Settings,
+    registry: Registry,
+    warehouse: Warehouse,
+    old: Path,
+    sid: str,
+    consent: list[str],
 ) -> None:
     rows = registry.objects_for_submission(sid, include_deleted=True)
     bundle = next((r for r in rows if r.is_bundle), None)
@@ -126,7 +150,7 @@ def _migrate_submission(
             staged = scratch / f"{name}.parquet"
             pq.write_table(conform(name, pq.read_table(parts, partitioning=None)), staged)
         data = lifecycle_batches(
-            name, staged, submission_id=sid, version=1, dataset=dataset, consent=[]
+            name, staged, submission_id=sid, version=1, dataset=dataset, consent=consent
         )
         versions[name] = warehouse.tables.replace_submission(name, sid, data, seq=seq)
     with registry.transaction() as conn:
@@ -145,10 +169,14 @@ def _migrate_submission(
                 )
                 continue
             moved = _into_v1(settings.workspace, row.path, sid)
-            if moved != row.path:
+            if moved != row.path or consent:
                 conn.execute(
-                    update(_OBJECTS).where(_OBJECTS.c.id == row.id).values(path=moved, version="1")
+                    update(_OBJECTS)
+                    .where(_OBJECTS.c.id == row.id)
+                    .values(path=moved, version="1", **({"consent": consent} if consent else {}))
                 )
+        if bundle is not None and consent:
+            conn.execute(update(_OBJECTS).where(_OBJECTS.c.id == bundle.id).values(consent=consent))
         ledger.index_subjects(conn, _subject_index(scratch, rows, sid, dataset))
         ledger.commit(conn, seq, versions, {"migrated": True})
     for leftover in scratch.iterdir():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from harmonize.errors import HarmonizeError
@@ -32,7 +35,22 @@ DOCUMENTS = (
     ["document", "document_file"],  # a directory of Phenopackets
     ["document", "document_line"],  # Beacon individuals
     ["resource", "resource_type", "path", "group", "full_url"],  # FHIR resources
+    ["table", "file", "person_id", "record"],  # OMOP CDM records of whole persons
 )
+JSON_COLUMNS = ("document", "resource")  # each value is a JSON document
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every key and string in a parsed JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield key
+            yield from strings(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from strings(child)
 
 
 def check(batches: list[SourceBatch], options: ReadOptions) -> None:
@@ -44,8 +62,9 @@ def check(batches: list[SourceBatch], options: ReadOptions) -> None:
         numbers = batch.rows.to_pylist()
         names = batch.table.column_names
         # a directory's documents are each row 1 of a file; FHIR resources share their
-        # Bundle's line, and an NDJSON file's loose resources come last
-        if "document_file" not in names and "resource" not in names:
+        # Bundle's line, and an NDJSON file's loose resources come last; OMOP records are
+        # numbered in their own tables
+        if "document_file" not in names and "resource" not in names and "record" not in names:
             assert numbers == sorted(set(numbers)) and numbers[0] > last, numbers
             last = numbers[-1]
         assert max(numbers) <= limits.max_rows
@@ -53,6 +72,11 @@ def check(batches: list[SourceBatch], options: ReadOptions) -> None:
         assert batch.headers == batches[0].headers
         assert names == batches[0].table.column_names
         if names in DOCUMENTS:  # a fixed set of columns, whatever max_columns says
+            for name in JSON_COLUMNS:
+                if name in names:  # no NUL handed out, not even as a \u0000 escape
+                    for document in batch.table.column(name).to_pylist():
+                        bad = [s for s in strings(orjson.loads(document)) if "\x00" in s]
+                        assert not bad, document
             continue
         assert len(names) <= limits.max_columns
         for column in batch.table.columns:

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from hypothesis import strategies as st
 from harmonize.readers import ReadOptions
 from harmonize.readers.formats.beacon import BeaconReader
 from harmonize.readers.formats.fhir import FHIRReader
+from harmonize.readers.formats.omop import OMOPReader
 from harmonize.readers.formats.phenopacket import PhenopacketReader
+from harmonize.readers.formats.redcap import REDCapReader
 from harmonize.settings import Limits
 from tests.fuzz.budget import budget
 from tests.fuzz.harness import read
@@ -48,6 +51,8 @@ def options(draw: st.DrawFn) -> ReadOptions:
         max_xlsx_part_bytes=draw(st.integers(1, 5000)) if small else 64 * 2**20,
         max_zip_total_bytes=draw(st.integers(1, 20000)) if small else 2**31,
         max_files=draw(st.integers(1, 3)) if small else 10_000,
+        max_fhir_document_bytes=draw(st.integers(1, 3000)) if small else 256 * 2**20,
+        max_beacon_record_chars=draw(st.integers(1, 3000)) if small else 64 * 2**20,
     )
     return ReadOptions(
         label="",
@@ -386,3 +391,76 @@ def test_beacon(case: tuple[str, bytes], opts: ReadOptions) -> None:
     folder, path = _file("b" + suffix, data)
     with folder:
         read(path, opts, BeaconReader())
+
+
+# ---------------------------------------------------------------------------- REDCap, OMOP
+
+RECORD_IDS = st.sampled_from(["1", "2", "3", "", "1 ", "x"])
+
+
+@st.composite
+def redcap_records(draw: st.DrawFn) -> bytes:
+    """A records export: record ids in any order (rows of a record apart, too), or a
+    dictionary's header."""
+    if draw(st.booleans()):
+        head = "record_id,redcap_event_name,redcap_repeat_instance,sex"
+    else:
+        head = '"Variable / Field Name","Form Name","Field Type",x'
+    rows = draw(st.lists(st.tuples(RECORD_IDS, text, text), max_size=8))
+    body = "\n".join(",".join(row) for row in rows)
+    return draw(edited(f"{head}\n{body}".encode()))
+
+
+@budget(100)
+@given(data=redcap_records() | delimited(), opts=options())
+def test_redcap(data: bytes, opts: ReadOptions) -> None:
+    folder, path = _file("records.csv", data)
+    with folder:
+        batches = read(path, opts, REDCapReader())
+        ids = [i for b in batches for i in b.table.column(0).to_pylist()]
+        apart = [i for n, i in enumerate(ids) if n and i != ids[n - 1] and i in ids[: n - 1]]
+        assert apart == []  # a record's rows are together, or the file was refused
+
+
+@st.composite
+def omop_tables(draw: st.DrawFn) -> dict[str, bytes]:
+    """PERSON and some clinical tables, person ids overlapping or not."""
+    people = st.sampled_from(["1", "2", "3", "", "9"])
+    files = {
+        "PERSON.csv": "person_id,gender_concept_id\n"
+        + "\n".join(f"{p},{c}" for p, c in draw(st.lists(st.tuples(people, text), max_size=5)))
+    }
+    for table in draw(
+        st.lists(st.sampled_from(["CONDITION_OCCURRENCE", "MEASUREMENT"]), max_size=2)
+    ):
+        head = draw(st.sampled_from(["person_id,x_concept_id", "x_concept_id", "person_id"]))
+        rows = draw(st.lists(st.tuples(people, text), max_size=5))
+        files[f"{table}.csv"] = head + "\n" + "\n".join(f"{p},{x}" for p, x in rows)
+    return {name: draw(edited(body.encode())) for name, body in files.items()}
+
+
+@budget(60)
+@given(tables=omop_tables(), opts=options())
+def test_omop(tables: dict[str, bytes], opts: ReadOptions) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for name, data in tables.items():
+            (Path(folder) / name).write_bytes(data)
+            paths.append((name, Path(folder) / name))
+        batches = read(
+            Path(folder) / "PERSON.csv", replace(opts, companions=tuple(paths)), OMOPReader()
+        )
+        # a person's clinical records are all in one batch (a PERSON row given twice is the
+        # profile's duplicate-id finding)
+        people = [
+            {
+                p
+                for p, t in zip(
+                    *(b.table.column(c).to_pylist() for c in ("person_id", "table")), strict=True
+                )
+                if t != "PERSON"
+            }
+            for b in batches
+        ]
+        for i, mine in enumerate(people):
+            assert not any(mine & other for other in people[i + 1 :])

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from harmonize.quality.validate import validate_files
-from harmonize.settings import Settings
+from harmonize.settings import Limits, Settings
 
 from .conftest import ROOT, SUBMISSIONS, Outcome, run_ingest, write_submission
 
@@ -245,9 +245,13 @@ def test_bundle_over_the_size_limit(tmp_path: Path, settings: Callable[..., Sett
         files={"bundle.json": json.dumps(_bundle())},
         profile="fhir",
     )
-    out = run_ingest(root, settings(max_document_bytes=1000))
+    out = run_ingest(root, settings(limits=Limits(max_fhir_document_bytes=1000)))
     assert out.result.status == "rejected"
     assert "read whole" in out.result.message
+    err = _rejected(out, "LimitExceeded")
+    assert err["location"]["file"] == "bundle.json"
+    assert "limits.max_fhir_document_bytes" in err["message"]
+    assert "HARMONIZE_LIMIT_MAX_FHIR_DOCUMENT_BYTES" in err["hint"]
 
 
 def test_without_birth_date_dates_stay_timestamps(

@@ -155,14 +155,20 @@ def test_a_row_s_consent_survives_the_fan_out(settings: Settings, bus: Any, tmp_
 
 @pytest.mark.parametrize(
     ("sample", "sid"),
-    [("fhir-cohort", "fhir-cohort-2024-05"), ("beacon-individuals", "beacon-node-2026-01")],
+    [
+        ("fhir-cohort", "fhir-cohort-2024-05"),
+        ("beacon-individuals", "beacon-node-2026-01"),
+        ("redcap-registry", "redcap-registry-2024-06"),
+        ("omop-cdm", "omop-cdm-2024-09"),
+    ],
 )
 def test_a_profile_s_extras_survive_the_fan_out(
     sample: str, sid: str, settings: Settings, bus: Any, tmp_path: Path
 ) -> None:
-    """The fhir and beacon profiles' reader (Profile.reader), their medicalActions
-    (MappedBatch.extras) and the MetaData resources of those and of a Beacon NCIT sex
-    (MappedBatch.prefixes) come out of the DAG's fan-out as out of one process."""
+    """The fhir, beacon, redcap and omop profiles' reader (Profile.reader), their
+    medicalActions or exposure measurements (MappedBatch.extras) and the MetaData resources
+    of those and of a Beacon NCIT sex (MappedBatch.prefixes) come out of the DAG's fan-out
+    as out of one process; the redcap and omop readers keep a record or person whole."""
     source = Path(__file__).resolve().parents[1] / "data" / "submissions" / sample
     small = settings.model_copy(update={"batch_size": 2})
     alone = small.model_copy(update={"workspace": tmp_path / "alone"})
@@ -173,8 +179,13 @@ def test_a_profile_s_extras_survive_the_fan_out(
     assert tables(small.workspace, sid) == tables(alone.workspace, sid)
     fanned = documents(small.workspace, sid)
     assert fanned == documents(alone.workspace, sid)
-    acted = [doc for doc in fanned.values() if doc.get("medicalActions")]
-    assert acted, "the sample has procedures or treatments"
+    acted = [
+        doc
+        for doc in fanned.values()
+        if doc.get("medicalActions")
+        or any("ontologyClass" in m["value"] for m in doc.get("measurements", []))
+    ]
+    assert acted, "the sample has procedures, treatments or exposures"
     for doc in fanned.values():
         assert doc["metaData"]["resources"], doc["id"]
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from harmonize.errors import ReadError
-from harmonize.readers import ReadOptions, SourceBatch
+from harmonize.readers import ReadOptions, SourceBatch, reader_for
 from harmonize.readers.base import Reader
 from harmonize.readers.formats.xlsx import XLSXReader
 from harmonize.readers.limits import Guard
@@ -90,6 +90,71 @@ def test_nul_in_json_records(tmp_path: Path) -> None:
     path.write_bytes(b'{"id": "P1", "name": "a"}\n{"id": "P2", "name": "x\\u0000y"}\n')
     err = error(path)
     assert (err.row, err.column) == (2, "name")
+
+
+def _json_error(path: Path, reader: str) -> ReadError:
+    with pytest.raises(ReadError) as info:
+        list(reader_for(path, prefer=reader).read(path, ReadOptions()))
+    return info.value
+
+
+NUL_CASES = [  # (file, reader, bytes, (row, column))
+    (
+        "r.json",
+        "json",
+        b'[{"id": "P1"},\n {"id": "P2", "x": {"a\\u0000": 1}}]',
+        (2, "x.a\\x00"),
+    ),
+    ("r.json", "json", b'[{"id": "P1"},\n {"id": "P2", "n": ["a", "b\x00"]}]', (2, "n[1]")),
+    ("p.json", "phenopacket", b'{"id": "p", "subject": {"id": "s\x00"}}', (1, "subject.id")),
+    ("p.jsonl", "phenopacket", b'{"id": "p"}\n{"id": "q\\u0000"}\n', (2, "id")),
+    ("b.json", "beacon", b'{"individuals": [{"id": "I1"}, {"id": "I\x002"}]}', (2, "id")),
+    ("b.json", "beacon", b'{"id": "I1",\n "sex": {"label": "f\\u0000"}}', (1, "sex.label")),
+    (
+        "f.ndjson",
+        "fhir",
+        b'{"resourceType": "Patient", "id": "p1"}\n{"resourceType": "Patient", "id": "p\\u0000"}\n',
+        (2, "Patient.id"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "reader", "data", "where"), NUL_CASES)
+def test_nul_in_json_at_its_record_and_field(
+    tmp_path: Path, name: str, reader: str, data: bytes, where: tuple[int, str]
+) -> None:
+    """``\\u0000`` and raw NULs went through into the documents, at any depth, keys too."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    err = _json_error(path, reader)
+    assert (err.file, err.row, err.column) == (name, *where)
+    offset = min(i for i in (data.find(b"\x00"), data.find(b"\\u0000")) if i >= 0)
+    line = data.count(b"\n", 0, offset) + 1
+    at = offset - data.rfind(b"\n", 0, offset)
+    assert err.message == f"a NUL character is not text, at line {line}, column {at}"
+
+
+def test_bad_bytes_between_json_tokens_are_at_their_line(tmp_path: Path) -> None:
+    """No field holds them: the line and column still say where."""
+    path = tmp_path / "b.json"
+    path.write_bytes(b'[{"id": "I1"},\n {"id": "I2"} \xff]')
+    err = _json_error(path, "beacon")
+    assert "not valid UTF-8 at line 2, column 15 (byte 0xFF)" in err.message
+    assert err.column is None
+    path = tmp_path / "p.json"
+    path.write_bytes(b'{"id": "p",\n \x00 "subject": {}}')
+    err = _json_error(path, "phenopacket")
+    assert err.message == "a NUL character is not text, at line 2, column 2"
+    assert err.column is None
+
+
+def test_bad_utf8_in_a_fhir_key(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    body = b'{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient", "n\xe4me": 1}}]}'
+    path.write_bytes(body)
+    err = _json_error(path, "fhir")
+    assert (err.row, err.column, err.value) == (1, "Bundle.entry[0].resource.n\\xe4me", "n\\xe4me")
+    assert "(byte 0xE4)" in err.message
 
 
 # ---------------------------------------------------------------------------- sheets

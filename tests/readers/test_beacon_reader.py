@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 import harmonize.readers.formats.beacon as beacon
-from harmonize.errors import ReadError
+from harmonize.errors import LimitExceeded, ReadError
 from harmonize.readers import ReadOptions, reader_for
+from harmonize.settings import Limits
 
 RECORDS = [
     {"id": f"Ind{i:03d}", "notes": 'quotes " and brackets ]}[{ ' * (i % 3), "n": [1, 2.5, None]}
@@ -99,16 +100,19 @@ def test_a_record_over_the_limit_is_refused_without_reading_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(beacon, "CHUNK_CHARS", 16)
-    monkeypatch.setattr(beacon, "MAX_RECORD_CHARS", 100)
     path = tmp_path / "big.json"
     path.write_text(json.dumps([{"id": "a"}, {"id": "b", "notes": "x" * 500}, {"id": "c"}]))
-    with pytest.raises(ReadError, match=r"record 2 .* is over") as err:
-        read(path)
-    assert err.value.row == 2
+    options = ReadOptions(limits=Limits(max_beacon_record_chars=100))
+    with pytest.raises(LimitExceeded, match=r"record 2 .* is over 100 characters") as err:
+        list(reader_for(path, prefer="beacon").read(path, options))
+    assert err.value.row == 2 and err.value.limit == "max_beacon_record_chars"
 
 
-def test_non_utf8_is_refused(tmp_path: Path) -> None:
+def test_non_utf8_is_refused_at_its_place(tmp_path: Path) -> None:
     path = tmp_path / "latin1.json"
     path.write_bytes('[{"id": "Jos\u00e9"}]'.encode("latin-1"))
-    with pytest.raises(ReadError, match="not UTF-8"):
+    with pytest.raises(
+        ReadError, match=r"not valid UTF-8 at line 1, column 13 \(byte 0xE9\)"
+    ) as err:
         read(path)
+    assert (err.value.row, err.value.column, err.value.value) == (1, "id", "Jos\\xe9")

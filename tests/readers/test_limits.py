@@ -294,6 +294,39 @@ def test_fhir_ndjson_lines(tmp_path: Path) -> None:
     assert refused_by("fhir", path, "max_json_depth").row == 1
 
 
+def test_fhir_documents_read_whole(tmp_path: Path) -> None:
+    """``limits.max_fhir_document_bytes``: a Bundle file, a Bundle line, the loose resources."""
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": _patient(i, name=[{"text": "x" * 50}])} for i in range(5)],
+    }
+    path = tmp_path / "bundle.json"
+    path.write_bytes(orjson.dumps(bundle))
+    over = refused_by("fhir", path, "max_fhir_document_bytes", max_fhir_document_bytes=200)
+    assert over.message.startswith("the Bundle: ") and over.row is None
+    lines = tmp_path / "bundles.ndjson"
+    lines.write_bytes(orjson.dumps(_patient(0)) + b"\n" + orjson.dumps(bundle) + b"\n")
+    over = refused_by("fhir", lines, "max_fhir_document_bytes", max_fhir_document_bytes=200)
+    assert "the Bundle on line 2" in over.message and over.row == 2
+    loose = tmp_path / "loose.ndjson"
+    loose.write_bytes(b"\n".join(orjson.dumps(_patient(i, note="y" * 60)) for i in range(5)))
+    over = refused_by("fhir", loose, "max_fhir_document_bytes", max_fhir_document_bytes=200)
+    assert "resources on their own lines, up to line 2" in over.message and over.row == 2
+    assert list(reader_for(loose, prefer="fhir").read(loose, ReadOptions()))  # the default
+
+
+def test_a_beacon_record_over_the_limit_inside_one_chunk(tmp_path: Path) -> None:
+    """A record wholly in the read buffer (1 Mi characters) was never measured."""
+    path = tmp_path / "individuals.json"
+    path.write_bytes(orjson.dumps([{"id": "I1"}, {"id": "I2", "notes": "x" * 500}]))
+    over = refused_by("beacon", path, "max_beacon_record_chars", max_beacon_record_chars=300)
+    assert over.row == 2 and "record 2 (line 1) is over 300 characters" in over.message
+    lone = tmp_path / "one.json"
+    lone.write_bytes(orjson.dumps({"id": "I1", "a": "x" * 200, "b": "y" * 200}))
+    over = refused_by("beacon", lone, "max_beacon_record_chars", max_beacon_record_chars=300)
+    assert "the object is over 300 characters" in over.message
+
+
 @pytest.mark.parametrize("suffix", [".json", ".jsonl"])
 def test_beacon_records(tmp_path: Path, suffix: str) -> None:
     records = [{"id": f"Ind{i}", "sex": {"id": "NCIT:C16576"}} for i in range(5)]
@@ -315,7 +348,6 @@ def test_a_beacon_line_without_end_is_read_only_to_the_record_limit(
     """The JSON Lines form read a line whole, however long, before checking its length."""
     import harmonize.readers.formats.beacon as beacon
 
-    monkeypatch.setattr(beacon, "MAX_RECORD_CHARS", 100)
     path = tmp_path / "individuals.jsonl"
     path.write_bytes(b'{"id": "Ind1"}\n{"id": "' + b"x" * 10_000)
     read_sizes: list[int] = []
@@ -326,9 +358,9 @@ def test_a_beacon_line_without_end_is_read_only_to_the_record_limit(
         return real(fh, label, longest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(beacon, "_checked", spy)
-    with pytest.raises(ReadError, match="over 0 MiB") as info:
-        list(reader_for(path, prefer="beacon").read(path, ReadOptions()))
-    assert info.value.row == 2 and read_sizes == [102]
+    info = refused_by("beacon", path, "max_beacon_record_chars", max_beacon_record_chars=100)
+    assert info.row == 2 and read_sizes == [102]
+    assert "record 2 (line 2) is over 100 characters" in info.message
 
 
 def test_a_beacon_integer_past_64_bits_is_a_read_error(tmp_path: Path) -> None:

@@ -139,3 +139,46 @@ def test_migrate_converts_without_losing_a_row(
     assert "suox-isod v1: 35" in summary.output and "fbxl4-phenopackets v1: 8" in summary.output
     log = CliRunner().invoke(app, ["tables", "log", "-w", str(ws)])
     assert "migrate   suox-isod v1" in log.output
+
+
+def test_migrate_records_the_consent_the_data_centre_gives(
+    tmp_path: Path, submissions: Path, ontology_cache: Path
+) -> None:
+    """Before the table format no consent was kept: ``--consent`` says what it was, and
+    export then finds the migrated rows. A wrong code is a usage error that changes nothing."""
+    scratch = Settings(
+        workspace=tmp_path / "scratch",
+        ontology_cache=ontology_cache,
+        run_great_expectations=False,
+        data_docs=False,
+    )
+    assert ingest(submissions / "suox-isod", scratch).status == "published"
+    ws = tmp_path / "legacy"
+    legacy_workspace(scratch, ws, "suox-isod")
+    settings = Settings(workspace=ws, ontology_cache=ontology_cache)
+    runner = CliRunner()
+
+    wrong = runner.invoke(app, ["tables", "migrate", "-w", str(ws), "--consent", "DUO:9999999"])
+    assert wrong.exit_code == 2 and "DUO:9999999" in wrong.output
+    unknown = runner.invoke(
+        app, ["tables", "migrate", "-w", str(ws), "--consent", "nope=DUO:0000042"]
+    )
+    assert unknown.exit_code == 1 and "nope" in unknown.output
+    assert (ws / "published/tables/individuals/submission_id=suox-isod").is_dir()  # untouched
+
+    done = runner.invoke(
+        app, ["tables", "migrate", "-w", str(ws), "--consent", "suox-isod=DUO:0000007,DUO:0000021"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "migrated suox-isod as version 1 with consent DUO:0000007, DUO:0000021" in done.output
+    registry = Registry(settings.registry)
+    individuals = Warehouse.of(settings).read("individuals", current(registry))
+    assert set(map(tuple, individuals.column("consent").to_pylist())) == {
+        ("DUO:0000007", "DUO:0000021")
+    }
+    rows = registry.objects_for_submission("suox-isod")
+    assert rows and all(r.consent == ["DUO:0000007", "DUO:0000021"] for r in rows)
+    export = ["tables", "export", "--use", "DUO:0000007", "-w", str(ws)]
+    assert "0 of 35 rows exported" in runner.invoke(app, export).output  # IRB not declared met
+    met = runner.invoke(app, [*export, "--meets", "DUO:0000021"])
+    assert met.exit_code == 0 and "35 of 35 rows exported" in met.output

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pytest
 
 from harmonize.drs.registry import Registry
 from harmonize.settings import Settings
@@ -45,21 +46,18 @@ import sys
 from harmonize.drs.registry import Registry
 from harmonize.settings import Settings
 from harmonize.warehouse import Warehouse, current
-settings = Settings(workspace=sys.argv[1])
+settings = Settings.model_validate_json(sys.argv[1])
 rows = Warehouse.of(settings).read("individuals", current(Registry(settings.registry)))
 print(rows.num_rows)
 """
 
 
-def test_a_process_that_read_the_tables_exits_cleanly(tmp_path: Path) -> None:
-    """Scans through deltalake's own file system aborted the process at exit now and then
-    (SIGABRT, "terminate called without an active exception"): 2 runs in 20 here."""
-    settings = Settings(workspace=tmp_path / "ws")
+def reads_exit_cleanly(settings: Settings, runs: int) -> None:
     publish_rows(settings, "a", {"individuals": people("a1", "a2")})
     codes = []
-    for _ in range(20):
+    for _ in range(runs):
         done = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(READ_AND_EXIT), str(settings.workspace)],
+            [sys.executable, "-c", textwrap.dedent(READ_AND_EXIT), settings.model_dump_json()],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -67,6 +65,27 @@ def test_a_process_that_read_the_tables_exits_cleanly(tmp_path: Path) -> None:
         )
         codes.append((done.returncode, done.stdout.strip()))
     assert set(codes) == {(0, "2")}, codes
+
+
+def test_a_process_that_read_the_tables_exits_cleanly(tmp_path: Path) -> None:
+    """Scans through deltalake's own file system aborted the process at exit now and then
+    (SIGABRT, "terminate called without an active exception"): 2 runs in 20 here."""
+    reads_exit_cleanly(Settings(workspace=tmp_path / "ws"), 20)
+
+
+@pytest.mark.integration
+def test_a_process_that_read_the_tables_on_s3_exits_cleanly(
+    tmp_path: Path, moto_endpoint: str, warehouse_bucket: str
+) -> None:
+    """The same on S3 (moto), where scans go through Arrow's S3 file system too."""
+    settings = Settings(
+        workspace=tmp_path / "ws",
+        warehouse_url=f"s3://{warehouse_bucket}/warehouse",
+        s3_endpoint_url=moto_endpoint,
+    )
+    warehouse = Warehouse.of(settings)
+    assert type(warehouse.tables.scan_filesystem("individuals").base_fs).__name__ == "S3FileSystem"
+    reads_exit_cleanly(settings, 10)
 
 
 def test_a_match_on_any_column_still_reads_after_rows_were_deleted(tmp_path: Path) -> None:

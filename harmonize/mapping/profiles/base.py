@@ -37,6 +37,9 @@ class MappingContext:
     config_path: Path | None = None
     mappings: list[dict[str, Any]] = field(default_factory=list)  # term-mapping evidence
     resolver: Resolver | None = None  # text -> term, with mapping memory and review
+    # the submission's data files, by the name the manifest gives them: for layouts spread
+    # over several files (an OMOP CDM export's tables, a REDCap dictionary and its records)
+    files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass

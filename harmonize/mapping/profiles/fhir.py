@@ -38,7 +38,7 @@ from harmonize.mapping.profiles.fhir_resources import (
     Record,
     ResourceMapping,
 )
-from harmonize.readers.base import ReadOptions, SourceBatch
+from harmonize.readers.base import SourceBatch
 
 MAPPED = ("Patient", "Condition", "Observation", "Procedure", "MedicationStatement")
 SEX = {"male": "MALE", "female": "FEMALE", "other": "OTHER_SEX", "unknown": "UNKNOWN_SEX"}
@@ -70,12 +70,6 @@ class FHIRProfile(ResourceMapping, Profile):
     def configure(self, ctx: MappingContext) -> None:
         self._onsets = times.TimeReader(onset_terms(ctx.ontologies.get("HP")))
         self._told_actions = False
-
-    def read_options(self, ctx: MappingContext) -> ReadOptions:
-        return ReadOptions(
-            batch_size=ctx.settings.batch_size,
-            max_document_bytes=ctx.settings.max_document_bytes,
-        )
 
     # -- the batch ---------------------------------------------------------------------
     def map_batch(self, batch: SourceBatch, ctx: MappingContext) -> MappedBatch:

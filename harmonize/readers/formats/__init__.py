@@ -6,6 +6,6 @@ registers (and is asked) first; the FHIR reader imports it too, and registers be
 generic JSON reader.
 """
 
-from harmonize.readers.formats import beacon, csv, fhir, json, phenopacket, xlsx
+from harmonize.readers.formats import beacon, csv, fhir, json, omop, phenopacket, redcap, xlsx
 
-__all__ = ["beacon", "csv", "fhir", "json", "phenopacket", "xlsx"]
+__all__ = ["beacon", "csv", "fhir", "json", "omop", "phenopacket", "redcap", "xlsx"]

@@ -9,9 +9,9 @@ A file holds the individuals as one of:
 
 Records are parsed one by one: memory holds one batch of records, never the whole file,
 and a single record (or, for a lone individual, the file) may be at most
-:data:`MAX_RECORD_CHARS` characters. A batch has one column, ``document``, with each record
-as compact JSON text, and ``document_line``, the line its record starts on. Its ``rows``
-are the records' 1-based numbers in the file (the array element, or the JSON Lines
+``limits.max_beacon_record_chars`` characters. A batch has one column, ``document``, with
+each record as compact JSON text, and ``document_line``, the line its record starts on. Its
+``rows`` are the records' 1-based numbers in the file (the array element, or the JSON Lines
 record), which is what findings call the row. Broken JSON is a :class:`ReadError` naming
 the record, line and column. The reader is chosen by name (the ``beacon`` profile asks
 for it), never by sniffing: Beacon individuals look much like Phenopackets.
@@ -19,7 +19,9 @@ for it), never by sniffing: Beacon individuals look much like Phenopackets.
 The reader limits hold as for every reader (:mod:`harmonize.readers.limits`): a record
 whose compact JSON is over ``limits.max_json_bytes`` or nested deeper than
 ``limits.max_json_depth``, more records than ``limits.max_rows``, and more time than
-``limits.max_read_seconds``.
+``limits.max_read_seconds``. Bytes that are not UTF-8 and NUL characters (raw, or
+``\\u0000`` escapes) are errors at their line and column, with the record and the field
+within it (``phenotypicFeatures[0].featureType.label``, :mod:`harmonize.readers.json_text`).
 """
 
 from __future__ import annotations
@@ -33,17 +35,29 @@ from typing import Any, ClassVar, TextIO
 import orjson
 import pyarrow as pa
 
-from harmonize.errors import ReadError
+from harmonize.errors import LimitExceeded, ReadError
 from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
 from harmonize.readers.formats.csv import check_options, file_label
 from harmonize.readers.formats.phenopacket import JSON_HINT, LINES_SUFFIXES
+from harmonize.readers.json_text import (
+    BAD_CHAR,
+    at_row,
+    check_value,
+    error,
+    find,
+    has_bad_byte,
+    has_nul,
+    refused,
+)
 from harmonize.readers.limits import Guard
 
 CHUNK_CHARS = 1 << 20  # read this much text at a time
-MAX_RECORD_CHARS = 64 << 20  # one individual (or a lone-individual file) at most
+LIMIT = "max_beacon_record_chars"  # one individual (or a lone-individual file) at most
 WRAPPER_KEY = "individuals"
 _WS = re.compile(r"[ \t\n\r]*")
 _NEAR_END = 8  # a value cut here by the chunk's end may just be incomplete (a \\u escape)
+_SURROGATE = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8 (surrogateescape)
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*(\\u0000)")
 
 
 def _no_constants(name: str) -> Any:
@@ -51,28 +65,32 @@ def _no_constants(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_no_constants)
+_LOOSE = json.JSONDecoder(strict=False)  # raw control characters: to find a raw NUL's field
 
 
 class _Text:
-    """A JSON text read in chunks: the unread part in ``buf`` from ``pos``, with line numbers."""
+    """A JSON text read in chunks: the unread part in ``buf`` from ``pos``, with line numbers.
 
-    def __init__(self, fh: TextIO, label: str) -> None:
-        self.fh, self.label = fh, label
+    The file is decoded with ``surrogateescape``: a byte that is not UTF-8 is a lone
+    surrogate. Every value parsed is scanned for those and for ``\\u0000`` escapes;
+    ``suspect`` keeps where the first is until :meth:`check` looks at the record.
+    """
+
+    def __init__(self, fh: TextIO, label: str, guard: Guard) -> None:
+        self.fh, self.label, self.guard = fh, label, guard
+        self.limit = guard.limits.max_beacon_record_chars
         self.buf, self.pos, self.eof = "", 0, False
         self.line, self.column = 1, 0  # where buf[0] is: its line, its 0-based column
+        self.start = 0  # where the value being parsed starts
+        self.prefix: tuple[str, ...] = ()  # its path in its record (a lone individual's key)
+        self.suspect: tuple[int, int, str] | None = None  # line, column, character
 
     def more(self) -> bool:
         """Read the next chunk, dropping what was consumed; False at the end of the file."""
         if self.eof:
             return False
-        try:
-            chunk = self.fh.read(CHUNK_CHARS)
-        except UnicodeDecodeError as err:
-            raise ReadError(
-                f"the file is not UTF-8 ({err.reason})",
-                file=self.label,
-                hint="save the file as UTF-8 JSON",
-            ) from err
+        chunk = self.fh.read(CHUNK_CHARS)
+        self.start -= self.pos
         newline = self.buf.rfind("\n", 0, self.pos)
         self.line += self.buf.count("\n", 0, self.pos)
         self.column = self.pos - newline - 1 if newline >= 0 else self.column + self.pos
@@ -82,6 +100,38 @@ class _Text:
 
     def line_at(self, pos: int) -> int:
         return self.line + self.buf.count("\n", 0, pos)
+
+    def where(self, pos: int) -> tuple[int, int]:
+        """The line and 1-based column of ``buf[pos]``."""
+        newline = self.buf.rfind("\n", 0, pos)
+        return self.line_at(pos), pos - newline if newline >= 0 else self.column + pos + 1
+
+    def scan(self, start: int, end: int) -> None:
+        """Note the first byte that is not UTF-8 or ``\\u0000`` escape in ``buf[start:end]``."""
+        if self.suspect is not None:
+            return
+        found = []
+        if self.buf.find("\\u0000", start, end) >= 0:
+            escape = _ESCAPED_NUL.search(self.buf, start, end)
+            if escape:
+                found.append((escape.start(1), "\x00"))
+        if not self.buf.isascii():
+            byte = _SURROGATE.search(self.buf, start, end)
+            if byte:
+                found.append((byte.start(), byte.group()))
+        if found:
+            pos, char = min(found)
+            self.suspect = (*self.where(pos), char)
+
+    def check(self, record: int, value: Any) -> None:
+        """A byte that is not UTF-8 or a NUL in ``value``: an error at its place."""
+        if self.suspect is None:
+            return
+        line, column, char = self.suspect
+        self.suspect = None
+        where = find(value, has_nul if char == "\x00" else has_bad_byte)
+        if where is not None:
+            raise error(self.label, char, line, column, record, where[0], where[1])
 
     def peek(self) -> str:
         """The next character that is not whitespace ("" at the end of the file)."""
@@ -102,9 +152,10 @@ class _Text:
 
         An error within :data:`_NEAR_END` characters of the buffer's end, or an unterminated
         string, may only mean that the chunk ended mid-value: then more is read and the
-        value parsed again, up to :data:`MAX_RECORD_CHARS`.
+        value parsed again, up to ``limits.max_beacon_record_chars``.
         """
         self.peek()
+        self.start = self.pos
         line = self.line_at(self.pos)
         while True:
             try:
@@ -117,22 +168,41 @@ class _Text:
                 self.fail(str(err), self.pos, record)
             else:
                 if end < len(self.buf) or self.eof:
+                    if end - self.pos > self.limit:  # whole in the buffer, and still too long
+                        raise self._over(record, line, broken=False)
+                    self.scan(self.pos, end)
                     self.pos = end
                     return value, line
-            if len(self.buf) - self.pos > MAX_RECORD_CHARS:
-                raise ReadError(
-                    f"record {record} (line {line}) is over {MAX_RECORD_CHARS >> 20} MiB, "
-                    "or its JSON is broken",
-                    file=self.label,
-                    row=record,
-                    hint="split the record, or check its brackets and quotes",
-                )
+            if len(self.buf) - self.pos > self.limit:
+                raise self._over(record, line, broken=True)
             self.more()
 
+    def _over(self, record: int | None, line: int, *, broken: bool) -> LimitExceeded:
+        what = f"record {record}" if record is not None else "a value"
+        message = f"{what} (line {line}) is over {self.limit:,} characters"
+        if not broken:
+            return self.guard.exceeded(message, LIMIT, row=record)
+        return self.guard.exceeded(
+            f"{message}, or its JSON is broken",
+            LIMIT,
+            row=record,
+            hint="split the record, or check its brackets and quotes (or ask the data "
+            f"centre to raise limits.{LIMIT}, HARMONIZE_LIMIT_{LIMIT.upper()})",
+        )
+
     def fail(self, message: str, pos: int, record: int | None) -> None:
-        line = self.line_at(pos)
-        newline = self.buf.rfind("\n", 0, pos)
-        column = pos - newline if newline >= 0 else self.column + pos + 1
+        line, column = self.where(pos)
+        char = self.buf[pos : pos + 1]
+        if char and BAD_CHAR.match(char):  # a raw NUL, or a byte that is not UTF-8
+            found = None
+            try:  # raw control characters allowed: the field holding it, if it is in one
+                value, _ = _LOOSE.raw_decode(self.buf, max(self.start, 0))
+            except (ValueError, RecursionError):
+                pass
+            else:
+                found = find(value, has_nul if char == "\x00" else has_bad_byte)
+            path, string = ((*self.prefix, *found[0]), found[1]) if found else (None, None)
+            raise error(self.label, char, line, column, record, path, string)
         at = f"record {record}, " if record is not None else ""
         raise ReadError(
             f"invalid JSON at {at}line {line}, column {column}: {message}",
@@ -185,7 +255,9 @@ def _array(text: _Text) -> Iterator[tuple[int, int, Any]]:
     record = 0
     while True:
         record += 1
+        text.suspect = None  # what came before the record is not in it
         value, line = text.value(record)
+        text.check(record, value)
         yield record, line, value
         after = text.peek()
         if after == "]":
@@ -214,14 +286,17 @@ def _object(text: _Text) -> Iterator[tuple[int, int, Any]]:
             wrapped = True
             yield from _array(text)
             continue
+        text.prefix = () if wrapped else (key,)
         value, _ = text.value(None if wrapped else 1)
+        text.prefix = ()
         if not wrapped:  # maybe a lone individual: bounded by the limit of one record
+            text.check(1, {key: value})
             size += len(_compact(value, text.label, 1))
-            if size > MAX_RECORD_CHARS:
-                raise ReadError(
-                    f"the object is over {MAX_RECORD_CHARS >> 20} MiB and has no "
+            if size > text.limit:
+                raise text.guard.exceeded(
+                    f"the object is over {text.limit:,} characters and has no "
                     f"'{WRAPPER_KEY}' array",
-                    file=text.label,
+                    LIMIT,
                     hint=f'put the individuals in an array, or in {{"{WRAPPER_KEY}": [...]}}',
                 )
             kept[key] = value
@@ -230,44 +305,41 @@ def _object(text: _Text) -> Iterator[tuple[int, int, Any]]:
         yield 1, start, kept
 
 
-def _lines(path: Path, label: str) -> Iterator[tuple[int, int, Any]]:
+def _lines(path: Path, label: str, guard: Guard) -> Iterator[tuple[int, int, Any]]:
     """``(record number, line, value)`` for every non-blank line of a JSON Lines file."""
     record = 0
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+    limit = guard.limits.max_beacon_record_chars
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
         # at most one character past the limit per read, so a line without end stops there
-        for number, line in enumerate(_checked(fh, label, MAX_RECORD_CHARS + 2), start=1):
+        for number, line in enumerate(_checked(fh, label, limit + 2), start=1):
             if not line.strip():
                 continue
             record += 1
-            if len(line) > MAX_RECORD_CHARS:
-                raise ReadError(
-                    f"record {record} (line {number}) is over {MAX_RECORD_CHARS >> 20} MiB",
-                    file=label,
+            if len(line) > limit:
+                raise guard.exceeded(
+                    f"record {record} (line {number}) is over {limit:,} characters",
+                    LIMIT,
                     row=record,
-                    hint="split the record",
                 )
             try:
                 value = orjson.loads(line)
             except orjson.JSONDecodeError as err:
-                raise ReadError(
+                bad = refused(line, label, row_of=at_row(record), first_line=number)
+                raise bad or ReadError(
                     f"invalid JSON at record {record}, line {number}, column {err.colno}: "
                     f"{err.msg}",
                     file=label,
                     row=record,
                     hint=JSON_HINT,
                 ) from err
+            check_value(value, line, label, row_of=at_row(record), first_line=number)
             yield record, number, value
 
 
 def _checked(fh: TextIO, label: str, longest: int) -> Iterator[str]:
     """The file's lines, each cut at ``longest`` characters (the rest is the next "line")."""
-    try:
-        while line := fh.readline(longest):
-            yield line
-    except UnicodeDecodeError as err:
-        raise ReadError(
-            f"the file is not UTF-8 ({err.reason})", file=label, hint="save the file as UTF-8 JSON"
-        ) from err
+    while line := fh.readline(longest):
+        yield line
 
 
 def _batch(label: str, records: list[tuple[int, int, Any]], guard: Guard) -> SourceBatch:
@@ -309,9 +381,9 @@ class BeaconReader(Reader):
         check_options(options)
         label = file_label(path, options)
         if path.suffix.lower() in LINES_SUFFIXES:
-            records = _lines(path, label)
+            records = _lines(path, label, guard)
         else:
-            records = self._document(path, label)
+            records = self._document(path, label, guard)
         batch: list[tuple[int, int, Any]] = []
         seen = False
         for item in records:
@@ -330,9 +402,9 @@ class BeaconReader(Reader):
         if not seen:
             raise ReadError("no individuals in the file", file=label, hint="add individuals")
 
-    def _document(self, path: Path, label: str) -> Iterator[tuple[int, int, Any]]:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            text = _Text(fh, label)
+    def _document(self, path: Path, label: str, guard: Guard) -> Iterator[tuple[int, int, Any]]:
+        with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+            text = _Text(fh, label, guard)
             if not text.peek():
                 raise ReadError("file is empty", file=label, hint="submit the individuals as JSON")
             yield from _records(text)

@@ -13,10 +13,14 @@ Every batch has one row per resource, with five columns:
 A row's number is its record index: a Bundle file's entry number (1-based) or an NDJSON
 file's line number. Memory is bounded: an NDJSON file is streamed line by line; what must be
 read whole (a Bundle file, one line, the loose resources of an NDJSON file, which reference
-each other) is refused above ``ReadOptions.max_document_bytes``. The reader limits hold as
+each other) is refused above ``limits.max_fhir_document_bytes``. The reader limits hold as
 for every reader (:mod:`harmonize.readers.limits`): a file or line over
 ``limits.max_json_bytes`` or nested deeper than ``limits.max_json_depth``, more entries or
 lines than ``limits.max_rows``, and more time than ``limits.max_read_seconds``.
+
+Text that is not UTF-8, and NUL characters (a raw byte or a ``\\u0000`` escape), are errors
+at their line and column, with the record (the entry or line) and the field
+(``Bundle.entry[3].resource.name[0].family``, :mod:`harmonize.readers.json_text`).
 """
 
 from __future__ import annotations
@@ -33,13 +37,16 @@ from harmonize.errors import ReadError
 from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
 from harmonize.readers.formats.csv import check_options, file_label
 from harmonize.readers.formats.phenopacket import LINES_SUFFIXES, json_lines, load_json
+from harmonize.readers.json_text import Path as Path_
+from harmonize.readers.json_text import RowOf
 from harmonize.readers.limits import Guard
 
 _RESOURCE = re.compile(rb'"resourceType"\s*:\s*"[A-Z][A-Za-z]+"')
 HINT_SPLIT = (
-    "split the data into one Bundle per patient, one per NDJSON line, or raise "
-    "Settings.max_document_bytes"
+    "split the data into one Bundle per patient, one per NDJSON line, or ask the data "
+    "centre to raise limits.max_fhir_document_bytes (HARMONIZE_LIMIT_MAX_FHIR_DOCUMENT_BYTES)"
 )
+LIMIT = "max_fhir_document_bytes"
 
 
 def looks_like_fhir(head: bytes) -> bool:
@@ -120,8 +127,39 @@ def _entries(
     return out
 
 
-def _too_big(size: int, options: ReadOptions) -> bool:
-    return options.max_document_bytes is not None and size > options.max_document_bytes
+def _fhir_path(value: Any, path: Path_) -> tuple[int | None, Path_]:
+    """A field of a Bundle file: its entry's row, and its FHIRPath from ``Bundle``.
+
+    A resource alone is row 1, its path from its type.
+
+    >>> _fhir_path({"resourceType": "Bundle"}, ("entry", 2, "resource", "id"))
+    (3, ('Bundle', 'entry', 2, 'resource', 'id'))
+    >>> _fhir_path({"resourceType": "Patient"}, ("name", 0, "family"))
+    (1, ('Patient', 'name', 0, 'family'))
+    """
+    kind = value.get("resourceType") if isinstance(value, dict) else None
+    named: Path_ = (kind, *path) if isinstance(kind, str) and kind else path
+    if kind == "Bundle":
+        entry = len(path) > 1 and path[0] == "entry" and isinstance(path[1], int)
+        return (int(path[1]) + 1 if entry else None), named
+    return (1 if isinstance(value, dict) else None), named
+
+
+def _line_path(line: int) -> RowOf:
+    """A field of an NDJSON line: the line's row, and the FHIRPath."""
+    return lambda value, path: (line, _fhir_path(value, path)[1])
+
+
+def _too_big(size: int, guard: Guard, what: str, row: int | None = None, *, why: str = "") -> None:
+    """``size`` bytes read whole: over ``limits.max_fhir_document_bytes`` is LimitExceeded."""
+    limit = guard.limits.max_fhir_document_bytes
+    if size > limit:
+        raise guard.exceeded(
+            f"{what}: {size:,} bytes, more than the {limit:,} read whole at once{why}",
+            LIMIT,
+            row=row,
+            hint=HINT_SPLIT,
+        )
 
 
 @register
@@ -146,15 +184,8 @@ class FHIRReader(Reader):
     def _read_file(
         self, path: Path, options: ReadOptions, label: str, guard: Guard
     ) -> Iterator[SourceBatch]:
-        size = path.stat().st_size
-        if _too_big(size, options):
-            raise ReadError(
-                f"the Bundle is {size:,} bytes, over the {options.max_document_bytes:,} a "
-                "Bundle may have (it is read whole)",
-                file=label,
-                hint=HINT_SPLIT,
-            )
-        data = load_json(path, label, guard)
+        _too_big(path.stat().st_size, guard, "the Bundle")
+        data = load_json(path, label, guard, row_of=_fhir_path)
         guard.tick()
         rows = _Rows()
         if not isinstance(data, dict):
@@ -181,7 +212,7 @@ class FHIRReader(Reader):
         rows = _Rows()
         loose = _Rows()  # resources on their own lines: one group, handed out at the end
         loose_bytes = 0
-        for line, value in json_lines(path, label, guard):
+        for line, value in json_lines(path, label, guard, row_of=_line_path):
             if not isinstance(value, dict):
                 raise ReadError(
                     "expected a FHIR resource or Bundle (a JSON object) on this line",
@@ -192,26 +223,20 @@ class FHIRReader(Reader):
             if value.get("resourceType") != "Bundle":
                 loose.add(value, line, None, label)
                 loose_bytes += len(loose.resources[-1])
-                if _too_big(loose_bytes, options):
-                    raise ReadError(
-                        f"the resources on their own lines exceed {options.max_document_bytes:,}"
-                        " bytes; they reference each other, so they are read together",
-                        file=label,
-                        row=line,
-                        hint=HINT_SPLIT,
-                    )
+                _too_big(
+                    loose_bytes,
+                    guard,
+                    f"the resources on their own lines, up to line {line}",
+                    line,
+                    why="; they refer to each other, so they are read together",
+                )
                 continue
             group = f"{label}:{line}"
             before = len(rows)
             for i, resource, url in _entries(value, label, line):
                 rows.add(resource, line, f"Bundle.entry[{i}].resource", group, url)
-            if _too_big(sum(len(r) for r in rows.resources[before:]), options):
-                raise ReadError(
-                    f"the Bundle on this line exceeds {options.max_document_bytes:,} bytes",
-                    file=label,
-                    row=line,
-                    hint=HINT_SPLIT,
-                )
+            size = sum(len(r) for r in rows.resources[before:])
+            _too_big(size, guard, f"the Bundle on line {line}", line)
             if len(rows) >= options.batch_size:  # whole bundles only: a batch may run over
                 yield rows.batch(label)
                 rows = _Rows()

@@ -5,9 +5,11 @@ numbers); a ``.jsonl``/``.ndjson`` file holds one object per line (rows are line
 blank lines skipped). Strings are kept as they are (an empty string becomes null, as an empty
 cell does); numbers, booleans and nested arrays or objects become their compact JSON text.
 Columns are every key seen, in order of first appearance; ``headers`` is that list of keys.
-A key written twice in one object, two keys that differ only in case and both hold values
-(:mod:`harmonize.readers.headers`), and a NUL character in a value are errors at their row
-and key.
+A key written twice in one object and two keys that differ only in case and both hold values
+(:mod:`harmonize.readers.headers`) are errors at their row and key. A NUL character (raw or
+``\\u0000``, in a key or a value at any depth) and bytes that are not UTF-8 are errors at
+their line and column, row, and key (``name``, or a path into a nested value,
+``address.lines[0]``: :mod:`harmonize.readers.json_text`).
 
 Phenopackets are left to :mod:`harmonize.readers.formats.phenopacket` (which also holds the
 JSON parsing helpers both readers share, so that it registers first).
@@ -25,7 +27,6 @@ import pyarrow as pa
 
 from harmonize.errors import ReadError
 from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
-from harmonize.readers.encoding import shown
 from harmonize.readers.formats.csv import check_options, file_label
 from harmonize.readers.formats.phenopacket import (
     LINES_SUFFIXES,
@@ -51,20 +52,6 @@ def json_text(value: Any) -> str | None:
     return orjson.dumps(value).decode()
 
 
-def _cell(record: dict[str, Any], name: str, row: int, label: str) -> str | None:
-    text = json_text(record.get(name))
-    if text is not None and "\x00" in text:
-        raise ReadError(
-            "a NUL character is not text",
-            file=label,
-            row=row,
-            column=name,
-            value=shown(text),
-            hint="remove the NUL characters",
-        )
-    return text
-
-
 def _batch(
     label: str,
     names: list[str],
@@ -73,7 +60,7 @@ def _batch(
     checks: HeaderChecks,
 ) -> SourceBatch:
     columns = [
-        pa.array([_cell(record, name, row, label) for row, record in records], type=pa.string())
+        pa.array([json_text(record.get(name)) for _, record in records], type=pa.string())
         for name in names
     ]
     header: list[str | None] = list(names)

@@ -11,7 +11,9 @@ The JSON helpers the generic JSON reader shares (:func:`load_json`, :func:`json_
 registers before :mod:`harmonize.readers.formats.json`. They are bounded: a document (a
 ``.json`` file, one line of JSON Lines) over ``limits.max_json_bytes`` is refused before it
 is parsed, one nested deeper than ``limits.max_json_depth`` once it is, and a directory
-with more than ``limits.max_files`` files before any is read.
+with more than ``limits.max_files`` files before any is read. Bytes that are not UTF-8 and
+NUL characters (raw, or ``\\u0000`` escapes) are errors at their line and column, record
+and field (:mod:`harmonize.readers.json_text`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pyarrow as pa
 from harmonize.errors import ReadError
 from harmonize.readers.base import Reader, ReadOptions, SourceBatch, register
 from harmonize.readers.formats.csv import check_options, file_label
+from harmonize.readers.json_text import RowOf, at_row, check_value, elements, refused
 from harmonize.readers.limits import Guard
 
 LINES_SUFFIXES = (".jsonl", ".ndjson")
@@ -60,8 +63,12 @@ def _decode_error(err: orjson.JSONDecodeError, label: str, line: int | None = No
     return ReadError(f"invalid JSON at {where}: {err.msg}", file=label, row=row, hint=JSON_HINT)
 
 
-def load_json(path: Path, label: str, guard: Guard) -> Any:
-    """Parse a whole JSON file; errors name the line."""
+def load_json(path: Path, label: str, guard: Guard, *, row_of: RowOf = elements) -> Any:
+    """Parse a whole JSON file; errors name the line.
+
+    Bytes that are not UTF-8 and NUL characters are errors at their line, column, record
+    (``row_of`` says which) and field (:mod:`harmonize.readers.json_text`).
+    """
     guard.json_bytes(path.stat().st_size, file=label)
     data = path.read_bytes().removeprefix(codecs.BOM_UTF8)
     if not data.strip():
@@ -69,8 +76,9 @@ def load_json(path: Path, label: str, guard: Guard) -> Any:
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as err:
-        raise _decode_error(err, label) from err
+        raise (refused(data, label, row_of=row_of) or _decode_error(err, label)) from err
     guard.json_depth(value, file=label)
+    check_value(value, data, label, row_of=row_of)
     return value
 
 
@@ -80,10 +88,12 @@ def json_lines(
     guard: Guard,
     *,
     check: Callable[[bytes, str, int], None] | None = None,
+    row_of: Callable[[int], RowOf] = at_row,
 ) -> Iterator[tuple[int, Any]]:
     """``(line number, parsed value)`` for every non-blank line of a JSON Lines file.
 
     ``check`` is called with each parsed line's text, the label and the line number.
+    ``row_of(line)`` places a bad character's field (:mod:`harmonize.readers.json_text`).
     """
     seen = False
     limit = guard.limits.max_json_bytes
@@ -98,11 +108,14 @@ def json_lines(
             guard.json_bytes(len(text.rstrip(b"\r\n")), file=label, row=number)
             if not text.strip():
                 continue
+            where = row_of(number)
             try:
                 value = orjson.loads(text)
             except orjson.JSONDecodeError as err:
-                raise _decode_error(err, label, number) from err
+                bad = refused(text, label, row_of=where, first_line=number)
+                raise (bad or _decode_error(err, label, number)) from err
             guard.json_depth(value, file=label, row=number)
+            check_value(value, text, label, row_of=where, first_line=number)
             if check is not None:
                 check(text, label, number)
             seen = True
