@@ -158,3 +158,33 @@ def test_a_broken_mapping_is_a_usage_error_not_a_rejection(tmp_path: Path) -> No
         ["ingest", str(root / "cases.csv"), "--profile", "tabular", "--mapping", str(bad)],
     )
     assert single.exit_code == 2 and "cannot read mapping file" in single.output
+
+
+@pytest.mark.parametrize(
+    ("named", "column"), [({"phenopacket_id": "eid"}, "eid"), ({}, "phenopacket_id")]
+)
+def test_an_id_column_is_not_named_after_the_rows_source_column(
+    named: dict[str, str], column: str
+) -> None:
+    """A row's source column is where its term came from, not its id."""
+    table = pa.table(
+        {
+            "phenopacket_id": [None, "b"],
+            "term_id": ["OMIM:615032", "OMIM:615032"],
+            "source_row": [2, 3],
+            "source_column": ["diagnosis", "diagnosis"],
+        }
+    )
+    result = run_suite(
+        "harmonized/diseases",
+        table,
+        locate=lambda i: Location(file="x.csv", row=i + 2, column="diagnosis"),
+        expectations_dir=ROOT / "expectations",
+        extra=[
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "phenopacket_id"}}
+        ],
+        source_columns=named,
+    )
+    [missing] = result.findings
+    assert missing.location.column == column and missing.location.row == 2
+    assert f"column {column!r} is empty" in missing.message
