@@ -1,7 +1,8 @@
 """``harmonize ingest``, ``validate`` and ``recover``: the pipeline run by hand on a workspace.
 
 Exit codes of ``ingest``: 0 published (or already published), 1 rejected (the report's
-path is printed), 2 usage error. Heavy libraries are imported inside the commands so that
+path is printed), 2 usage error (a bad option, or a mapping YAML that cannot be read: the
+operator fixes it, the submission is not rejected for it). Heavy libraries are imported inside the commands so that
 ``harmonize --help`` answers at once.
 """
 
@@ -42,8 +43,32 @@ def _print_errors(out: Any, report_json: Path | None, limit: int = 10) -> None:
         out.print(f"  [red]{f.category}[/red] {where}: {f.message}")
         if f.hint:
             out.print(f"    -> {f.hint}")
-    if len(errors) > limit:
-        out.print(f"  ... and {len(errors) - limit} more in the report")
+    more = sum(f.weight for f in errors) - sum(f.weight for f in errors[:limit])
+    if more > 0:  # counted as the headline counts them (a summary's rows included)
+        out.print(f"  ... and {more:,} more in the report")
+
+
+def check_mapping(source: Path, profile: str | None, mapping: Path | None) -> None:
+    """Read the mapping YAML an ingest of ``source`` would use; ConfigurationError if broken.
+
+    Only the mapping is judged here: a missing or unreadable manifest, a missing mapping
+    file, are the pipeline's to report.
+    """
+    from harmonize.errors import SubmissionError
+    from harmonize.mapping.profiles.mapping_file import load_mapping
+    from harmonize.submission.manifest import load_manifest
+
+    named = None
+    if source.is_dir():
+        try:
+            manifest, _ = load_manifest(source)
+        except SubmissionError:
+            return
+        profile = profile or manifest.profile
+        named = source / manifest.mapping if manifest.mapping else None
+    path = mapping or named
+    if profile == "tabular" and path is not None and path.is_file():
+        load_mapping(path)
 
 
 def ingest(
@@ -90,10 +115,15 @@ def ingest(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from harmonize.errors import HarmonizeError
+    from harmonize.errors import ConfigurationError, HarmonizeError
     from harmonize.pipeline import ingest as run
 
     console = Console(stderr=True)
+    try:
+        check_mapping(submission, profile, mapping)
+    except ConfigurationError as exc:
+        console.print(f"[red]usage error[/red]: {exc}")
+        raise typer.Exit(2) from exc
     settings = settings_for(
         workspace,
         registry_url=registry_url,

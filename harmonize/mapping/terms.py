@@ -47,15 +47,17 @@ def prefix_of(curie: str) -> str | None:
     return m.group(1) if m else None
 
 
-def judge(curie: str, ontologies: Ontologies, *, replace: bool) -> TermFix:
-    """What to do with one term id."""
+def judge(
+    curie: str, ontologies: Ontologies, *, replace: bool, example: str = "HP:0001250"
+) -> TermFix:
+    """What to do with one term id; ``example`` is a well-formed id of the same kind."""
     m = _CURIE.match(curie.strip())
     if not m:
         return TermFix.problem(
             curie,
             "malformed-curie",
-            f"{curie!r} is not a CURIE such as HP:0001250",
-            "write ontology ids as PREFIX:ACCESSION",
+            f"{curie!r} is not a CURIE such as {example}",
+            f"write ids as PREFIX:ACCESSION, for example {example}",
         )
     prefix = m.group(1)
     if not ontologies.has_index(prefix):
@@ -150,8 +152,12 @@ def harmonize_terms(
     keep_labels: bool = False,
     validator: str = VALIDATOR,
     obsolete_level: str | None = None,
+    example: str = "HP:0001250",
 ) -> pa.Table:
     """Check and normalize one id column of a harmonized table; findings go to ``findings``.
+
+    ``example`` is a well-formed id of the column's kind, which messages cite (a disease
+    code for a disease column, not an HPO id).
 
     ``obsolete_level`` overrides the level of obsolete-term findings (``harmonize
     validate`` reports them as warnings, as the reference validator does).
@@ -160,7 +166,9 @@ def harmonize_terms(
         return table
     ids = as_array(table.column(id_column))
     enc = pc.dictionary_encode(ids)
-    fixes = [judge(v, ontologies, replace=replace) for v in enc.dictionary.to_pylist()]
+    fixes = [
+        judge(v, ontologies, replace=replace, example=example) for v in enc.dictionary.to_pylist()
+    ]
     if obsolete_level is not None:
         fixes = [
             dataclasses.replace(f, level=obsolete_level) if f.category == "obsolete-term" else f

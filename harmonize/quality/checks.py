@@ -23,7 +23,15 @@ from harmonize.quality.findings import Location, QualityReport
 from harmonize.readers.base import SourceBatch
 from harmonize.settings import Settings
 
-# (table, id column, label column, apply replacements)
+# a well-formed id of each id column's kind, which findings cite (not an HPO id for a disease)
+EXAMPLES = {
+    ("diseases", "term_id"): "OMIM:154700",
+    ("variants", "gene_id"): "HGNC:3603",
+    ("variants", "allelic_state_id"): "GENO:0000135",
+    ("measurements", "assay_id"): "LOINC:718-7",
+    ("measurements", "unit_id"): "UCUM:g/dL",
+}
+# (table, id column, label column)
 TERM_COLUMNS = (
     ("individuals", "last_encounter_term_id", "last_encounter_term_label"),
     ("phenotypic_features", "term_id", "term_label"),
@@ -78,7 +86,14 @@ class Checker:
         return self._resources[prefix]
 
     # -- Great Expectations ---------------------------------------------------------------
-    def _suite(self, suite: str, table: pa.Table, locate: Any, extra: list[dict[str, Any]]) -> None:
+    def _suite(
+        self,
+        suite: str,
+        table: pa.Table,
+        locate: Any,
+        extra: list[dict[str, Any]],
+        source_columns: dict[str, str] | None = None,
+    ) -> None:
         if not self.settings.run_great_expectations:
             return
         from harmonize.quality.expectations import run_suite
@@ -94,6 +109,7 @@ class Checker:
             expectations_dir=self.settings.expectations_dir,
             extra=extra,
             data_docs_dir=docs_dir,
+            source_columns=source_columns,
         )
         self.report.ran(result.validator)
         self.findings.extend(result.findings)
@@ -127,6 +143,7 @@ class Checker:
                 replace=replace,
                 keep_labels=republish,
                 obsolete_level="warning" if republish and self.mode == "validate" else None,
+                example=EXAMPLES.get((name, id_col), "HP:0001250"),
             )
         self.report.ran("ontology-terms")
         if not republish:  # a submitted document is published as it is: the schema decides
@@ -188,14 +205,23 @@ class Checker:
                 continue
 
             def locate(i: int, table: pa.Table = table) -> Location:
+                # the submitter's column the row came from, not the table's (term_id)
+                column = (
+                    table.column("source_column")[i].as_py()
+                    if "source_column" in table.column_names
+                    else None
+                )
                 return Location(
                     file=table.column("source_file")[i].as_py(),
                     sheet=table.column("source_sheet")[i].as_py(),
                     row=table.column("source_row")[i].as_py(),
+                    column=column,
                     phenopacket_id=table.column("phenopacket_id")[i].as_py(),
                 )
 
-            self._suite(f"harmonized/{name}", table, locate, [])
+            extra = self.profile.harmonized_expectations(self.ctx, name)
+            named = self.profile.source_columns(self.ctx, name)
+            self._suite(f"harmonized/{name}", table, locate, extra, named)
         # what the checks did not touch (a profile's extras and prefixes) passes through
         return dataclasses.replace(
             mapped, tables=t, documents=documents, sources=sources, for_documents=for_documents

@@ -126,6 +126,7 @@ def run_suite(
     data_docs_dir: Path | None = None,
     max_examples: int = 50,
     origin: Location | None = None,
+    source_columns: Mapping[str, str] | None = None,
 ) -> SuiteResult:
     """Validate ``table`` with a suite and translate what failed into findings.
 
@@ -137,8 +138,9 @@ def run_suite(
     missing column, an empty table); by default ``locate(0)`` without its row.
     ``extra`` are expectation dicts built at run time, in the suite file's format. At
     most ``max_examples`` rows are reported per expectation; one more finding then says
-    how many were left out (``data['omitted']``). When ``data_docs_dir`` is given an
-    HTML page of the run is written there.
+    how many were left out (``data['omitted']``). ``source_columns`` names a table column
+    as the submitter calls it (``sex`` -> ``gender``): findings use the submitter's
+    names. When ``data_docs_dir`` is given an HTML page of the run is written there.
     """
     spec = load_suite(suite, expectations_dir=expectations_dir)
     extras = [check_expectation(e, f"extra expectation #{i + 1}") for i, e in enumerate(extra)]
@@ -173,7 +175,13 @@ def run_suite(
     for res in outcome["results"]:
         findings.extend(
             findings_from_result(
-                res, spec.validator, table, locate, origin, max_examples=max_examples
+                res,
+                spec.validator,
+                table,
+                locate,
+                origin,
+                max_examples=max_examples,
+                source_columns=source_columns,
             )
         )
     stats: dict[str, float] = {

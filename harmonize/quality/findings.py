@@ -55,6 +55,13 @@ class Finding(BaseModel):
     hint: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
+    @property
+    def weight(self) -> int:
+        """How many findings this one stands for: a summary, its ``omitted``; else 1."""
+        if self.data.get("summary"):
+            return int(self.data.get("omitted") or 0)
+        return 1
+
 
 class QualityReport(BaseModel):
     """Everything known about one submission's quality: which validators ran and what they found."""
@@ -75,7 +82,10 @@ class QualityReport(BaseModel):
             self.validators.append(validator)
 
     def counts(self) -> dict[str, int]:
-        c = Counter(f.level for f in self.findings)
+        """Findings per level, a summary counting the findings it stands for."""
+        c: Counter[str] = Counter()
+        for f in self.findings:
+            c[f.level] += f.weight
         return {level: c.get(level, 0) for level in LEVELS}
 
     def by_category(self) -> dict[tuple[str, str], list[Finding]]:

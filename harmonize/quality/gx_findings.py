@@ -50,8 +50,14 @@ def findings_from_result(
     origin: Location,
     *,
     max_examples: int,
+    source_columns: Mapping[str, str] | None = None,
 ) -> Iterable[Finding]:
-    """One finding per unexpected row (up to ``max_examples``), plus one for the rest."""
+    """One finding per unexpected row (up to ``max_examples``), plus one for the rest.
+
+    Messages, hints and locations name the submitter's columns, never the table's own:
+    a row's column is ``locate``'s when it gives one (the column the row came from), else
+    ``source_columns``' name for the table column, else the table column itself.
+    """
     _raise_if_broken(res, validator)
     cfg = res["expectation_config"]
     kind: str = cfg["type"]
@@ -66,12 +72,13 @@ def findings_from_result(
         level = "warning"  # tolerated by `mostly`, but never silent
     category = str(meta.get("category") or kind)
     columns = expectation_columns(cfg)
-    label = ", ".join(columns) or None  # what a Location's column says
+    names = [(source_columns or {}).get(c, c) for c in columns]  # as the submitter calls them
+    label = ", ".join(names) or None  # what a Location's column says
     expected = _expected(kind, kwargs, meta)
-    hint = meta.get("hint") or _default_hint(kind, columns, expected)
+    hint = meta.get("hint") or _default_hint(kind, names, expected)
     data: dict[str, Any] = {"expectation": kind}
-    if label:
-        data["table_column"] = label
+    if columns:
+        data["table_column"] = ", ".join(columns)
 
     def finding(message: str, location: Location, **more: Any) -> Finding:
         return Finding(
@@ -87,7 +94,7 @@ def findings_from_result(
     at_origin = origin.model_copy(update={"column": label}) if label else origin
     if not count:  # an aggregate expectation: the table or a whole column
         observed = detail.get("observed_value")
-        yield finding(_aggregate_message(kind, columns, observed, expected), at_origin)
+        yield finding(_aggregate_message(kind, names, observed, expected), at_origin)
         return
 
     percent = detail.get("unexpected_percent")
@@ -97,6 +104,7 @@ def findings_from_result(
     indices = [int(i) for i in detail.get("partial_unexpected_index_list") or []]
     shown = indices[: max(max_examples, 0)]
     present = [c for c in columns if c in table.column_names]
+    seen: list[str] = []  # the submitter's columns of the rows shown
     for i in shown:
         cells = [table.column(c)[i].as_py() for c in present]
         if len(cells) == 1:
@@ -105,20 +113,27 @@ def findings_from_result(
             value = " | ".join("" if v is None else str(v) for v in cells) or None
         located = locate(i)
         update: dict[str, Any] = {}
-        if located.column is None:
+        row_names = names
+        if located.column is None or not _from_row(columns, source_columns):
             update["column"] = label
+        else:  # the value came from the row's own column (the source column of a term)
+            row_names = [located.column]
         if located.value is None and value is not None:
             update["value"] = value[:_VALUE_CHARS]
+        seen.extend(c for c in row_names if c not in seen)
         yield finding(
-            _row_message(kind, columns, value, expected),
+            _row_message(kind, row_names, value, expected),
             located.model_copy(update=update) if update else located,
         )
     if count > len(shown):
         omitted = count - len(shown)
         top = detail.get("partial_unexpected_counts") or []
+        if len(seen) == 1:
+            at_origin = origin.model_copy(update={"column": seen[0]})
         yield finding(
             f"{omitted} more row{'s' if omitted != 1 else ''} "
-            f"{_subject(columns)} fail{'s' if omitted == 1 else ''} the same check "
+            f"{_subject(seen if len(seen) == 1 else names)} fail{'s' if omitted == 1 else ''} "
+            "the same check "
             f"({count} in all); "
             f"only the first {len(shown)} are listed",
             at_origin,
@@ -128,6 +143,19 @@ def findings_from_result(
                 {"value": _short(t.get("value")), "count": t.get("count")} for t in top[:10]
             ],
         )
+
+
+def _from_row(columns: Sequence[str], source_columns: Mapping[str, str] | None) -> bool:
+    """Whether a row's own column (its ``source_column``) is where this column's value came
+    from: a single value column, not an id the profile names (or ``phenopacket_id``)."""
+    return (
+        len(columns) == 1
+        and columns[0] not in _ID_COLUMNS
+        and columns[0] not in (source_columns or {})
+    )
+
+
+_ID_COLUMNS = frozenset({"phenopacket_id", "subject_id"})
 
 
 # --------------------------------------------------------------------------- messages

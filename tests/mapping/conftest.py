@@ -84,6 +84,12 @@ class Outcome:
         data: dict[str, Any] = json.loads(self.result.report_json.read_text())
         return data
 
+    def report_counts(self) -> dict[str, int]:
+        """The report's findings per level, as :meth:`QualityReport.counts` counts them."""
+        from harmonize.quality.findings import QualityReport
+
+        return QualityReport.model_validate(self.report).counts()
+
     def findings(self, category: str, level: str | None = None) -> list[dict[str, Any]]:
         return [
             f

@@ -130,6 +130,18 @@ class Profile(ABC):
         """Expectations built at run time, added to the raw suite (e.g. from a mapping YAML)."""
         return []
 
+    def harmonized_expectations(self, ctx: MappingContext, table: str) -> list[dict[str, Any]]:
+        """Expectations built at run time for a harmonized table's suite (plausible ranges)."""
+        return []
+
+    def source_columns(self, ctx: MappingContext, table: str) -> dict[str, str]:
+        """The submitter's name of a harmonized table's columns (``sex`` -> ``gender``).
+
+        Findings on the harmonized tables name these, not the table's own columns; a row's
+        ``source_column`` wins where the table has one.
+        """
+        return {}
+
     @abstractmethod
     def map_batch(self, batch: SourceBatch, ctx: MappingContext) -> MappedBatch:
         """Map one batch of raw rows; record findings in ``ctx.findings``."""

@@ -16,6 +16,7 @@ from harmonize.errors import ConfigurationError
 from harmonize.strict import first_error
 
 AgeFormat = Literal["iso8601", "years", "months", "weeks", "days"]
+_CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*:[A-Za-z0-9_.\-]+$")
 
 
 class _Loader(yaml.SafeLoader):
@@ -68,11 +69,48 @@ class AgeColumn(_Strict):
     format: AgeFormat = "iso8601"
 
 
-class DiseaseColumn(_Strict):
-    column: str  # CURIE such as OMIM:240300 or MONDO:0007915
+class CodedColumn(_Strict):
+    """A column of codes: codes, labels, or both in one cell.
+
+    A cell may hold a CURIE (``OMIM:240300``), a bare code of ``prefix`` (``E11`` with
+    ``prefix: ICD10``), a code followed by its label (``E11 Type 2 diabetes mellitus``),
+    or a label alone, resolved against ``prefix``'s name list
+    (:mod:`harmonize.mapping.profiles.tabular_diseases`). ``values`` maps a cell's text
+    (case-insensitive) to a CURIE first, as a phenotype column's ``values`` do; with a
+    ``separator`` each item of a cell is one code.
+    """
+
+    column: str
     label_column: str | None = None
+    prefix: str | None = None  # the code system of bare codes and labels: ICD10, OMIM, ...
+    values: dict[str, str] = Field(default_factory=dict)  # cell text -> CURIE
+    separator: str | None = Field(default=None, min_length=1)
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _keys_as_text(cls, value: Any) -> Any:
+        return _text_keys(value)
+
+    @field_validator("values")
+    @classmethod
+    def _curies(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, curie in value.items():
+            if not _CURIE.match(curie):
+                raise ValueError(f"{key!r} maps to {curie!r}, which is not a CURIE like ICD10:E11")
+        return value
+
+
+class DiseaseColumn(CodedColumn):
+    """A column of diseases (see :class:`CodedColumn`), with their onset and resolution."""
+
     onset: AgeColumn | None = None
     resolution: AgeColumn | None = None
+
+
+class ProcedureColumn(CodedColumn):
+    """A column of procedures (SNOMEDCT, NCIT, MAXO, ...), published as ``medicalActions``."""
+
+    performed: AgeColumn | None = None
 
 
 Presence = Literal["observed", "excluded", "na"]
@@ -110,6 +148,26 @@ class PhenotypeColumn(_Strict):
         return self
 
 
+class PlausibleRange(_Strict):
+    """The values a measurement can plausibly take; others are findings at their row.
+
+    Checked as a Great Expectations expectation on the harmonized measurements;
+    ``level`` is what an out-of-range value is (a warning unless the mapping says error).
+    """
+
+    min: float | None = None
+    max: float | None = None
+    level: Literal["warning", "error"] = "warning"
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PlausibleRange:
+        if self.min is None and self.max is None:
+            raise ValueError("give 'min', 'max' or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min}) is above 'max' ({self.max})")
+        return self
+
+
 class MeasurementColumn(_Strict):
     column: str
     assay: str  # LOINC:718-7
@@ -117,6 +175,7 @@ class MeasurementColumn(_Strict):
     unit: str  # UCUM:g/dL
     unit_label: str
     time_observed: AgeColumn | None = None
+    plausible: PlausibleRange | None = None
 
 
 class VariantColumns(_Strict):
@@ -152,13 +211,24 @@ class ConsentColumn(_Strict):
     separator: str = Field(default=";", min_length=1)
 
 
+class DateColumn(_Strict):
+    """A column of dates (``YYYY-MM-DD``)."""
+
+    column: str
+
+
 class MappingFile(_Strict):
+    # wide: one row per individual; long: one row per observation, merged per individual
+    layout: Literal["wide", "long"] = "wide"
     id_column: str
     id_prefix: str | None = None
     sex: ValueMap | None = None
+    # with a date of birth, every date in a time column becomes an age on that date
+    date_of_birth: DateColumn | None = None
     age_at_last_encounter: AgeColumn | None = None
     vital_status: ValueMap | None = None
     diseases: list[DiseaseColumn] = Field(default_factory=list)
+    procedures: list[ProcedureColumn] = Field(default_factory=list)
     phenotypes: list[PhenotypeColumn] = Field(default_factory=list)
     measurements: list[MeasurementColumn] = Field(default_factory=list)
     variants: VariantColumns | None = None
@@ -167,12 +237,21 @@ class MappingFile(_Strict):
     def columns(self) -> list[str]:
         """Every input column the mapping reads."""
         cols = [self.id_column]
-        for vm in (self.sex, self.vital_status, self.age_at_last_encounter, self.consent):
+        for vm in (
+            self.sex,
+            self.date_of_birth,
+            self.vital_status,
+            self.age_at_last_encounter,
+            self.consent,
+        ):
             if vm is not None:
                 cols.append(vm.column)
         for d in self.diseases:
             cols += [d.column, *([d.label_column] if d.label_column else [])]
             cols += [t.column for t in (d.onset, d.resolution) if t]
+        for a in self.procedures:
+            cols += [a.column, *([a.label_column] if a.label_column else [])]
+            cols += [a.performed.column] if a.performed else []
         for p in self.phenotypes:
             cols.append(p.column)
             cols += [t.column for t in (p.onset, p.resolution) if t]

@@ -1,9 +1,13 @@
 """``tabular``: any CSV, TSV or XLSX with one row per individual, described by a mapping YAML.
 
 The mapping (see :mod:`harmonize.mapping.profiles.mapping_file`) names the id column,
-value maps for sex and vital status, age columns and their format, disease columns,
-phenotype columns (one column per term, or a delimited list of ids or labels that are
-resolved against the ontology with evidence), measurements and variants.
+value maps for sex and vital status, a date of birth, age columns and their format, disease
+and procedure columns (codes, labels or both: :mod:`.tabular_diseases`,
+:mod:`.tabular_actions`), phenotype columns (one column per term, or a delimited list of
+ids or labels that are resolved against the ontology with evidence), measurements with
+plausible ranges (:mod:`.tabular_expectations`) and variants. Spreadsheet error values are
+reported and emptied before anything is read (:mod:`.tabular_cells`); with a date of birth,
+dates become ages (:mod:`.tabular_dates`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pyarrow.compute as pc
 
 from harmonize.consent import DataUse
 from harmonize.errors import ConfigurationError, MappingError
+from harmonize.mapping import tables as schemas
 from harmonize.mapping import times
 from harmonize.mapping.ages import normalize_age, onset_terms
 from harmonize.mapping.profiles.base import (
@@ -26,9 +31,25 @@ from harmonize.mapping.profiles.base import (
     flag_unmapped,
     register,
 )
-from harmonize.mapping.profiles.mapping_file import AgeColumn, MappingFile, ValueMap, load_mapping
+from harmonize.mapping.profiles.mapping_file import (
+    AgeColumn,
+    DiseaseColumn,
+    MappingFile,
+    ValueMap,
+    load_mapping,
+)
+from harmonize.mapping.profiles.tabular_actions import procedures
+from harmonize.mapping.profiles.tabular_cells import strip_spreadsheet_errors
+from harmonize.mapping.profiles.tabular_dates import births, dates_to_ages
+from harmonize.mapping.profiles.tabular_diseases import CodedColumn
+from harmonize.mapping.profiles.tabular_expectations import (
+    harmonized_expectations,
+    raw_expectations,
+    source_columns,
+)
+from harmonize.mapping.profiles.tabular_long import merge_individuals, without_repeats
 from harmonize.mapping.values import as_array, column_or_nulls, map_distinct
-from harmonize.readers.base import SourceBatch
+from harmonize.readers.base import ReadOptions, SourceBatch
 
 VALIDATOR = "profile:tabular"
 CODES = pa.list_(pa.string())
@@ -78,41 +99,25 @@ class TabularProfile(Profile):
         self.mapping: MappingFile = load_mapping(ctx.config_path)
         self._onsets = onset_terms(ctx.ontologies.get("HP"))
         self._data_use = DataUse.of(ctx.ontologies)
+        self._unusable: set[str] = set()  # columns reported as holding only errors
+
+    def read_options(self, ctx: MappingContext) -> ReadOptions:
+        if self.mapping.layout == "long":  # an individual's rows must share one batch
+            return ReadOptions(batch_size=ctx.settings.limits.max_rows)
+        return super().read_options(ctx)
 
     def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
-        m = self.mapping
-        out: list[dict[str, Any]] = [
-            {
-                "type": "expect_column_to_exist",
-                "kwargs": {"column": c},
-                "meta": {"category": "missing-column", "hint": "add the column or fix the mapping"},
-            }
-            for c in m.columns()
-        ]
-        out.append(
-            {
-                "type": "expect_column_values_to_not_be_null",
-                "kwargs": {"column": m.id_column},
-                "meta": {
-                    "category": "missing-required-field",
-                    "hint": "every row needs its individual's id",
-                },
-            }
-        )
-        out.append(
-            {
-                "type": "expect_column_values_to_be_unique",
-                "kwargs": {"column": m.id_column},
-                "meta": {
-                    "category": "duplicate-id",
-                    "hint": "one row per individual: merge the duplicated rows",
-                },
-            }
-        )
-        return out
+        return raw_expectations(self.mapping)
+
+    def harmonized_expectations(self, ctx: MappingContext, table: str) -> list[dict[str, Any]]:
+        return harmonized_expectations(self.mapping, table)
+
+    def source_columns(self, ctx: MappingContext, table: str) -> dict[str, str]:
+        return source_columns(self.mapping, table)
 
     def map_batch(self, batch: SourceBatch, ctx: MappingContext) -> MappedBatch:
         m = self.mapping
+        batch = strip_spreadsheet_errors(batch, ctx.findings, set(m.columns()), self._unusable)
         t = batch.table
         missing = [c for c in m.columns() if c not in t.column_names]
         if missing:
@@ -139,6 +144,16 @@ class TabularProfile(Profile):
             "source_row": batch.rows,
         }
         self._ctx, self._batch = ctx, batch
+        self._born = (
+            births(
+                column_or_nulls(t, m.date_of_birth.column),
+                batch,
+                m.date_of_birth.column,
+                ctx.findings,
+            )
+            if m.date_of_birth
+            else None
+        )
         individuals = pa.table(
             {
                 "phenopacket_id": pp_id,
@@ -153,30 +168,18 @@ class TabularProfile(Profile):
                 **common,
             }
         )
-        diseases = [
-            pa.table(
-                {
-                    "phenopacket_id": pp_id,
-                    "term_id": column_or_nulls(t, d.column),
-                    "term_label": column_or_nulls(t, d.label_column),
-                    "excluded": pa.repeat(False, n),
-                    **self._time("onset", d.onset),
-                    **self._time("resolution", d.resolution),
-                    **common,
-                    "source_column": pa.repeat(d.column, n).cast(pa.string()),
-                }
-            ).filter(pc.is_valid(column_or_nulls(t, d.column)))
-            for d in m.diseases
-        ]
+        diseases = [self._diseases(d, pp_id, common) for d in m.diseases]
         features = [self._phenotypes(p, pp_id, common) for p in m.phenotypes]
         measurements = [self._measurement(c, pp_id, common) for c in m.measurements]
-        variants = self._variants(pp_id, common) if m.variants else None
         tables: dict[str, pa.Table] = {"individuals": individuals}
         if diseases:
-            tables["diseases"] = pa.concat_tables(diseases)
+            tables["diseases"] = pa.concat_tables(diseases).sort_by("source_row")
+        variants = (
+            self._variants(pp_id, common, tables.get("diseases", schemas.empty("diseases")))
+            if m.variants
+            else None
+        )
         if features:
-            from harmonize.mapping import tables as schemas
-
             tables["phenotypic_features"] = pa.concat_tables(
                 [schemas.conform("phenotypic_features", f) for f in features]
             ).sort_by([("source_row", "ascending")])
@@ -184,7 +187,19 @@ class TabularProfile(Profile):
             tables["measurements"] = pa.concat_tables(measurements)
         if variants is not None:
             tables["variants"] = variants
-        return MappedBatch.of(**tables)
+        extras = procedures(
+            m.procedures,
+            ctx,
+            batch,
+            pp_id,
+            common,
+            [self._time("performed", a.performed) for a in m.procedures],
+        )
+        if m.layout == "long":
+            named = source_columns(m, "individuals")
+            tables["individuals"] = merge_individuals(individuals, ctx.findings, named)
+            tables = {name: without_repeats(name, table) for name, table in tables.items()}
+        return MappedBatch.of(extras=extras, **tables)
 
     # -- helpers -------------------------------------------------------------------------
     def _flag(self, raw: pa.Array, mapped: pa.Array, column: str, category: str, hint: str) -> None:
@@ -273,7 +288,10 @@ class TabularProfile(Profile):
             f"write {unit}, an HPO onset label such as 'Infantile onset', a gestational age "
             "such as G32w4d, an age range such as P1Y/P5Y, or a date",
         )
-        return times.split(stem, out)
+        parts = times.split(stem, out)
+        if self._born is None:
+            return parts
+        return dates_to_ages(stem, parts, self._born, self._batch, col.column, self._ctx.findings)
 
     def _phenotypes(self, p: Any, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
         t = self._batch.table
@@ -343,16 +361,39 @@ class TabularProfile(Profile):
         )
         return table.filter(pc.is_valid(ids))
 
-    def _first_disease(self) -> tuple[pa.Array, pa.Array]:
+    def _diseases(self, d: DiseaseColumn, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
+        """One row per disease an item of a cell names (see :mod:`.tabular_diseases`)."""
+        rows, ids, labels = CodedColumn(d, self._ctx, self._batch).items()
+        when = {**self._time("onset", d.onset), **self._time("resolution", d.resolution)}
+        k = len(ids)
+        return pa.table(
+            {
+                "phenopacket_id": pp_id.take(rows),
+                "term_id": ids,
+                "term_label": labels,
+                "excluded": pa.repeat(False, k),
+                **{c: v.take(rows) for c, v in when.items()},
+                **{c: v.take(rows) for c, v in common.items()},
+                "source_column": pa.repeat(d.column, k).cast(pa.string()),
+            }
+        )
+
+    def _first_disease(self, diseases: pa.Table) -> tuple[pa.Array, pa.Array]:
         """Each row's first mapped disease (id, label): the diagnosis its variants explain."""
-        t, n = self._batch.table, self._batch.num_rows
-        ids, labels = pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
-        for d in reversed(self.mapping.diseases):
-            here = column_or_nulls(t, d.column)
-            has = pc.is_valid(here)
-            ids = pc.if_else(has, here, ids)
-            labels = pc.if_else(has, column_or_nulls(t, d.label_column), labels)
-        return ids, labels
+        n = self._batch.num_rows
+        ids: list[str | None] = [None] * n
+        labels: list[str | None] = [None] * n
+        index = {r: i for i, r in enumerate(self._batch.rows.to_pylist())}
+        for row, term, label in zip(
+            diseases.column("source_row").to_pylist(),
+            diseases.column("term_id").to_pylist(),
+            diseases.column("term_label").to_pylist(),
+            strict=True,
+        ):
+            i = index[row]
+            if ids[i] is None:
+                ids[i], labels[i] = term, label
+        return pa.array(ids, pa.string()), pa.array(labels, pa.string())
 
     def _resolve_text(self, p: Any, text: str, items: pa.Array, parent: pa.Array) -> Any:
         """Resolve one distinct list item, with its first cell as the evidence's location."""
@@ -399,7 +440,9 @@ class TabularProfile(Profile):
             }
         )
 
-    def _variants(self, pp_id: pa.Array, common: dict[str, pa.Array]) -> pa.Table:
+    def _variants(
+        self, pp_id: pa.Array, common: dict[str, pa.Array], diseases: pa.Table
+    ) -> pa.Table:
         v = self.mapping.variants
         assert v is not None
         t, n = self._batch.table, self._batch.num_rows
@@ -427,7 +470,7 @@ class TabularProfile(Profile):
             pa.scalar(None, pa.string()),
         )
         keep = pc.is_valid(hgvs)
-        disease_id, disease_label = self._first_disease()
+        disease_id, disease_label = self._first_disease(diseases)
         return pa.table(
             {
                 "phenopacket_id": pp_id,
