@@ -2,7 +2,8 @@
 
 ``harmonize serve`` runs :func:`app_from_env` under uvicorn. Each feature (the submission
 intake API, the curator dashboard) is a module with ``mount(app, settings)``, listed in
-:func:`_features`; its own settings travel in :class:`WebSettings`. The pipeline's settings
+:func:`_features`; its own settings travel in :class:`WebSettings`. The Beacon
+(:mod:`harmonize.discovery.beacon`) is served by default. The pipeline's settings
 (where the warehouse and the landing store are) travel there too: withdrawals, from the
 admin API or the dashboard, change the published data.
 """
@@ -12,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from harmonize.dashboard.config import DashboardEnvSettings, DashboardSettings
+from harmonize.discovery.beacon.config import BeaconSettings
 from harmonize.drs.app import create_app as create_drs_app
 from harmonize.drs.config import DrsEnvSettings, DrsSettings
 from harmonize.intake.config import IntakeEnvSettings, IntakeSettings
@@ -30,6 +32,8 @@ class WebSettings(BaseModel):
     pipeline: Settings | None = None
     dashboard: DashboardSettings | None = None  # None: no dashboard is served
     intake: IntakeSettings | None = None  # None: no submissions API (POST /submissions)
+    # the Beacon v2 at /ga4gh/beacon/v2 (served by default); None: no Beacon
+    beacon: BeaconSettings | None = Field(default_factory=BeaconSettings)
 
 
 Feature = Callable[[FastAPI, WebSettings], None]
@@ -38,9 +42,10 @@ Feature = Callable[[FastAPI, WebSettings], None]
 def _features() -> list[Feature]:
     """The features mounted next to DRS, in order (each module's ``mount``)."""
     from harmonize import dashboard
+    from harmonize.discovery import beacon
     from harmonize.intake import api as intake
 
-    return [dashboard.mount, intake.mount]
+    return [dashboard.mount, intake.mount, beacon.mount]
 
 
 def create_app(settings: WebSettings) -> FastAPI:
