@@ -47,6 +47,11 @@ class BeaconSchemas:
             resources.append(
                 (uri, Resource.from_contents(contents, default_specification=DRAFT202012))
             )
+        # the default model's individuals and datasets refer to ../common/info.json, which
+        # the model does not have (upstream v2.1.1): it is the framework's info.json
+        info = json.loads((root / "framework/json/common/info.json").read_text())
+        model_info = UPSTREAM + "models/json/beacon-v2-default-model/common/info.json"
+        resources.append((model_info, Resource.from_contents(info, DRAFT202012)))
         self.registry: Registry[Any] = Registry().with_resources(resources)
 
     def validate(self, document: Any, schema: str) -> None:

@@ -70,7 +70,9 @@ def people(workspace: Path) -> list[Person]:
                 dataset=dataset_of[path.parent.parent.name],
                 features={f["type"]["id"] for f in features if not f.get("excluded")},
                 excluded={f["type"]["id"] for f in features if f.get("excluded")},
-                diseases={d["term"]["id"] for d in doc.get("diseases", []) if not d.get("excluded")},
+                diseases={
+                    d["term"]["id"] for d in doc.get("diseases", []) if not d.get("excluded")
+                },
                 age=age.get("iso8601duration"),
             )
         )
