@@ -130,7 +130,9 @@ def client(settings: Settings, beacon: BeaconSettings | None = None) -> TestClie
         auth=KIT.auth_settings(),
     )
     web = WebSettings(
-        drs=drs, pipeline=settings, beacon=beacon or BeaconSettings(recheck_seconds=0)
+        drs=drs,
+        pipeline=settings,
+        beacon=beacon or BeaconSettings(recheck_seconds=0, budget_queries=0),
     )
     return TestClient(create_app(web))
 
