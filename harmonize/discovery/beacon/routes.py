@@ -149,8 +149,29 @@ async def beacon_map(request: Request) -> JSONResponse:
 
 @router.get("/filtering_terms")
 async def filtering_terms(request: Request) -> JSONResponse:
-    beacon = await run_in_threadpool(_state(request).beacon)
-    return JSONResponse(await run_in_threadpool(info.filtering_terms, beacon))
+    """Every term in the data; ``skip`` and ``limit`` page the list when given."""
+    state = _state(request)
+    try:
+        page = [_page_value(name, request.query_params.getlist(name)) for name in ("skip", "limit")]
+    except BeaconRequestError as exc:
+        return _failure(state.settings, exc, "individuals")
+    beacon = await run_in_threadpool(state.beacon)
+    answer = await run_in_threadpool(info.filtering_terms, beacon)
+    skip, limit = page
+    if skip is not None or limit is not None:
+        terms = answer["response"]["filteringTerms"]
+        start = skip or 0
+        stop = start + limit if limit else None
+        answer = {**answer, "response": {**answer["response"], "filteringTerms": terms[start:stop]}}
+    return JSONResponse(answer)
+
+
+def _page_value(name: str, values: list[str]) -> int | None:
+    if not values:
+        return None
+    if len(values) > 1 or not values[0].isdigit():
+        raise BeaconRequestError(f"{name} must be one non-negative integer, not {values!r}")
+    return int(values[0])
 
 
 @router.api_route("/individuals", methods=["GET", "POST"])
