@@ -69,11 +69,15 @@ def app_from_env() -> FastAPI:
     workspace and registry, with the intake's landing store when one is configured (and the
     intake's S3 endpoint for it when ``HARMONIZE_S3_ENDPOINT_URL`` is not set).
 
+    The Beacon's settings come from the file ``HARMONIZE_BEACON_FILE`` names (defaults
+    without one); ``HARMONIZE_BEACON_ENABLED=false`` serves none.
+
     A mistyped ``HARMONIZE_DRS_*``, ``HARMONIZE_INTAKE_*`` or ``HARMONIZE_DASHBOARD_*``
     variable stops the service, naming the nearest valid one.
     """
     import os
 
+    from harmonize.discovery.beacon.config import settings_from_env as beacon_from_env
     from harmonize.orchestrate.config import settings_from_env
     from harmonize.strict import refuse_unknown_env
 
@@ -100,6 +104,7 @@ def app_from_env() -> FastAPI:
             pipeline=pipeline,
             dashboard=DashboardEnvSettings().to_settings(),
             intake=intake,
+            beacon=beacon_from_env(os.environ),
         )
     )
 

@@ -11,9 +11,11 @@ defaults for that dataset only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from harmonize.strict import StrictModel
 
@@ -62,3 +64,38 @@ class BeaconSettings(StrictModel):
             rounding=self.rounding,
             anonymous_granularity=self.anonymous_granularity,
         )
+
+
+ENV_FILE = "HARMONIZE_BEACON_FILE"
+ENV_ENABLED = "HARMONIZE_BEACON_ENABLED"
+
+
+def settings_from_env(environ: Mapping[str, str]) -> BeaconSettings | None:
+    """The service's Beacon settings: defaults, or the YAML/JSON file ``HARMONIZE_BEACON_FILE``
+    names; None when ``HARMONIZE_BEACON_ENABLED`` is ``false`` (no Beacon is served)."""
+    import yaml
+
+    from harmonize.errors import ConfigurationError
+    from harmonize.strict import first_error
+
+    enabled = environ.get(ENV_ENABLED, "true").strip().lower()
+    if enabled not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigurationError(f"{ENV_ENABLED}={enabled!r} is not true or false")
+    if enabled in ("false", "0", "no"):
+        return None
+    where = environ.get(ENV_FILE)
+    if not where:
+        return BeaconSettings()
+    try:
+        values = yaml.safe_load(Path(where).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"cannot read {ENV_FILE} {where}: {exc}", file=where) from exc
+    try:
+        return BeaconSettings.model_validate(values)
+    except ValidationError as exc:
+        key, message = first_error(exc, BeaconSettings)
+        raise ConfigurationError(
+            f"Beacon settings, {key or 'top level'}: {message}",
+            file=where,
+            hint="see README, Beacon v2: settings",
+        ) from exc
