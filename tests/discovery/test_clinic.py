@@ -68,14 +68,14 @@ def test_gene_and_onset_filters(clinic: Any) -> None:
     beacon, rows, settings = clinic
     assert _count(beacon, {"filters": [{"id": "HGNC:20153"}]}) == len(rows)
     assert _count(beacon, {"filters": [{"id": "HGNC:11111"}]}) == 0
-    # age at onset of a feature, as published in the Phenopackets
+    # age at onset of a feature or a disease, as published in the Phenopackets
     onsets = []
     for path in (settings.workspace / "published" / "phenopackets").rglob("*.json"):
         doc = json.loads(path.read_text())
         onsets.append(
             any(
                 f.get("onset", {}).get("age", {}).get("iso8601duration") in ("P3Y", "P4Y")
-                for f in doc.get("phenotypicFeatures", [])
+                for f in doc.get("phenotypicFeatures", []) + doc.get("diseases", [])
             )
         )
     assert 0 < sum(onsets) < len(onsets)

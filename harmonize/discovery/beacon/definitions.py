@@ -38,6 +38,7 @@ class ValueField:
     kind: Literal["duration", "number"]
     label: str
     scopes: tuple[str, ...] = ("individual",)
+    also: tuple[str, ...] = ()  # more tables with the same column, ORed (any of them matches)
 
 
 _SEX = {
@@ -78,8 +79,10 @@ ALPHANUMERIC: dict[str, ValueField] = {
     "PATO:0000011": ValueField(
         "individuals", "age_at_last_encounter", "duration", "age at last encounter"
     ),
-    # age at onset of a phenotypic feature (EFO:0004847 "age at onset")
-    "EFO:0004847": ValueField("phenotypic_features", "onset_age", "duration", "age at onset"),
+    # age at onset of a phenotypic feature or a disease (EFO:0004847 "age at onset")
+    "EFO:0004847": ValueField(
+        "phenotypic_features", "onset_age", "duration", "age at onset", also=("diseases",)
+    ),
 }
 
 # measurements: an assay CURIE with an operator compares measurements.value

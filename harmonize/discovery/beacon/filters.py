@@ -193,7 +193,9 @@ def _value(f: Filter, spec: ValueField, assay: str | None) -> Condition:
     params: list[Any] = [bound]
     if assay is not None:
         predicate, params = f"t.assay_id = ? AND {predicate}", [assay, *params]
-    return Condition(_link(spec.table, predicate), params)
+    tables = (spec.table, *spec.also)
+    sql = " OR ".join(_link(table, predicate) for table in tables)
+    return Condition(sql, params * len(tables))
 
 
 def compile_filter(f: Filter, terms: Terms) -> Condition:
