@@ -190,3 +190,10 @@ def test_bad_requests_are_beacon_errors(store: Any, beacon_schemas: Any) -> None
     )
     assert broken.status_code == 400
     beacon_schemas.response(broken.json())
+
+
+def test_an_oversized_body_is_refused(store: Any, beacon_schemas: Any) -> None:
+    filters = [{"id": "HP:0001250"}] * 20_000
+    answer = store.client.post(f"{API}/individuals", json={"query": {"filters": filters}})
+    assert answer.status_code == 413
+    beacon_schemas.response(answer.json())

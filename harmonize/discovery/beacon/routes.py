@@ -10,6 +10,7 @@ query budget; past it the answer is HTTP 429.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from typing import Any
@@ -27,6 +28,8 @@ from harmonize.discovery.beacon.request import Entry, Query, from_get, from_post
 from harmonize.discovery.beacon.responses import error
 
 log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024  # a Beacon request body is small; larger ones are refused (413)
 
 
 class BeaconState:
@@ -76,6 +79,22 @@ def _grants(request: Request, body: Any) -> frozenset[str]:
     return frozenset(caller.grants)
 
 
+async def _bounded_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    too_big = BeaconRequestError(
+        f"request body over {MAX_BODY_BYTES} bytes", status=413, hint="send fewer filters"
+    )
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_big
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _client(request: Request) -> str:
     header = request.headers.get("authorization", "")
     if header:
@@ -97,10 +116,10 @@ async def _answer(request: Request, entry: Entry, **scope: str) -> JSONResponse:
     try:
         body: Any = None
         if request.method == "POST":
-            raw = await request.body()
+            raw = await _bounded_body(request)
             if raw.strip():
                 try:
-                    body = await request.json()
+                    body = json.loads(raw)
                 except ValueError:
                     raise BeaconRequestError("the request body is not JSON") from None
             query: Query = from_post(entry, body)
