@@ -197,3 +197,39 @@ def test_an_oversized_body_is_refused(store: Any, beacon_schemas: Any) -> None:
     answer = store.client.post(f"{API}/individuals", json={"query": {"filters": filters}})
     assert answer.status_code == 413
     beacon_schemas.response(answer.json())
+
+
+def test_an_alt_id_expands_as_its_primary_term(store: Any) -> None:
+    grant = bearer("aire", "chd8", "fbxl4", "mpv17", "suox")
+
+    def count(term: str) -> int:
+        answer = store.client.get(
+            f"{API}/individuals",
+            params={"filters": term, "requestedGranularity": "count"},
+            headers=grant,
+        ).json()
+        return int(answer["responseSummary"]["numTotalResults"])
+
+    assert count("HP:0001275") == count("HP:0001250") > 0  # HP:0001275: an alt_id of Seizure
+
+
+@pytest.mark.parametrize(
+    ("include", "expected"),
+    [("HIT", ["aire"]), ("MISS", ["suox"]), ("ALL", ["aire", "suox"]), ("NONE", [])],
+)
+def test_include_resultset_responses(
+    store: Any, beacon_schemas: Any, include: str, expected: list[str]
+) -> None:
+    answer = store.client.get(
+        f"{API}/individuals",
+        params={
+            "filters": "OMIM:240300",  # APS1: the AIRE cohort only
+            "requestedGranularity": "record",
+            "includeResultsetResponses": include,
+            "datasets": "aire,suox",
+        },
+        headers=bearer("aire", "suox"),
+    ).json()
+    beacon_schemas.response(answer)
+    assert [s["id"] for s in answer["response"]["resultSets"]] == expected
+    assert answer["responseSummary"]["numTotalResults"] > 0

@@ -49,13 +49,21 @@ class Beacon:
         self.snapshots = Snapshots(
             pipeline, registry, prepare=self._prepare, recheck_seconds=settings.recheck_seconds
         )
-        self.terms = Terms(self._known)
+        self.terms = Terms(self._known, self._primary)
 
     def _prepare(self, snapshot: Snapshot) -> None:
         catalog.prepare(snapshot, self.ontologies.get("HP"))
 
     def _known(self, curie: str) -> bool:
         return self.ontologies.check_curie(curie)
+
+    def _primary(self, curie: str) -> str:
+        """The primary id of an HPO term (an alt_id names it); other ids unchanged."""
+        if not curie.startswith("HP:"):
+            return curie
+        hp = self.ontologies.get("HP")
+        code = hp.code(curie)
+        return hp.term_id(code) if code is not None else curie
 
     def snapshot(self) -> Snapshot:
         return self.snapshots.current()

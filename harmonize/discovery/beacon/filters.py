@@ -123,10 +123,14 @@ class Condition:
 
 
 class Terms:
-    """What the filters are checked against: is a term known? (the pinned releases)"""
+    """What the filters are checked against: is a term known (the pinned releases), and its
+    primary id in a release with a hierarchy (an ``alt_id`` names its primary term)."""
 
-    def __init__(self, known: Callable[[str], bool]) -> None:
+    def __init__(
+        self, known: Callable[[str], bool], primary: Callable[[str], str] = lambda t: t
+    ) -> None:
         self.known = known
+        self.primary = primary
 
 
 def _link(table: str, predicate: str) -> str:
@@ -162,9 +166,8 @@ def _ontology(f: Filter, prefix: str, spec: OntologyField, terms: Terms) -> Cond
     excluded = f" AND t.{spec.excluded} IS NOT TRUE" if spec.excluded else ""
     if spec.closure and f.descendants:
         match = f"t.{spec.column} IN (SELECT term_id FROM hz_closure WHERE ancestor_id = ?)"
-    else:
-        match = f"t.{spec.column} = ?"
-    return Condition(_link(spec.table, match + excluded), [f.id])
+        return Condition(_link(spec.table, match + excluded), [terms.primary(f.id)])
+    return Condition(_link(spec.table, f"t.{spec.column} = ?" + excluded), [f.id])
 
 
 _SQL_OPERATOR = {"=": "=", "<": "<", ">": ">", "!": "<>", ">=": ">=", "<=": "<="}
