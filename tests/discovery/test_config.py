@@ -28,6 +28,8 @@ def test_a_mistyped_key_names_the_nearest(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="threshold") as err:
         settings_from_env({"HARMONIZE_BEACON_FILE": str(path)})
     assert err.value.file == str(path)
+    with pytest.raises(ConfigurationError, match="did you mean HARMONIZE_BEACON_FILE"):
+        settings_from_env({"HARMONIZE_BEACON_FLIE": str(path)})
     with pytest.raises(ConfigurationError, match="true or false"):
         settings_from_env({"HARMONIZE_BEACON_ENABLED": "maybe"})
 
@@ -49,3 +51,25 @@ def test_budget_is_per_client_and_window() -> None:
     assert budget.spend("b", now=3)
     assert budget.spend("a", now=10.5)
     assert Budget(0, 10).spend("a", now=0)
+
+
+def test_the_service_serves_the_beacon_unless_disabled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from harmonize.web import app_from_env
+
+    monkeypatch.setenv("HARMONIZE_DRS_WORKSPACE", str(tmp_path))
+    beacon = TestClient(app_from_env())
+    served = beacon.get("/ga4gh/beacon/v2/info")
+    assert served.status_code == 200 and served.json()["response"]["apiVersion"] == "v2.1.1"
+    # nothing published yet: an empty answer, not an error
+    empty = beacon.get(
+        "/ga4gh/beacon/v2/individuals",
+        params={"filters": "HP:0001250", "requestedGranularity": "count"},
+    ).json()
+    assert empty["responseSummary"] == {"exists": False, "numTotalResults": 0}
+    assert beacon.get("/ga4gh/beacon/v2/filtering_terms").status_code == 200
+    monkeypatch.setenv("HARMONIZE_BEACON_ENABLED", "false")
+    assert TestClient(app_from_env()).get("/ga4gh/beacon/v2/info").status_code == 404

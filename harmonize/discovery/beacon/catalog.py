@@ -44,7 +44,9 @@ def closure_table(hp: Any, term_ids: list[str]) -> pa.Table:
         above = hp.ids_for(hp.ancestors(code)).to_pylist()
         terms.extend([term] * len(above))
         ancestors.extend(above)
-    return pa.table({"term_id": terms, "ancestor_id": ancestors})
+    return pa.table(
+        {"term_id": pa.array(terms, pa.string()), "ancestor_id": pa.array(ancestors, pa.string())}
+    )
 
 
 def prepare(snapshot: Snapshot, hp: Any) -> None:

@@ -76,8 +76,13 @@ def settings_from_env(environ: Mapping[str, str]) -> BeaconSettings | None:
     import yaml
 
     from harmonize.errors import ConfigurationError
-    from harmonize.strict import first_error
+    from harmonize.strict import StrictModel, first_error, refuse_unknown_env
 
+    class _Variables(StrictModel):  # the HARMONIZE_BEACON_* variables there are
+        file: str | None = None
+        enabled: str | None = None
+
+    refuse_unknown_env(environ, "HARMONIZE_BEACON_", _Variables)
     enabled = environ.get(ENV_ENABLED, "true").strip().lower()
     if enabled not in ("true", "false", "1", "0", "yes", "no"):
         raise ConfigurationError(f"{ENV_ENABLED}={enabled!r} is not true or false")
