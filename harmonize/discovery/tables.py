@@ -31,13 +31,16 @@ class Snapshot:
         self.view = view
         self.access = access  # submission id -> public | controlled (current versions)
         self.extras: dict[str, Any] = {}  # what readers derive once per snapshot
+        self._lock = threading.Lock()
 
     @property
     def seq(self) -> int:
         return self.view.seq
 
     def cursor(self) -> Any:
-        return self.con.cursor()
+        """A cursor of its own for one reader (one thread)."""
+        with self._lock:
+            return self.con.cursor()
 
 
 def submission_access(registry: Any) -> dict[str, str]:

@@ -150,3 +150,23 @@ def test_rounding_budget_and_filter_limit(store: Any, beacon_schemas: Any) -> No
     beacon_schemas.response(spent.json())
     # another client (another token) has its own budget
     assert beacon.get(f"{API}/individuals", headers=bearer("aire")).status_code == 200
+
+
+def test_concurrent_queries_agree(store: Any) -> None:
+    """Eight threads share one snapshot's connection, each through its own cursor."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from harmonize.discovery.beacon.request import from_get
+
+    beacon = store.client.app.state.beacon.beacon()
+    grants = frozenset(f"https://example.org/harmonize/datasets/{d}" for d in ("aire", "suox"))
+    terms = ["HP:0000118", "HP:0001250", "HP:0000707", "OMIM:240300", "NCIT:C16576"] * 8
+
+    def count(term: str) -> int:
+        query = from_get("individuals", {"filters": term, "requestedGranularity": "count"})
+        return int(beacon.answer(query, grants)["responseSummary"]["numTotalResults"])
+
+    alone = {term: count(term) for term in set(terms)}
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(count, terms))
+    assert together == [alone[t] for t in terms]
