@@ -18,7 +18,7 @@ from harmonize.discovery.beacon.request import Query
 
 # the variant an entry stands for: its HGVS expression, else its description, else its id
 VARIANT_KEY = "coalesce(v.hgvs, v.description, v.variant_id)"
-_REFERENCE = re.compile(r"^(?:chr)?(?P<name>[0-9]{1,2}|X|Y|MT?)$", re.IGNORECASE)
+_REFERENCE = re.compile(r"^(?:chr)?(?P<name>[1-9]|1[0-9]|2[0-2]|X|Y|MT?)$", re.IGNORECASE)
 _REFSEQ = re.compile(r"^NC_0*(?P<number>\d+)(?:\.\d+)?$")
 # hgvs.g on a RefSeq chromosome: NC_000021.9:g.44286616C>T -> chromosome 21, position
 HGVS_G = r"^NC_0*([0-9]+)\.[0-9]+:g\.([0-9]+)"
