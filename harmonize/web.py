@@ -2,7 +2,8 @@
 
 ``harmonize serve`` runs :func:`app_from_env` under uvicorn. Each feature (the submission
 intake API, the curator dashboard) is a module with ``mount(app, settings)``, listed in
-:func:`_features`; its own settings travel in :class:`WebSettings`. The pipeline's settings
+:func:`_features`; its own settings travel in :class:`WebSettings`. The Beacon
+(:mod:`harmonize.discovery.beacon`) is served by default. The pipeline's settings
 (where the warehouse and the landing store are) travel there too: withdrawals, from the
 admin API or the dashboard, change the published data.
 """
@@ -12,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from harmonize.dashboard.config import DashboardEnvSettings, DashboardSettings
+from harmonize.discovery.beacon.config import BeaconSettings
 from harmonize.discovery.dataconnect.config import DataConnectEnvSettings, DataConnectSettings
 from harmonize.drs.app import create_app as create_drs_app
 from harmonize.drs.config import DrsEnvSettings, DrsSettings
@@ -32,6 +34,8 @@ class WebSettings(BaseModel):
     dashboard: DashboardSettings | None = None  # None: no dashboard is served
     intake: IntakeSettings | None = None  # None: no submissions API (POST /submissions)
     data_connect: DataConnectSettings | None = None  # None: Data Connect's defaults
+    # the Beacon v2 at /ga4gh/beacon/v2 (served by default); None: no Beacon
+    beacon: BeaconSettings | None = Field(default_factory=BeaconSettings)
 
 
 Feature = Callable[[FastAPI, WebSettings], None]
@@ -40,10 +44,10 @@ Feature = Callable[[FastAPI, WebSettings], None]
 def _features() -> list[Feature]:
     """The features mounted next to DRS, in order (each module's ``mount``)."""
     from harmonize import dashboard
-    from harmonize.discovery import dataconnect
+    from harmonize.discovery import beacon, dataconnect
     from harmonize.intake import api as intake
 
-    return [dashboard.mount, intake.mount, dataconnect.mount]
+    return [dashboard.mount, intake.mount, beacon.mount, dataconnect.mount]
 
 
 def create_app(settings: WebSettings) -> FastAPI:
@@ -67,11 +71,15 @@ def app_from_env() -> FastAPI:
     workspace and registry, with the intake's landing store when one is configured (and the
     intake's S3 endpoint for it when ``HARMONIZE_S3_ENDPOINT_URL`` is not set).
 
+    The Beacon's settings come from the file ``HARMONIZE_BEACON_FILE`` names (defaults
+    without one); ``HARMONIZE_BEACON_ENABLED=false`` serves none.
+
     A mistyped ``HARMONIZE_DRS_*``, ``HARMONIZE_INTAKE_*``, ``HARMONIZE_DASHBOARD_*`` or
     ``HARMONIZE_DATACONNECT_*`` variable stops the service, naming the nearest valid one.
     """
     import os
 
+    from harmonize.discovery.beacon.config import settings_from_env as beacon_from_env
     from harmonize.orchestrate.config import settings_from_env
     from harmonize.strict import refuse_unknown_env
 
@@ -100,6 +108,7 @@ def app_from_env() -> FastAPI:
             dashboard=DashboardEnvSettings().to_settings(),
             intake=intake,
             data_connect=DataConnectEnvSettings().to_settings(),
+            beacon=beacon_from_env(os.environ),
         )
     )
 

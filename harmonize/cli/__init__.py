@@ -1,7 +1,7 @@
 """``harmonize``: the command line, one module per command group.
 
-``ingest``, ``validate`` and ``recover`` live in :mod:`~.ingest`; ``serve``, ``worker`` and
-``submit`` in modules of their names; the groups ``ontologies``, ``review``, ``drs``,
+``ingest``, ``validate`` and ``recover`` live in :mod:`~.ingest`; ``serve``, ``worker``,
+``submit`` and ``discover`` in modules of their names; the groups ``ontologies``, ``review``, ``drs``,
 ``events``, ``db`` and ``tables`` each in its own module; :mod:`~.options` holds the options several
 commands share. The command modules import only Typer at their top level and heavy
 libraries inside the commands, so that ``harmonize --help`` answers at once.
@@ -13,6 +13,7 @@ import typer
 
 from harmonize.cli import (
     db,
+    discover,
     drs,
     events,
     ingest,
@@ -51,6 +52,7 @@ app.add_typer(db.db, name="db")
 app.add_typer(tables.tables, name="tables")
 app.command()(lifecycle.withdraw)
 app.command()(lifecycle.verify)
+app.command()(discover.discover)
 
 
 def main() -> None:  # pragma: no cover

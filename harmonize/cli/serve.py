@@ -1,4 +1,5 @@
-"""``harmonize serve``: the DRS API, and the submissions API and dashboard when configured."""
+"""``harmonize serve``: the DRS API and the Beacon v2, and the submissions API and dashboard
+when configured."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the DRS 1.5 API, and the submissions API and dashboard when configured."""
+    """Serve the DRS 1.5 API and Beacon v2, and the submissions API and dashboard if configured."""
     import os
     import secrets
 

@@ -1,0 +1,165 @@
+"""Load on the Beacon: count queries from concurrent clients, against a hand-written bound.
+
+1. PostgreSQL: ``--url`` or a throwaway server started with ``infra/postgres.sh``.
+2. Data: ``--rows`` synthetic individuals (``bench/synth.py``, ~10 HPO features each)
+   ingested with ``harmonize.pipeline.ingest`` into a temp workspace on that registry.
+3. The service as ``harmonize serve --workers 2`` runs it (uvicorn, ``--factory``), the
+   Beacon with its budget off.
+4. A client process with ``--clients`` keep-alive connections runs, after a warm-up:
+   ``one``: a count with one HPO parent-term filter (descendants included); ``three``: the
+   term, female sex and an age range; ``terms``: ``/filtering_terms``.
+5. The bound, same run: the one-filter count as one hand-written DuckDB statement
+   (term→ancestor closure join) in process, on the same pinned tables.
+
+Prints p50/p99 per kind, errors, the ratio of ``one``'s p50 to the bound's, and the peak
+RSS of each worker; the targets are p50 ≤ 100 ms, p99 ≤ 300 ms, zero errors, ≤ 1.5x the
+bound. Nothing is asserted; the exit status is 1 when a target is missed.
+
+    uv run --frozen python bench/discovery.py [--rows 1000000] [--requests 2000]
+        [--clients 8] [--workers 2] [--url URL] [--term HP:0000707] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from drs_load import percentile, run_phases, server_processes, summarize  # noqa: E402
+from synth import write_submission  # noqa: E402
+
+from tests.support.postgres import PostgresServer  # noqa: E402
+from tests.support.server import serve_drs  # noqa: E402
+
+API = "/ga4gh/beacon/v2"
+P50_MS, P99_MS, BOUND_RATIO = 100.0, 300.0, 1.5
+
+
+def bound_ms(settings: object, url: str, term: str, samples: int) -> tuple[float, int]:
+    """p50 (ms) of the one-filter count as one hand-written statement, and its count."""
+    from harmonize.discovery.beacon.config import BeaconSettings
+    from harmonize.discovery.beacon.engine import Beacon
+    from harmonize.drs.registry import Registry
+
+    registry = Registry(url)
+    beacon = Beacon(settings, registry, BeaconSettings(), visa_value=str)  # type: ignore[arg-type]
+    cursor = beacon.snapshot().cursor()
+    sql = (
+        "SELECT count(*) FROM individuals i WHERE EXISTS (SELECT 1 FROM phenotypic_features f "
+        "JOIN hz_closure c ON f.term_id = c.term_id WHERE c.ancestor_id = ? "
+        "AND f.submission_id = i.submission_id AND f.phenopacket_id = i.phenopacket_id "
+        "AND f.excluded IS NOT TRUE)"
+    )
+    times, count = [], 0
+    for _ in range(samples):
+        start = time.perf_counter()
+        count = cursor.execute(sql, [term]).fetchone()[0]
+        times.append((time.perf_counter() - start) * 1000)
+    registry.dispose()
+    return percentile(times, 50), int(count)
+
+
+def peak_rss_mb(pids: list[int]) -> list[float]:
+    peaks = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
+        peaks.append(int(line.split()[1]) / 1024)
+    return peaks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=2000, help="per query kind")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--url", help="PostgreSQL URL; default: start one with infra/postgres.sh")
+    parser.add_argument("--term", default="HP:0000707", help="the parent term queried")
+    parser.add_argument("--keep", action="store_true", help="keep the temp directory")
+    args = parser.parse_args()
+
+    from harmonize.pipeline import ingest
+    from harmonize.settings import Settings
+
+    workdir = Path(tempfile.mkdtemp(prefix="harmonize-discovery-"))
+    server: PostgresServer | None = None
+    try:
+        url = args.url
+        if url is None:
+            server = PostgresServer.start_temporary()
+            url = server.create_database()
+        settings = Settings(
+            workspace=workdir / "workspace",
+            registry_url=url,
+            run_great_expectations=False,
+            data_docs=False,
+        )
+        started = time.perf_counter()
+        write_submission(workdir / "synth", args.rows)
+        result = ingest(workdir / "synth", settings)
+        if result.status != "published":
+            raise SystemExit(f"the synthetic submission was not published: {result.message}")
+        print(f"data: {args.rows} individuals published in {time.perf_counter() - started:.0f} s")
+        one = f"{API}/individuals?" + urlencode(
+            {"filters": args.term, "requestedGranularity": "count"}
+        )
+        three = f"{API}/individuals?" + urlencode(
+            {
+                "filters": f"{args.term},NCIT:C16576,age:>=P5Y,age:<P40Y",
+                "requestedGranularity": "count",
+            }
+        )
+        phases = [
+            ("warmup", [("beacon", one, 0)] * 50),
+            ("one", [("beacon", one, 0)] * args.requests),
+            ("three", [("beacon", three, 0)] * args.requests),
+            ("terms", [("beacon", f"{API}/filtering_terms", 0)] * max(args.requests // 10, 10)),
+        ]
+        config = workdir / "beacon.yaml"
+        config.write_text("budget_queries: 0\nrecheck_seconds: 5\n")
+        env = {"HARMONIZE_BEACON_FILE": str(config)}
+        with serve_drs(
+            settings.workspace, url, workers=args.workers, env=env, log=workdir / "uvicorn.log"
+        ) as (base, supervisor):
+            port = int(base.rsplit(":", 1)[1])
+            servers = server_processes(supervisor.pid, server)
+            results = run_phases(port, phases, args.clients, servers)
+            peaks = peak_rss_mb(servers["uvicorn workers"]())
+        bound, count = bound_ms(settings, url, args.term, 50)
+        print(f"\n{args.term}: {count} individuals; {args.clients} clients, {args.workers} workers")
+        figures = {k: summarize(k, len(j), *results[k]) for k, j in phases if k != "warmup"}
+        ratio = figures["one"]["p50"] / bound
+        print(f"bound      one DuckDB statement in process p50 {bound:.2f} ms; ratio {ratio:.2f}x")
+        print("peak RSS per worker: " + ", ".join(f"{mb:.0f} MB" for mb in peaks))
+        errors = int(sum(f["errors"] for f in figures.values()))
+        met = (
+            errors == 0
+            and figures["one"]["p50"] <= P50_MS
+            and figures["one"]["p99"] <= P99_MS
+            and ratio <= BOUND_RATIO
+        )
+        print(f"targets    {'met' if met else 'MISSED'}")
+        return 0 if met else 1
+    finally:
+        if server is not None:
+            server.stop()
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

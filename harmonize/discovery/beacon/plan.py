@@ -1,0 +1,109 @@
+"""One function compiles a Beacon query into one plan: the SQL that counts and pages it.
+
+A plan counts matches per dataset (``counts``) and pages records (``page``), both over the
+same ``FROM ... WHERE``: the individuals (alias ``i``) that pass every filter, the scoping
+parameters and the datasets searched; for ``g_variants``, the variants (alias ``v``) those
+individuals carry, one entry per dataset and variant. Every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from harmonize.discovery.beacon.errors import BeaconRequestError
+from harmonize.discovery.beacon.filters import Terms, compile_filters
+from harmonize.discovery.beacon.request import Query
+
+# the variant an entry stands for: its HGVS expression, else its description, else its id
+VARIANT_KEY = "coalesce(v.hgvs, v.description, v.variant_id)"
+_REFERENCE = re.compile(r"^(?:chr)?(?P<name>[1-9]|1[0-9]|2[0-2]|X|Y|MT?)$", re.IGNORECASE)
+_REFSEQ = re.compile(r"^NC_0*(?P<number>\d+)(?:\.\d+)?$")
+# hgvs.g on a RefSeq chromosome: NC_000021.9:g.44286616C>T -> chromosome 21, position
+HGVS_G = r"^NC_0*([0-9]+)\.[0-9]+:g\.([0-9]+)"
+
+
+@dataclass(frozen=True)
+class Plan:
+    counts: str  # dataset, count
+    count_params: list[Any]
+    page: str  # the page's rows, in a stable order
+    page_params: list[Any]
+
+
+def _chromosome(name: str) -> str:
+    refseq = _REFSEQ.match(name)
+    if refseq is not None:
+        number = int(refseq["number"])
+        return {23: "X", 24: "Y"}.get(number, str(number))
+    match = _REFERENCE.match(name)
+    if match is None:
+        raise BeaconRequestError(
+            f"referenceName {name!r} is not a chromosome", hint="use 1-22, X, Y or NC_0000NN"
+        )
+    return match["name"].upper()
+
+
+def _variant_conditions(variant: dict[str, str]) -> tuple[list[str], list[Any]]:
+    sql: list[str] = []
+    params: list[Any] = []
+    if "geneId" in variant:
+        sql.append("(v.gene_id = ? OR v.gene_symbol = ?)")
+        params += [variant["geneId"], variant["geneId"]]
+    if "genomicAlleleShortForm" in variant:
+        sql.append("v.hgvs = ?")
+        params.append(variant["genomicAlleleShortForm"])
+    if "start" in variant or "referenceName" in variant:
+        if "start" not in variant or "referenceName" not in variant:
+            raise BeaconRequestError("a coordinate query needs both referenceName and start")
+        start = int(variant["start"])  # 0-based, as Beacon counts
+        end = int(variant.get("end", start + 1))
+        chromosome = _chromosome(variant["referenceName"])
+        number = {"X": "23", "Y": "24"}.get(chromosome, chromosome)
+        sql.append(
+            f"v.hgvs_syntax = 'hgvs.g' AND ltrim(regexp_extract(v.hgvs, '{HGVS_G}', 1), '0') = ? "
+            f"AND try_cast(regexp_extract(v.hgvs, '{HGVS_G}', 2) AS BIGINT) > ? "
+            f"AND try_cast(regexp_extract(v.hgvs, '{HGVS_G}', 2) AS BIGINT) <= ?"
+        )
+        params += [number, start, end]
+    return sql, params
+
+
+def compile_query(query: Query, terms: Terms, *, datasets: list[str], max_filters: int) -> Plan:
+    """The plan of ``query`` over ``datasets`` (the datasets it may search)."""
+    condition = compile_filters(query.filters, terms, limit=max_filters)
+    where = [f"({condition.sql})"]
+    params: list[Any] = list(condition.params)
+    where.append("i.dataset IN (SELECT unnest(?::VARCHAR[]))")
+    params.append(list(datasets))
+    if query.individual_id is not None:
+        where.append("i.phenopacket_id = ?")
+        params.append(query.individual_id)
+    if query.entry == "g_variants":
+        extra, extra_params = _variant_conditions(query.variant)
+        source = (
+            "variants v JOIN individuals i ON v.submission_id = i.submission_id "
+            "AND v.phenopacket_id = i.phenopacket_id"
+        )
+        where += [f"{VARIANT_KEY} IS NOT NULL", *extra]
+        params += extra_params
+        body = f"FROM {source} WHERE {' AND '.join(where)}"
+        counts = f"SELECT i.dataset, count(DISTINCT {VARIANT_KEY}) FROM {source} " + (
+            f"WHERE {' AND '.join(where)} GROUP BY i.dataset"
+        )
+        page = (
+            f"SELECT i.dataset, {VARIANT_KEY} AS key, any_value(v.gene_id), "
+            "any_value(v.gene_symbol), any_value(v.hgvs_syntax), any_value(v.description), "
+            "count(DISTINCT i.submission_id || '/' || i.phenopacket_id) "
+            f"{body} GROUP BY i.dataset, key ORDER BY i.dataset, key LIMIT ? OFFSET ?"
+        )
+        return Plan(counts, params, page, [*params, query.limit, query.skip])
+    body = f"FROM individuals i WHERE {' AND '.join(where)}"
+    counts = f"SELECT i.dataset, count(*) {body} GROUP BY i.dataset"
+    page = (
+        "SELECT i.dataset, i.submission_id, i.phenopacket_id, i.sex, i.age_at_last_encounter, "
+        f"i.submission_version {body} ORDER BY i.dataset, i.submission_id, i.phenopacket_id "
+        "LIMIT ? OFFSET ?"
+    )
+    return Plan(counts, params, page, [*params, query.limit, query.skip])

@@ -1,0 +1,68 @@
+"""The compiled plan on hand-made tables: coordinates from hgvs.g, variant counts per dataset."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from harmonize.discovery.beacon.errors import BeaconRequestError
+from harmonize.discovery.beacon.filters import DAYS_MACRO, Terms
+from harmonize.discovery.beacon.plan import compile_query
+from harmonize.discovery.beacon.request import from_get
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(DAYS_MACRO)
+    con.execute(
+        "CREATE TABLE individuals AS SELECT * FROM (VALUES "
+        "('s', 'a', 'd1', 'FEMALE', 'P3Y', 1), ('s', 'b', 'd1', 'MALE', 'P36M', 1), "
+        "('s', 'c', 'd2', 'MALE', 'P2Y11M', 1)) "
+        "t(submission_id, phenopacket_id, dataset, sex, age_at_last_encounter, submission_version)"
+    )
+    con.execute(
+        "CREATE TABLE variants AS SELECT * FROM (VALUES "
+        "('s', 'a', NULL::VARCHAR, 'HGNC:1', 'G1', 'NC_000006.12:g.98875673G>A', 'hgvs.g', "
+        "NULL::VARCHAR), "
+        "('s', 'b', NULL, 'HGNC:1', 'G1', 'NC_000006.12:g.98875673G>A', 'hgvs.g', NULL), "
+        "('s', 'c', NULL, 'HGNC:2', 'G2', 'NC_000023.11:g.100C>T', 'hgvs.g', NULL), "
+        "('s', 'c', NULL, 'HGNC:1', 'G1', 'NM_1.1:c.5A>G', 'hgvs.c', NULL)) "
+        "t(submission_id, phenopacket_id, variant_id, gene_id, gene_symbol, hgvs, hgvs_syntax, "
+        "description)"
+    )
+    return con
+
+
+def _counts(con: duckdb.DuckDBPyConnection, params: dict[str, str]) -> dict[str, int]:
+    plan = compile_query(
+        from_get("g_variants", params),
+        Terms(lambda _: True),
+        datasets=["d1", "d2"],
+        max_filters=10,
+    )
+    return dict(con.execute(plan.counts, plan.count_params).fetchall())
+
+
+def test_coordinates_match_hgvs_g_positions(con: duckdb.DuckDBPyConnection) -> None:
+    # Beacon start is 0-based: position 98875673 is start 98875672
+    assert _counts(con, {"referenceName": "6", "start": "98875672"}) == {"d1": 1}
+    assert _counts(con, {"referenceName": "chr6", "start": "98875600", "end": "98875700"}) == {
+        "d1": 1
+    }
+    assert _counts(con, {"referenceName": "NC_000006.12", "start": "98875673"}) == {}
+    assert _counts(con, {"referenceName": "X", "start": "99"}) == {"d2": 1}
+    with pytest.raises(BeaconRequestError, match="both referenceName and start"):
+        _counts(con, {"start": "5"})
+    with pytest.raises(BeaconRequestError, match="not a chromosome"):
+        _counts(con, {"referenceName": "chr99", "start": "5"})
+
+
+def test_gene_counts_distinct_variants_and_filters_apply_to_carriers(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    assert _counts(con, {"geneId": "G1"}) == {"d1": 1, "d2": 1}
+    assert _counts(con, {"geneId": "HGNC:1", "filters": "NCIT:C16576"}) == {"d1": 1}
+    # P36M equals P3Y; P2Y11M is younger
+    assert _counts(con, {"geneId": "G1", "filters": "age:>=P3Y"}) == {"d1": 1}
+    assert _counts(con, {"filters": "age:<P3Y"}) == {"d2": 2}
