@@ -56,6 +56,7 @@ def check_mapping(source: Path, profile: str | None, mapping: Path | None) -> No
     """
     from harmonize.errors import SubmissionError
     from harmonize.mapping.profiles.mapping_file import load_mapping
+    from harmonize.mapping.profiles.redcap_mapping import load_redcap_mapping
     from harmonize.submission.manifest import load_manifest
 
     named = None
@@ -67,8 +68,12 @@ def check_mapping(source: Path, profile: str | None, mapping: Path | None) -> No
         profile = profile or manifest.profile
         named = source / manifest.mapping if manifest.mapping else None
     path = mapping or named
-    if profile == "tabular" and path is not None and path.is_file():
+    if path is None or not path.is_file():
+        return
+    if profile == "tabular":
         load_mapping(path)
+    elif profile == "redcap":
+        load_redcap_mapping(path)
 
 
 def ingest(

@@ -367,3 +367,19 @@ def test_logic_outside_the_subset_is_named_once_and_the_field_mapped(
         if m["assay"]["id"] == "LOINC:718-7"
     ]
     assert hb_values == [11.2, 11.6]
+
+
+def test_a_broken_mapping_is_a_usage_error_not_a_rejection(tmp_path: Path) -> None:
+    """As for tabular: the operator fixes the mapping YAML; the submission is not rejected."""
+    from typer.testing import CliRunner
+
+    from harmonize.cli import app
+
+    root = _copy(tmp_path)
+    mapping = root / "mapping.yaml"
+    mapping.write_text(mapping.read_text() + "colour: blue\n")
+    ws = tmp_path / "ws"
+    result = CliRunner().invoke(app, ["ingest", str(root), "-w", str(ws)])
+    assert result.exit_code == 2, result.output
+    assert "mapping.yaml" in result.output and "colour" in result.output
+    assert not (ws / "reports").exists() and not (ws / "published").exists()
