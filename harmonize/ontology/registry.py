@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from harmonize.errors import OntologyError
+from harmonize.ontology.codelists import CodeList
 from harmonize.ontology.index import TermIndex
 from harmonize.ontology.manifest import MANIFEST_NAME, OntologyManifest, load_manifest
 
@@ -27,6 +28,7 @@ class Ontologies:
         self.manifest = manifest
         self.cache_dir = cache_dir
         self._indexes: dict[str, TermIndex] = {}
+        self._code_lists: dict[str, CodeList] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -92,8 +94,25 @@ class Ontologies:
                 self._indexes[prefix] = index
         return index
 
+    def code_list(self, prefix: str) -> CodeList | None:
+        """The code list ``prefix``'s ids are checked against (loaded once), if it has one."""
+        entry = next((e for e in self.manifest.ontologies if e.prefix == prefix), None)
+        if entry is None or entry.codes is None:
+            return None
+        found = self._code_lists.get(entry.codes)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._code_lists.get(entry.codes)
+            if found is None:
+                listed = self.manifest.code_list(entry.codes)
+                found = CodeList.load(listed, self.manifest.directory, self.cache_dir)
+                self._code_lists[entry.codes] = found
+        return found
+
     def check_curie(self, curie: str) -> bool:
-        """Whether ``curie`` names a known term (indexed prefix) or fits the id syntax."""
+        """Whether ``curie`` names a known term (indexed prefix or code list), or, for a
+        code system with neither, fits its id syntax."""
         prefix, sep, local = curie.partition(":")
         if not sep or not local:
             return False
@@ -102,6 +121,9 @@ class Ontologies:
             return False
         if entry.file is not None:
             return curie in self.get(prefix)
+        codes = self.code_list(prefix)
+        if codes is not None:
+            return curie in codes
         return entry.matches_local_id(local)
 
     def resource(self, prefix: str) -> dict[str, str]:

