@@ -17,6 +17,8 @@ file's sha-256, so a warm load reads a few hundred kilobytes.
 ('Marfan syndrome', None)
 >>> codes.agrees("OMIM:154700", "marfan  syndrome"), codes.agrees("OMIM:154700", "Phenylketonuria")
 (True, False)
+>>> codes.agrees("OMIM:154700", "syndrome")
+False
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from pathlib import Path
 
 from harmonize.errors import OntologyError
 from harmonize.ontology.manifest import CodeListEntry
-from harmonize.ontology.text import casefold_key, normalized_key
+from harmonize.ontology.text import casefold_key, key_words, normalized_key
 
 logger = logging.getLogger(__name__)
 
@@ -76,17 +78,19 @@ class CodeList:
 
     def agrees(self, curie: str, text: str) -> bool:
         """Whether ``text`` could be a label of ``curie``: one of its names, ignoring case,
-        punctuation and word order, or a shortened or lengthened form of one (every word of
-        the shorter in the longer: "Autoimmune polyendocrinopathy syndrome, type I")."""
+        punctuation and word order, or the start of one ("Autoimmune polyendocrinopathy
+        syndrome, type I" for "..., type I, with or without reversible metaphyseal
+        dysplasia"), or one of its names followed by more words."""
         names = self.names.get(curie, ())
-        if any(casefold_key(text) == casefold_key(name) for name in names):
-            return True
-        words = frozenset(normalized_key(text).split())
+        key, words = normalized_key(text), key_words(text)
         if not words:
             return False
         for name in names:
-            theirs = frozenset(normalized_key(name).split())
-            if words <= theirs or theirs <= words:
+            theirs = key_words(name)
+            if key == normalized_key(name):
+                return True
+            short, long = sorted((words, theirs), key=len)
+            if short and long[: len(short)] == short:
                 return True
         return False
 
