@@ -37,6 +37,7 @@ from pathlib import Path
 
 from harmonize.errors import OntologyError
 from harmonize.ontology.manifest import CodeListEntry
+from harmonize.ontology.resolution import Method, Resolution
 from harmonize.ontology.text import casefold_key, key_words, normalized_key
 
 logger = logging.getLogger(__name__)
@@ -199,3 +200,67 @@ def _write_cache(cache_file: Path, codes: CodeList) -> None:
     finally:
         if temp is not None:
             temp.unlink(missing_ok=True)
+
+
+class ListedTerms:
+    """One code system's ids in a code list, answering like a :class:`TermIndex` does
+    for :class:`~harmonize.mapping.resolver.Resolver`: ``resolve`` and ``candidates``.
+
+    Text resolves by id, by a name (``label`` for the id's label, ``synonym`` for its
+    other names), or by a name after :func:`normalized_key` (``normalized``). Text that
+    names more than one id of the system is ambiguous: the first id comes back with a
+    score under 0.9, so a curator reviews it.
+    """
+
+    AMBIGUOUS_SCORE = 0.6
+
+    def __init__(self, codes: CodeList, prefix: str) -> None:
+        self.codes = codes
+        self.prefix = prefix
+        self._normalized: dict[str, list[str]] | None = None
+
+    @property
+    def release(self) -> str:
+        return self.codes.release
+
+    def resolve(self, text: str) -> Resolution | None:
+        found = self.candidates(text, limit=2)
+        if not found:
+            return None
+        if len(found) > 1 and found[0].score == found[1].score:
+            best = found[0]
+            return Resolution(
+                best.term_id, best.label, best.method, self.AMBIGUOUS_SCORE, best.release
+            )
+        return found[0]
+
+    def candidates(self, text: str, limit: int = 5) -> list[Resolution]:
+        """Ids ``text`` could name, best first."""
+        text = text.strip()
+        primary = self.codes.primary(text) if text.startswith(f"{self.prefix}:") else None
+        if primary is not None:
+            method: Method = "id" if primary == text else "alt_id"
+            return [self._hit(primary, method, 1.0)]
+        hits: dict[str, Resolution] = {}
+        for curie in self.codes.ids_for(text):
+            if curie.startswith(f"{self.prefix}:"):
+                exact = casefold_key(text) == casefold_key(self.codes.label(curie) or "")
+                hits[curie] = self._hit(
+                    curie, "label" if exact else "synonym", 1.0 if exact else 0.95
+                )
+        for curie in self._by_normalized().get(normalized_key(text), []):
+            hits.setdefault(curie, self._hit(curie, "normalized", 0.9))
+        return sorted(hits.values(), key=lambda r: (-r.score, r.term_id))[:limit]
+
+    def _hit(self, curie: str, method: Method, score: float) -> Resolution:
+        return Resolution(curie, self.codes.label(curie) or "", method, score, self.release)
+
+    def _by_normalized(self) -> dict[str, list[str]]:
+        if self._normalized is None:
+            table: dict[str, list[str]] = {}
+            for curie, names in self.codes.names.items():
+                if curie.startswith(f"{self.prefix}:"):
+                    for key in {normalized_key(name) for name in names}:
+                        table.setdefault(key, []).append(curie)
+            self._normalized = table
+        return self._normalized

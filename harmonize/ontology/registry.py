@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from harmonize.errors import OntologyError
-from harmonize.ontology.codelists import CodeList
+from harmonize.ontology.codelists import CodeList, ListedTerms
 from harmonize.ontology.index import TermIndex
 from harmonize.ontology.manifest import MANIFEST_NAME, OntologyManifest, load_manifest
 
@@ -109,6 +109,23 @@ class Ontologies:
                 found = CodeList.load(listed, self.manifest.directory, self.cache_dir)
                 self._code_lists[entry.codes] = found
         return found
+
+    def terms(self, prefix: str) -> TermIndex | ListedTerms:
+        """What text for ``prefix`` resolves against: its term index, or its code list.
+
+        :class:`OntologyError` when ``prefix`` has neither (a syntax-only code system).
+        """
+        if self.has_index(prefix):
+            return self.get(prefix)
+        codes = self.code_list(prefix)
+        if codes is None:
+            self.manifest.entry(prefix)  # an unknown prefix: the manifest's error
+            raise OntologyError(
+                f"{prefix} has no release file and no code list; text cannot be resolved",
+                value=prefix,
+                hint="write its ids, or add a release or a code list to the manifest",
+            )
+        return ListedTerms(codes, prefix)
 
     def check_curie(self, curie: str) -> bool:
         """Whether ``curie`` names a known term (indexed prefix or code list), or, for a

@@ -291,3 +291,63 @@ def test_a_code_list_is_part_of_the_version_identity(tmp_path: Path) -> None:
     data["code_lists"][0].update(version="2025-03-03", sha256="0" * 64)
     manifest.write_text(yaml.safe_dump(data))
     assert ontologies_sha256(settings) != before
+
+
+@pytest.mark.parametrize(
+    ("prefix", "text", "expected"),
+    [
+        ("OMIM", "Marfan syndrome", ("OMIM:154700", "Marfan syndrome", "label", 1.0)),
+        ("ORPHA", "marfan SYNDROME", ("ORPHA:558", "Marfan syndrome", "label", 1.0)),
+        ("OMIM", "Sotos syndrome 1", ("OMIM:117550", "Sotos syndrome", "synonym", 0.95)),
+        ("ICD10", "Alzheimer disease", ("ICD10:G30", "Alzheimer disease", "label", 1.0)),
+        (
+            "ICD10",
+            "Diabetes mellitus, type 2",
+            ("ICD10:E11", "Type 2 diabetes mellitus", "normalized", 0.9),
+        ),
+        ("ICD10", "ICD10:E119", ("ICD10:E11.9", None, "alt_id", 1.0)),
+        # two OMIM ids share the name: a curator picks (low confidence)
+        ("OMIM", "Anus, imperforate", ("OMIM:207500", "Anus, imperforate", "label", 0.6)),
+    ],
+)
+def test_labels_resolve_against_the_lists(
+    ontologies: Ontologies, prefix: str, text: str, expected: tuple[str, str | None, str, float]
+) -> None:
+    hit = ontologies.terms(prefix).resolve(text)
+    assert hit is not None
+    term_id, label, method, score = expected
+    assert (hit.term_id, hit.method, hit.score) == (term_id, method, score)
+    if label is not None:
+        assert hit.label == label
+    assert hit.release == ontologies.code_list(prefix).release  # type: ignore[union-attr]
+
+
+def test_unlisted_text_does_not_resolve(ontologies: Ontologies) -> None:
+    assert ontologies.terms("OMIM").resolve("Alzheimer disease 99") is None
+    assert ontologies.terms("OMIM").resolve("ORPHA:558") is None  # another system's id
+    with pytest.raises(OntologyError, match="no release file and no code list"):
+        ontologies.terms("HGNC")
+
+
+def test_resolver_maps_disease_labels_with_evidence(ontologies: Ontologies) -> None:
+    from harmonize.mapping.resolver import Resolver
+
+    findings = FindingCollector()
+    mappings: list[dict[str, object]] = []
+    resolver = Resolver(
+        ontologies=ontologies,
+        settings=Settings(),
+        findings=findings,
+        mappings=mappings,
+        dataset="demo",
+        submission_id="S1",
+        store=None,
+    )
+    where = {"file": "cohort.csv", "row": 2, "column": "diagnosis"}
+    hit = resolver.resolve("ICD10", "alzheimer disease", where, "test")
+    assert hit is not None and hit.term_id == "ICD10:G30"
+    assert mappings[0]["method"] == "label" and mappings[0]["release"] == "icd10-who-2019 2019"
+    assert resolver.resolve("OMIM", "Anus, imperforate", where, "test") is not None
+    assert resolver.resolve("OMIM", "no such disease", where, "test") is None
+    got = sorted((f.level, f.category) for f in findings.findings())
+    assert got == [("error", "needs-review"), ("error", "unmapped-term")]
