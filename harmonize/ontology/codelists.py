@@ -23,9 +23,7 @@ False
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import logging
 import os
 import pickle
@@ -140,19 +138,21 @@ class CodeList:
 
 
 def _parse_hpoa(raw: bytes, path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
-    """Disease ids and names from phenotype.hpoa (``#`` comment lines, then a TSV)."""
-    text = raw.decode("utf-8")
-    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
-    reader = csv.DictReader(io.StringIO("\n".join(lines)), delimiter="\t", quoting=csv.QUOTE_NONE)
-    if reader.fieldnames is None or not {"database_id", "disease_name"} <= set(reader.fieldnames):
+    """Disease ids and names from phenotype.hpoa (``#`` comment lines, then a TSV whose
+    first two columns are ``database_id`` and ``disease_name``)."""
+    lines = (line for line in raw.decode("utf-8").splitlines() if line and line[0] != "#")
+    header = next(lines, "").split("\t")
+    if header[:2] != ["database_id", "disease_name"]:
         raise OntologyError(
             "code list is not a phenotype.hpoa file: no database_id / disease_name header",
             file=str(path),
             hint="restore the file the manifest names",
         )
     counts: dict[str, Counter[str]] = {}
-    for row in reader:
-        counts.setdefault(row["database_id"], Counter())[row["disease_name"]] += 1
+    for line in lines:
+        curie, _, rest = line.partition("\t")
+        name = rest.partition("\t")[0]
+        counts.setdefault(curie, Counter())[name] += 1
     names = {
         curie: tuple(name for name, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
         for curie, c in counts.items()
