@@ -16,6 +16,7 @@ from harmonize.errors import OntologyError
 from harmonize.ontology.codelists import CodeList, ListedTerms
 from harmonize.ontology.index import TermIndex
 from harmonize.ontology.manifest import MANIFEST_NAME, OntologyManifest, load_manifest
+from harmonize.ontology.prefixes import PREFIXES_NAME
 
 
 class Ontologies:
@@ -35,8 +36,8 @@ class Ontologies:
     def load(cls, ontologies_dir: Path, cache_dir: Path) -> Ontologies:
         """The (process-wide memoized) ontologies of ``ontologies_dir/manifest.yaml``.
 
-        The memo is keyed by both directories and the manifest's content, so an edited
-        manifest is read and verified again.
+        The memo is keyed by both directories and the content of the manifest and of
+        ``prefixes.yaml``, so an edited manifest is read and verified again.
         """
         try:
             manifest_bytes = (ontologies_dir / MANIFEST_NAME).read_bytes()
@@ -46,6 +47,9 @@ class Ontologies:
                 file=str(ontologies_dir / MANIFEST_NAME),
                 hint="pass the directory that holds manifest.yaml (the repository's ontologies/)",
             ) from err
+        prefixes = ontologies_dir / PREFIXES_NAME  # Bioregistry's patterns fill the manifest
+        if prefixes.is_file():
+            manifest_bytes += prefixes.read_bytes()
         key = (
             ontologies_dir.resolve(),
             cache_dir.resolve(),
