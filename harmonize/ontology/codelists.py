@@ -27,6 +27,7 @@ import gzip
 import logging
 import os
 import pickle
+import re
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -41,6 +42,7 @@ from harmonize.ontology.text import casefold_key, key_words, normalized_key
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
+_PARENTHESIZED = re.compile(r"\(([^()]+)\)")
 _ICD10_CODE_TYPES = frozenset({"category", "subcategory"})
 
 
@@ -79,8 +81,10 @@ class CodeList:
         """Whether ``text`` could be a label of ``curie``: one of its names, ignoring case,
         punctuation and word order, or the start of one ("Autoimmune polyendocrinopathy
         syndrome, type I" for "..., type I, with or without reversible metaphyseal
-        dysplasia"), or one of its names followed by more words."""
-        names = self.names.get(curie, ())
+        dysplasia"), or one of its names followed by more words. A name's parenthesized
+        part is a name too: "Dravet syndrome" for "Epileptic encephalopathy, early
+        infantile, 6 (Dravet syndrome)"."""
+        names = [n for name in self.names.get(curie, ()) for n in _forms(name)]
         key, words = normalized_key(text), key_words(text)
         if not words:
             return False
@@ -135,6 +139,14 @@ class CodeList:
         built = cls(entry.name, entry.version, entry.sha256, names, aliases)
         _write_cache(cache_file, built)
         return built
+
+
+def _forms(name: str) -> list[str]:
+    """``name``, plus its parenthesized parts and itself without them."""
+    inner = _PARENTHESIZED.findall(name)
+    if not inner:
+        return [name]
+    return [name, _PARENTHESIZED.sub(" ", name), *inner]
 
 
 def _parse_hpoa(raw: bytes, path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:

@@ -113,6 +113,15 @@ def test_label_agreement(diseases: CodeList, label: str, agrees: bool) -> None:
     assert diseases.agrees("OMIM:240300", label) is agrees
 
 
+def test_a_parenthesized_name_agrees(diseases: CodeList) -> None:
+    assert diseases.label("OMIM:607208") == (
+        "Epileptic encephalopathy, early infantile, 6 (Dravet syndrome)"
+    )
+    assert diseases.agrees("OMIM:607208", "Dravet syndrome")
+    assert diseases.agrees("OMIM:607208", "Epileptic encephalopathy, early infantile, 6")
+    assert not diseases.agrees("OMIM:607208", "Marfan syndrome")
+
+
 def test_check_curie_uses_the_lists(ontologies: Ontologies) -> None:
     assert ontologies.check_curie("OMIM:154700") and ontologies.check_curie("ORPHA:558")
     assert not ontologies.check_curie("OMIM:999999")  # the syntax fits, the id is unknown
