@@ -93,7 +93,7 @@ def compile(
         ),
     ] = None,
 ) -> None:
-    """Compile every pinned release's term index into the cache (once; later runs load it).
+    """Compile every pinned release's term index and code list into the cache (once).
 
     Run it before starting Airflow so the scheduler's warm-up loads the indexes and every
     task starts with them.
@@ -110,6 +110,15 @@ def compile(
                 continue  # a code system: no index
             index = loaded.get(entry.prefix)
             typer.echo(f"{entry.prefix} {entry.version}: {len(index):,} terms in {cache_dir}")
+        for listed in loaded.manifest.code_lists:
+            users = [e.prefix for e in loaded.manifest.ontologies if e.codes == listed.name]
+            if users:
+                codes = loaded.code_list(users[0])
+                assert codes is not None  # the manifest names this list for users[0]
+                typer.echo(
+                    f"{listed.name} {listed.version} ({', '.join(users)}): "
+                    f"{len(codes):,} codes in {cache_dir}"
+                )
     except OntologyError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc

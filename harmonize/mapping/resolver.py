@@ -1,6 +1,8 @@
 """Resolve a submitter's text to a term: mapping memory first, then the pinned release.
 
-Every resolution is evidence in the report (raw text, term, method, score, release).
+``ontology`` is a prefix with a term index (HP) or with a code list (OMIM, ORPHA,
+DECIPHER, ICD10: names from their pinned lists, no fuzzy tier). Every resolution is
+evidence in the report (raw text, term, method, score, release).
 Low-confidence matches are never silent: under the ``review`` policy they hold the
 submission (an error finding) and open a review item with the candidate terms; once a
 curator decides, the decision is re-applied to this and every later submission of the
@@ -41,7 +43,7 @@ class Resolver:
     def resolve(
         self, ontology: str, text: str, where: dict[str, Any], validator: str, count: int = 1
     ) -> Resolution | None:
-        index = self.ontologies.get(ontology)
+        index = self.ontologies.terms(ontology)  # a term index, or a code list (OMIM, ICD10)
         decided = self.store.decision(self.dataset, ontology, text) if self.store else None
         if decided is not None:
             evidence = {

@@ -4,6 +4,12 @@ Every distinct id in a column is looked up once: an alternative id becomes its p
 id, an obsolete id with a ``replaced_by`` becomes the replacement (when replacements
 are applied), labels come from the release, and the release is recorded per row.
 Each change is a finding, never silent; unknown and consider-only obsolete ids are errors.
+
+Ids of a code system with a code list (OMIM, ORPHA and DECIPHER from HPO's
+``phenotype.hpoa``; WHO ICD-10) must be in the list: an unknown or retired id is an
+error, an ICD-10 code written without its dot becomes the dotted code (a warning), and
+a submitted label that disagrees with the list's names for the id is a warning
+(``label-mismatch``). The submitter's label is kept; the list's fills a missing one.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import pyarrow.compute as pc
 
 from harmonize.mapping.values import as_array
 from harmonize.ontology import Ontologies
+from harmonize.ontology.codelists import CodeList
 from harmonize.quality.collect import FindingCollector
 
 VALIDATOR = "ontology-terms"
@@ -35,6 +42,8 @@ class TermFix:
     category: str | None = None
     message: str | None = None
     hint: str | None = None
+    fill_label: str | None = None  # a label for rows without one (code lists)
+    codes: CodeList | None = None  # the code list whose names a submitted label must fit
 
     @classmethod
     def problem(cls, curie: str, category: str, message: str, hint: str) -> TermFix:
@@ -60,6 +69,9 @@ def judge(
             f"write ids as PREFIX:ACCESSION, for example {example}",
         )
     prefix = m.group(1)
+    codes = ontologies.code_list(prefix)
+    if codes is not None:
+        return _judge_listed(curie.strip(), codes)
     if not ontologies.has_index(prefix):
         if prefix not in ontologies.prefixes():
             return TermFix.problem(
@@ -141,6 +153,37 @@ def judge(
     return TermFix(primary, label, "id", index.release)
 
 
+def _judge_listed(curie: str, codes: CodeList) -> TermFix:
+    """An id of a code system with a code list."""
+    primary = codes.primary(curie)
+    if primary is None:
+        return TermFix(
+            curie,
+            None,
+            None,
+            codes.release,
+            "error",
+            "unknown-term",
+            f"{curie} is not in {codes.release} ({len(codes):,} ids): unknown or retired",
+            "check the id for typos; a retired id must be replaced by its current one",
+        )
+    label = codes.label(primary)
+    if primary != curie:
+        return TermFix(
+            primary,
+            None,
+            "alt_id",
+            codes.release,
+            "warning",
+            "alternative-id",
+            f"{curie} is written without its dot; it is {primary} {label!r}",
+            f"write {primary}",
+            fill_label=label,
+            codes=codes,
+        )
+    return TermFix(primary, None, "id", codes.release, fill_label=label, codes=codes)
+
+
 def harmonize_terms(
     table: pa.Table,
     ontologies: Ontologies,
@@ -177,9 +220,15 @@ def harmonize_terms(
     new_ids = pa.array([f.term_id for f in fixes], pa.string()).take(enc.indices)
     out = table.set_column(table.column_names.index(id_column), id_column, new_ids)
     if label_column and label_column in out.column_names:
+        _label_mismatches(out, enc, fixes, label_column, findings, validator)
         ont_labels = pa.array([f.label for f in fixes], pa.string()).take(enc.indices)
+        fill = pa.array([f.fill_label for f in fixes], pa.string()).take(enc.indices)
         old = as_array(out.column(label_column))
-        merged = pc.coalesce(old, ont_labels) if keep_labels else pc.coalesce(ont_labels, old)
+        merged = (
+            pc.coalesce(old, ont_labels, fill)
+            if keep_labels
+            else pc.coalesce(ont_labels, old, fill)
+        )
         out = out.set_column(out.column_names.index(label_column), label_column, merged)
     primary = id_column == "term_id"  # method and release describe the row's own term
     if primary and "resolution_method" in out.column_names:
@@ -201,6 +250,56 @@ def harmonize_terms(
         )
     _report(out, ids, enc, fixes, findings, id_column, validator)
     return out
+
+
+def _label_mismatches(
+    table: pa.Table,
+    enc: Any,
+    fixes: list[TermFix],
+    label_column: str,
+    findings: FindingCollector,
+    validator: str,
+) -> None:
+    """A warning per distinct (id, submitted label) a code list names otherwise."""
+    listed = np.array([f.codes is not None for f in fixes], dtype=bool)
+    if not listed.any():
+        return
+    indices = enc.indices.to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(listed[indices])
+    labels = as_array(table.column(label_column)).take(pa.array(rows))
+    pairs = pa.table({"k": pa.array(indices[rows]), "label": labels, "i": pa.array(rows)})
+    pairs = pairs.filter(pc.is_valid(pairs.column("label")))
+    if pairs.num_rows == 0:
+        return
+    grouped = pairs.group_by(["k", "label"], use_threads=False).aggregate(
+        [("i", "min"), ("i", "count")]
+    )
+    columns = table.column("source_column") if "source_column" in table.column_names else None
+    for k, label, first, count in zip(
+        grouped.column("k").to_pylist(),
+        grouped.column("label").to_pylist(),
+        grouped.column("i_min").to_pylist(),
+        grouped.column("i_count").to_pylist(),
+        strict=True,
+    ):
+        fix = fixes[k]
+        if fix.codes is None or fix.term_id is None or fix.codes.agrees(fix.term_id, label):
+            continue
+        findings.add(
+            "warning",
+            "label-mismatch",
+            f"{label!r} does not match {fix.term_id}: {fix.codes.release} names it "
+            f"{fix.fill_label!r}",
+            validator,
+            hint=f"check that {fix.term_id} is the disease meant, or correct the label",
+            data={"count": count, "term_id": fix.term_id, "label": label},
+            file=_get(table, "source_file", first),
+            sheet=_get(table, "source_sheet", first),
+            row=_get(table, "source_row", first),
+            column=columns[first].as_py() if columns is not None else label_column,
+            value=label,
+            phenopacket_id=_get(table, "phenopacket_id", first),
+        )
 
 
 def _report(

@@ -10,9 +10,10 @@ published row, with its lineage (submission, Phenopacket, source file, row, colu
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from harmonize.ontology.index import TermIndex
 from harmonize.settings import Settings
@@ -236,17 +237,26 @@ def load_release(path: Path, prefix: str, cache_dir: Path) -> TermIndex:
 
 
 def _has_data_version(path: Path) -> bool:
-    """Whether the OBO header (before the first stanza) has a ``data-version`` line."""
+    """Whether the OBO header (before the first stanza) has a ``data-version`` line.
+
+    A ``.gz`` file (how older releases are kept in ``ontologies/``) is read decompressed.
+    """
     try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
+        with _open_text(path) as handle:
             for number, line in enumerate(handle):
                 if line.startswith("[") or number >= _HEADER_LINES:
                     return False
                 if line.startswith("data-version:") and line.partition(":")[2].strip():
                     return True
-    except OSError:
+    except (OSError, EOFError):
         return True  # let TermIndex.load report the unreadable file
     return False
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return path.open(encoding="utf-8", errors="replace")
 
 
 def report(

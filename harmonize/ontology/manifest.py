@@ -1,9 +1,12 @@
 """The ontology manifest: which releases and code systems Harmonize resolves against.
 
 ``ontologies/manifest.yaml`` pins each ontology file by version, source and sha-256,
-and lists code systems without a file (OMIM, HGNC, ...) with a regex for their ids.
-:func:`load_manifest` reads it and checks every pinned file's checksum, so a run never
-uses a release other than the one the manifest names.
+and lists code systems without a file (OMIM, HGNC, ...), whose ids are checked against a
+pinned code list (``codes``, see :mod:`harmonize.ontology.codelists`) or, failing that,
+against Bioregistry's id pattern (see :mod:`harmonize.ontology.prefixes`). Older releases
+kept for diffs are listed under ``previous_releases``. :func:`load_manifest` reads it and
+checks every pinned file's checksum, so a run never uses a release other than the one the
+manifest names.
 
 >>> from pathlib import Path
 >>> entry = OntologyEntry(prefix="OMIM", name="OMIM", version="unversioned",
@@ -17,11 +20,13 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from harmonize.errors import OntologyError
+from harmonize.ontology.prefixes import fill_from_bioregistry
 
 MANIFEST_NAME = "manifest.yaml"
 _HASH_CHUNK = 1 << 20
@@ -42,6 +47,8 @@ class OntologyEntry(BaseModel):
     source: str | None = None
     slice: bool = False
     id_pattern: str | None = None
+    bioregistry: str | None = None
+    codes: str | None = None  # the name of a code list the ids must be in
 
     @field_validator("prefix")
     @classmethod
@@ -71,8 +78,12 @@ class OntologyEntry(BaseModel):
     def _file_or_pattern(self) -> OntologyEntry:
         if self.file is not None and (self.sha256 is None or self.source is None):
             raise ValueError(f"{self.prefix}: an entry with a file needs sha256 and source")
-        if self.file is None and self.id_pattern is None:
-            raise ValueError(f"{self.prefix}: an entry without a file needs id_pattern")
+        if self.file is None and self.id_pattern is None and self.bioregistry is None:
+            raise ValueError(
+                f"{self.prefix}: an entry without a file needs bioregistry (or id_pattern)"
+            )
+        if self.file is not None and self.codes is not None:
+            raise ValueError(f"{self.prefix}: an entry has a release file or codes, not both")
         return self
 
     def matches_local_id(self, local_id: str) -> bool:
@@ -82,6 +93,40 @@ class OntologyEntry(BaseModel):
         return re.fullmatch(self.id_pattern, local_id) is not None
 
 
+class PinnedFile(BaseModel):
+    """A data file stored in the ontologies directory, pinned by sha-256."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str
+    source: str
+    file: str
+    sha256: str
+    copied_from: str | None = None
+    licence: str | None = None
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9a-f]{64}", value):
+            raise ValueError("sha256 must be 64 lowercase hex digits")
+        return value
+
+
+class CodeListEntry(PinnedFile):
+    """A list of the ids (and names) of one or more code systems, e.g. phenotype.hpoa."""
+
+    name: str
+    title: str
+    format: Literal["hpoa", "icd10-who-xml"]
+
+
+class PreviousRelease(PinnedFile):
+    """An older release of an ontology, kept for ``harmonize ontologies diff``."""
+
+    prefix: str
+
+
 class OntologyManifest(BaseModel):
     """Every entry of a manifest, plus the directory its files live in."""
 
@@ -89,6 +134,8 @@ class OntologyManifest(BaseModel):
 
     directory: Path
     ontologies: list[OntologyEntry]
+    code_lists: list[CodeListEntry] = []
+    previous_releases: list[PreviousRelease] = []
 
     @model_validator(mode="after")
     def _unique_prefixes(self) -> OntologyManifest:
@@ -97,7 +144,22 @@ class OntologyManifest(BaseModel):
             if entry.prefix in seen:
                 raise ValueError(f"prefix {entry.prefix} is listed twice")
             seen.add(entry.prefix)
+        lists = [c.name for c in self.code_lists]
+        if len(set(lists)) != len(lists):
+            raise ValueError("a code list name is listed twice")
+        for entry in self.ontologies:
+            if entry.codes is not None and entry.codes not in lists:
+                raise ValueError(f"{entry.prefix}: code list {entry.codes!r} is not listed")
         return self
+
+    def code_list(self, name: str) -> CodeListEntry:
+        """The code list called ``name`` (the validator made sure it exists)."""
+        return next(c for c in self.code_lists if c.name == name)
+
+    def previous(self, prefix: str) -> list[PreviousRelease]:
+        """Older releases of ``prefix`` kept in the directory, oldest first."""
+        found = [r for r in self.previous_releases if r.prefix == prefix]
+        return sorted(found, key=lambda r: r.version)
 
     def entry(self, prefix: str) -> OntologyEntry:
         """The entry for ``prefix``; :class:`OntologyError` if it is not listed."""
@@ -154,6 +216,7 @@ def load_manifest(directory: Path, *, verify: bool = True) -> OntologyManifest:
             "ontology manifest must be a mapping with an 'ontologies' list",
             file=str(manifest_path),
         )
+    raw = {**raw, "ontologies": fill_from_bioregistry(directory, raw.get("ontologies"))}
     try:
         manifest = OntologyManifest.model_validate({**raw, "directory": directory})
     except ValidationError as err:
@@ -165,28 +228,45 @@ def load_manifest(directory: Path, *, verify: bool = True) -> OntologyManifest:
     if verify:
         for entry in manifest.ontologies:
             _verify_file(directory, entry)
+        pinned: list[CodeListEntry | PreviousRelease] = [
+            *manifest.code_lists,
+            *manifest.previous_releases,
+        ]
+        for item in pinned:
+            _verify_pinned(directory, item)
     return manifest
 
 
+def _verify_pinned(directory: Path, pinned: CodeListEntry | PreviousRelease) -> None:
+    what = pinned.name if isinstance(pinned, CodeListEntry) else f"{pinned.prefix} {pinned.version}"
+    _verify(directory, what, pinned.file, pinned.sha256, pinned.version, pinned.source)
+
+
 def _verify_file(directory: Path, entry: OntologyEntry) -> None:
-    if entry.file is None:
+    if entry.file is None or entry.sha256 is None:
         return
-    path = directory / entry.file
+    _verify(directory, entry.prefix, entry.file, entry.sha256, entry.version, entry.source)
+
+
+def _verify(
+    directory: Path, what: str, file: str, sha256: str, version: str, source: str | None
+) -> None:
+    path = directory / file
     if not path.is_file():
         raise OntologyError(
-            f"{entry.prefix} release file is missing",
+            f"{what} release file is missing",
             file=str(path),
-            hint=f"restore {entry.file} ({entry.source}) or fix the manifest",
+            hint=f"restore {file} ({source}) or fix the manifest",
         )
     actual = file_sha256(path)
-    if actual != entry.sha256:
+    if actual != sha256:
         raise OntologyError(
-            f"{entry.prefix} release file does not match the manifest: "
-            f"expected sha256 {entry.sha256}, got {actual}",
+            f"{what} release file does not match the manifest: "
+            f"expected sha256 {sha256}, got {actual}",
             file=str(path),
             value=actual,
             hint=(
-                f"restore the {entry.version} release from {entry.source}, or, if the "
+                f"restore the {version} release from {source}, or, if the "
                 "file was replaced on purpose, update version, source and sha256 in "
                 "manifest.yaml together"
             ),

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import ClassVar
 
 from harmonize.errors import OntologyError
+from harmonize.ontology.codelists import CodeList, ListedTerms
 from harmonize.ontology.index import TermIndex
 from harmonize.ontology.manifest import MANIFEST_NAME, OntologyManifest, load_manifest
+from harmonize.ontology.prefixes import PREFIXES_NAME
 
 
 class Ontologies:
@@ -27,14 +29,15 @@ class Ontologies:
         self.manifest = manifest
         self.cache_dir = cache_dir
         self._indexes: dict[str, TermIndex] = {}
+        self._code_lists: dict[str, CodeList] = {}
         self._lock = threading.Lock()
 
     @classmethod
     def load(cls, ontologies_dir: Path, cache_dir: Path) -> Ontologies:
         """The (process-wide memoized) ontologies of ``ontologies_dir/manifest.yaml``.
 
-        The memo is keyed by both directories and the manifest's content, so an edited
-        manifest is read and verified again.
+        The memo is keyed by both directories and the content of the manifest and of
+        ``prefixes.yaml``, so an edited manifest is read and verified again.
         """
         try:
             manifest_bytes = (ontologies_dir / MANIFEST_NAME).read_bytes()
@@ -44,6 +47,9 @@ class Ontologies:
                 file=str(ontologies_dir / MANIFEST_NAME),
                 hint="pass the directory that holds manifest.yaml (the repository's ontologies/)",
             ) from err
+        prefixes = ontologies_dir / PREFIXES_NAME  # Bioregistry's patterns fill the manifest
+        if prefixes.is_file():
+            manifest_bytes += prefixes.read_bytes()
         key = (
             ontologies_dir.resolve(),
             cache_dir.resolve(),
@@ -92,8 +98,42 @@ class Ontologies:
                 self._indexes[prefix] = index
         return index
 
+    def code_list(self, prefix: str) -> CodeList | None:
+        """The code list ``prefix``'s ids are checked against (loaded once), if it has one."""
+        entry = next((e for e in self.manifest.ontologies if e.prefix == prefix), None)
+        if entry is None or entry.codes is None:
+            return None
+        found = self._code_lists.get(entry.codes)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._code_lists.get(entry.codes)
+            if found is None:
+                listed = self.manifest.code_list(entry.codes)
+                found = CodeList.load(listed, self.manifest.directory, self.cache_dir)
+                self._code_lists[entry.codes] = found
+        return found
+
+    def terms(self, prefix: str) -> TermIndex | ListedTerms:
+        """What text for ``prefix`` resolves against: its term index, or its code list.
+
+        :class:`OntologyError` when ``prefix`` has neither (a syntax-only code system).
+        """
+        if self.has_index(prefix):
+            return self.get(prefix)
+        codes = self.code_list(prefix)
+        if codes is None:
+            self.manifest.entry(prefix)  # an unknown prefix: the manifest's error
+            raise OntologyError(
+                f"{prefix} has no release file and no code list; text cannot be resolved",
+                value=prefix,
+                hint="write its ids, or add a release or a code list to the manifest",
+            )
+        return ListedTerms(codes, prefix)
+
     def check_curie(self, curie: str) -> bool:
-        """Whether ``curie`` names a known term (indexed prefix) or fits the id syntax."""
+        """Whether ``curie`` names a known term (indexed prefix or code list), or, for a
+        code system with neither, fits its id syntax."""
         prefix, sep, local = curie.partition(":")
         if not sep or not local:
             return False
@@ -102,6 +142,9 @@ class Ontologies:
             return False
         if entry.file is not None:
             return curie in self.get(prefix)
+        codes = self.code_list(prefix)
+        if codes is not None:
+            return curie in codes
         return entry.matches_local_id(local)
 
     def resource(self, prefix: str) -> dict[str, str]:

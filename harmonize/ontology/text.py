@@ -28,8 +28,17 @@ def casefold_key(text: str) -> str:
 
 def normalized_key(text: str) -> str:
     """Sorted singular words of ``text`` without punctuation or stop words."""
+    return " ".join(sorted(key_words(text)))
+
+
+def key_words(text: str) -> list[str]:
+    """The singular words of ``text`` in order, without punctuation or stop words.
+
+    >>> key_words("Sotos syndrome, type 1")
+    ['soto', 'syndrome', 'type', '1']
+    """
     words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-    return " ".join(sorted(_singular(word) for word in words if word not in _STOP_WORDS))
+    return [_singular(word) for word in words if word not in _STOP_WORDS]
 
 
 def _singular(word: str) -> str:

@@ -25,19 +25,26 @@ from harmonize.warehouse import ledger
 
 @functools.cache
 def _ontologies_sha256(manifest: Path, mtime_ns: int) -> str:
-    entries = yaml.safe_load(manifest.read_bytes()).get("ontologies") or []
+    raw = yaml.safe_load(manifest.read_bytes())
+    entries = raw.get("ontologies") or []
     releases = sorted(
         (str(e["prefix"]), str(e.get("version")), str(e["sha256"]))
         for e in entries
         if e.get("file")
     )
+    # a code list decides which OMIM/ORPHA/ICD-10 ids pass, so it is part of the identity
+    releases += sorted(
+        (f"codes:{c['name']}", str(c.get("version")), str(c["sha256"]))
+        for c in raw.get("code_lists") or []
+    )
     return hashlib.sha256(json.dumps(releases).encode()).hexdigest()
 
 
 def ontologies_sha256(settings: Settings) -> str:
-    """The pinned ontology releases, as one sha-256 of each loaded file's prefix, version
-    and sha-256. A code system checked for syntax only (no file) is not a release: adding
-    one leaves every published submission's identity as it was."""
+    """The pinned ontology releases and code lists, as one sha-256 of each loaded file's
+    prefix (or code list name), version and sha-256. A code system checked for syntax only
+    (no file, no code list) is not a release: adding one leaves every published
+    submission's identity as it was."""
     manifest = settings.ontologies_dir / "manifest.yaml"
     return _ontologies_sha256(manifest, manifest.stat().st_mtime_ns)
 

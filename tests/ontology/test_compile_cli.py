@@ -32,13 +32,16 @@ def test_compile_fills_the_cache_with_every_release(
 ) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
-    for compiled in ontology_cache.glob("HP-*.pickle"):  # HPO takes a minute: the session's
-        shutil.copy(compiled, cache)
+    for compiled in ontology_cache.glob(f"HP-{hp.sha256}.*pickle"):  # HPO takes a minute:
+        shutil.copy(compiled, cache)  # the session's
     result = compile_into(cache)
     assert result.exit_code == 0, result.output
     assert f"HP 2025-01-16: {len(hp):,} terms" in result.output
+    assert "hpo-annotations 2025-01-16 (OMIM, ORPHA, DECIPHER): 12,687 codes" in result.output
+    assert "icd10-who-2019 2019 (ICD10): " in result.output
     names = sorted(p.name.split("-")[0] for p in cache.glob("*.pickle"))
-    assert names == ["GENO", "HP", "NCIT"]  # the slices compiled now, HPO reused
+    # the slices and the code lists compiled now, HPO reused
+    assert names == ["GENO", "HP", "NCIT", "codes", "codes"]
 
 
 def test_a_missing_manifest_is_a_clear_error(tmp_path: Path) -> None:

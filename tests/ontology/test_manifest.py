@@ -15,13 +15,16 @@ from .conftest import ONTOLOGIES_DIR
 
 
 def _small_copy(tmp_path: Path) -> Path:
-    """The repository manifest without HPO (to keep copies small), plus the slices."""
+    """The repository manifest without HPO releases (to keep copies small), plus the slices,
+    the code lists and the Bioregistry prefixes."""
     raw = yaml.safe_load((ONTOLOGIES_DIR / "manifest.yaml").read_text(encoding="utf-8"))
     raw["ontologies"] = [e for e in raw["ontologies"] if e["prefix"] != "HP"]
+    raw["previous_releases"] = []
     (tmp_path / "manifest.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
-    for entry in raw["ontologies"]:
+    for entry in [*raw["ontologies"], *raw["code_lists"]]:
         if entry["file"]:
             shutil.copy(ONTOLOGIES_DIR / entry["file"], tmp_path / entry["file"])
+    shutil.copy(ONTOLOGIES_DIR / "prefixes.yaml", tmp_path / "prefixes.yaml")
     return tmp_path
 
 

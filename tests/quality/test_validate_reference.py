@@ -62,7 +62,10 @@ def phenopacket(pid: str, *features: dict[str, Any], subject: bool = True) -> di
 
 def missing_resource() -> dict[str, Any]:
     doc = phenopacket("missing-resource", feature(SEIZURE))
-    doc["diseases"] = [{"term": {"id": "OMIM:240300", "label": "APS1"}}]
+    # the label HPO's annotations give (an abbreviation such as "APS1" is a label-mismatch)
+    doc["diseases"] = [
+        {"term": {"id": "OMIM:240300", "label": "Autoimmune polyendocrinopathy syndrome, type I"}}
+    ]
     return doc
 
 
