@@ -66,7 +66,9 @@ def attach_pinned(con: Any, warehouse: Warehouse, view: View) -> None:
     """
     from harmonize.warehouse import TABLES
     from harmonize.warehouse.delta import schema
+    from harmonize.warehouse.duck import reach
 
+    reach(con, warehouse)  # S3: httpfs and a secret
     for name in TABLES:
         version = view.table_versions.get(name)
         if version is None:
