@@ -83,12 +83,17 @@ def test_codes_labels_and_both_in_one_cell(
     }
     assert got == {
         ("p1", "ICD10:E11", "Type 2 diabetes mellitus", "diagnoses"),
-        # no label given: the id stands in for it (the term-labels check)
-        ("p1", "ICD10:G30.9", "ICD10:G30.9", "diagnoses"),  # the value map
-        ("p1", "OMIM:615032", "OMIM:615032", "omim"),
-        ("p2", "ICD10:G30.9", "Alzheimer disease", "diagnoses"),
-        ("p3", "ICD10:I10", "ICD10:I10", "diagnoses"),  # a bare code, upper-cased
-        ("p3", "ICD10:E11", "ICD10:E11", "diagnoses"),  # value maps ignore case
+        # no label given: the code list's label fills it (WHO ICD-10, HPO's phenotype.hpoa)
+        ("p1", "ICD10:G30.9", "Alzheimer disease, unspecified", "diagnoses"),  # the value map
+        (
+            "p1",
+            "OMIM:615032",
+            "Intellectual developmental disorder with autism and macrocephaly",
+            "omim",
+        ),
+        ("p2", "ICD10:G30.9", "Alzheimer disease", "diagnoses"),  # the submitter's label kept
+        ("p3", "ICD10:I10", "Essential (primary) hypertension", "diagnoses"),  # bare, upper-cased
+        ("p3", "ICD10:E11", "Type 2 diabetes mellitus", "diagnoses"),  # value maps ignore case
         ("p3", "OMIM:615032", "Intellectual developmental disorder autosomal dominant 62", "omim"),
     }
     docs = out.documents()
