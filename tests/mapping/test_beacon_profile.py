@@ -10,8 +10,6 @@ with a finding at its record (``row``) and field (``column``), and publishes not
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,13 +21,13 @@ from harmonize.ontology import Ontologies
 from harmonize.quality.schema import schema_errors
 from harmonize.quality.validate import validate_files
 from harmonize.settings import Settings
+from tests.support.pxf import needs_pxf, pxf_errors
 
 from .conftest import SUBMISSIONS, Outcome, new_workspace, run_ingest, write_submission
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = SUBMISSIONS / "beacon-individuals"
 EXPECTED = Path(__file__).parent / "data" / "beacon-individuals.expected.json"
-PXF = ROOT.parent / "shared" / "tools" / "phenopacket-tools" / "pxf-validate"
 COMPARED = ("subject", "phenotypicFeatures", "diseases", "measurements", "medicalActions")
 
 
@@ -120,16 +118,9 @@ def test_published_phenopackets_pass_harmonize_validate(sample: Outcome, tmp_pat
     assert [f.message for f in report.findings if f.level == "error"] == []
 
 
-@pytest.mark.skipif(
-    not PXF.exists() or shutil.which("java") is None,
-    reason="the reference validator (../shared/tools/phenopacket-tools) or Java is not here",
-)
+@needs_pxf
 def test_published_phenopackets_pass_the_reference_validator(sample: Outcome) -> None:
-    files = sorted(sample.phenopackets_dir.glob("*.json"))
-    run = subprocess.run([str(PXF), *map(str, files)], capture_output=True, text=True, timeout=300)
-    errors = [line for line in run.stdout.splitlines() if ",ERROR," in line]
-    assert errors == [], "\n".join(errors)
-    assert run.returncode == 0, run.stderr[-2000:]
+    assert pxf_errors(*sorted(sample.phenopackets_dir.glob("*.json"))) == []
 
 
 # -- the other input forms ---------------------------------------------------------------

@@ -9,11 +9,7 @@ expected Phenopacket content written by hand in ``data/fhir-cohort-expected.json
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import json
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,12 +18,12 @@ import pytest
 
 from harmonize.quality.validate import validate_files
 from harmonize.settings import Limits, Settings
+from tests.support.pxf import needs_pxf, pxf_errors
 
-from .conftest import ROOT, SUBMISSIONS, Outcome, run_ingest, write_submission
+from .conftest import SUBMISSIONS, Outcome, run_ingest, write_submission
 
 COHORT = SUBMISSIONS / "fhir-cohort"
 EXPECTED = json.loads((Path(__file__).parent / "data" / "fhir-cohort-expected.json").read_text())
-PXF = ROOT.parent / "shared" / "tools" / "phenopacket-tools" / "pxf-validate"
 HP = "http://purl.obolibrary.org/obo/hp.owl"
 
 
@@ -116,17 +112,9 @@ def test_published_phenopackets_pass_validate(cohort: Outcome) -> None:
     assert [f for f in report.findings if f.level in ("error", "warning")] == []
 
 
-@pytest.mark.skipif(
-    not PXF.exists() or shutil.which("java") is None,
-    reason="the reference validator (../shared/tools/phenopacket-tools) or Java is not here",
-)
+@needs_pxf
 def test_published_phenopackets_pass_the_reference_validator(cohort: Outcome) -> None:
-    run = subprocess.run(
-        [str(PXF), str(cohort.phenopackets_dir)], capture_output=True, text=True, timeout=300
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    errors = [r for r in csv.reader(io.StringIO(run.stdout)) if len(r) >= 5 and r[1] == "ERROR"]
-    assert errors == []
+    assert pxf_errors(cohort.phenopackets_dir) == []
 
 
 # -- bad input -------------------------------------------------------------------------

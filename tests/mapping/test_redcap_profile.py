@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,9 @@ import pytest
 from harmonize.mapping.profiles import redcap_logic
 from harmonize.quality.validate import validate_files
 from harmonize.settings import Settings
+from tests.support.pxf import needs_pxf, pxf_errors
 
-from .conftest import ROOT, SUBMISSIONS, Outcome, run_ingest
+from .conftest import SUBMISSIONS, Outcome, run_ingest
 
 REGISTRY = SUBMISSIONS / "redcap-registry"
 RECORDS = "RareRegistry_DATA_2024-06-03_1412.csv"
@@ -31,7 +31,6 @@ DICTIONARY = "RareRegistry_DataDictionary.csv"
 EXPECTED = json.loads(
     (Path(__file__).parent / "data" / "redcap-registry-expected.json").read_text()
 )
-PXF = ROOT.parent / "shared" / "tools" / "phenopacket-tools" / "pxf-validate"
 
 
 @pytest.fixture(scope="module")
@@ -126,17 +125,9 @@ def test_published_phenopackets_pass_validate(registry: Outcome) -> None:
     assert [f for f in report.findings if f.level in ("error", "warning")] == []
 
 
-@pytest.mark.skipif(
-    not PXF.exists() or shutil.which("java") is None,
-    reason="the reference validator (../shared/tools/phenopacket-tools) or Java is not here",
-)
+@needs_pxf
 def test_published_phenopackets_pass_the_reference_validator(registry: Outcome) -> None:
-    run = subprocess.run(
-        [str(PXF), str(registry.phenopackets_dir)], capture_output=True, text=True, timeout=300
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    errors = [r for r in csv.reader(io.StringIO(run.stdout)) if len(r) >= 5 and r[1] == "ERROR"]
-    assert errors == []
+    assert pxf_errors(registry.phenopackets_dir) == []
 
 
 # -- other shapes of the same data ---------------------------------------------------------

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from harmonize.ontology import Ontologies
 from harmonize.quality.schema import schema_errors
 from harmonize.settings import Settings
+from tests.support import pxf
 
 from .conftest import ROOT, SUBMISSIONS, Outcome, new_workspace, run_ingest
-from .test_tabular_diseases import PXF, pxf_errors
 
 COHORT = SUBMISSIONS / "cohort-tabular"
 
@@ -82,5 +80,5 @@ def test_the_cohort_documents(cohort: Outcome) -> None:
     }
     for pid, doc in docs.items():
         assert schema_errors(doc) == [], pid
-    if PXF.exists() and shutil.which("java") is not None:
-        assert pxf_errors(cohort.phenopackets_dir) == []
+    if pxf.available():
+        assert pxf.pxf_errors(cohort.phenopackets_dir) == []

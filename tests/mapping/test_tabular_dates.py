@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from harmonize.settings import Settings
+from tests.support import pxf
 
 from .conftest import run_ingest, write_submission
-from .test_tabular_diseases import PXF, pxf_errors
 
 MAPPING = """\
 id_column: id
@@ -66,8 +65,8 @@ def test_dates_become_ages_at_that_date(tmp_path: Path, settings: Callable[..., 
     assert docs["p1"]["diseases"][0]["onset"] == {"age": {"iso8601duration": "P39Y1M14D"}}
     assert "timestamp" in docs["p2"]["subject"]["timeAtLastEncounter"]
     assert "1980-01-15" not in json.dumps(docs)
-    if PXF.exists() and shutil.which("java") is not None:
-        assert pxf_errors(out.phenopackets_dir) == []
+    if pxf.available():
+        assert pxf.pxf_errors(out.phenopackets_dir) == []
 
 
 def test_a_bad_date_of_birth_and_a_date_before_birth_are_errors_at_their_cells(
@@ -142,8 +141,8 @@ def test_procedures_become_medical_actions(
     assert {r["namespacePrefix"] for r in docs["p1"]["metaData"]["resources"]} >= {"SNOMEDCT"}
     missing = {f["location"]["value"] for f in out.findings("missing-label")}
     assert missing == {"SNOMEDCT:387713003", "SNOMEDCT:80146002"}
-    if PXF.exists() and shutil.which("java") is not None:
-        assert pxf_errors(out.phenopackets_dir) == []
+    if pxf.available():
+        assert pxf.pxf_errors(out.phenopackets_dir) == []
 
 
 def test_a_bad_procedure_code_is_an_error_at_its_cell(

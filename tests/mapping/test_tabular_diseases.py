@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,12 +12,9 @@ from harmonize.mapping.profiles.tabular_diseases import register_name_list, spli
 from harmonize.ontology import Ontologies, Resolution
 from harmonize.quality.schema import schema_errors
 from harmonize.settings import Settings
+from tests.support import pxf
 
 from .conftest import run_ingest, write_submission
-
-PXF = (
-    Path(__file__).resolve().parents[3] / "shared" / "tools" / "phenopacket-tools" / "pxf-validate"
-)
 
 MAPPING = """\
 id_column: id
@@ -49,13 +44,6 @@ def submit(tmp_path: Path, csv: str, mapping: str = MAPPING, sid: str = "dx") ->
         files={"cases.csv": csv, "mapping.yaml": mapping},
         mapping="mapping.yaml",
     )
-
-
-def pxf_errors(directory: Path) -> list[str]:
-    files = sorted(map(str, directory.glob("*.json")))
-    run = subprocess.run([str(PXF), *files], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    return [line for line in run.stdout.splitlines() if ",ERROR," in line]
 
 
 @pytest.mark.parametrize(
@@ -103,8 +91,8 @@ def test_codes_labels_and_both_in_one_cell(
     assert {"ICD10", "OMIM"} <= prefixes
     for pid, doc in docs.items():
         assert schema_errors(doc) == [], pid
-    if PXF.exists() and shutil.which("java") is not None:
-        assert pxf_errors(out.phenopackets_dir) == []
+    if pxf.available():
+        assert pxf.pxf_errors(out.phenopackets_dir) == []
 
 
 def test_a_label_without_a_name_list_is_an_error_citing_a_disease_code(

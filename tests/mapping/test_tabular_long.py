@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from harmonize.settings import Settings
+from tests.support import pxf
 
 from .conftest import run_ingest, write_submission
-from .test_tabular_diseases import PXF, pxf_errors
 
 MAPPING = """\
 layout: long
@@ -73,8 +72,8 @@ def test_rows_of_one_individual_become_one_phenopacket(
     assert len(docs) == 2
     assert len(docs["p1"]["measurements"]) == 2
     assert [d["term"]["id"] for d in docs["p1"]["diseases"]] == ["ICD10:E11"]
-    if PXF.exists() and shutil.which("java") is not None:
-        assert pxf_errors(out.phenopackets_dir) == []
+    if pxf.available():
+        assert pxf.pxf_errors(out.phenopackets_dir) == []
 
 
 def test_conflicting_values_of_one_individual_are_errors_at_the_cell(
