@@ -45,8 +45,11 @@ def consumer_config(group: str) -> dict[str, Any]:
         "group_id": group,
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
-        "session_timeout_ms": 10_000,
-        "heartbeat_interval_ms": 2_000,
+        # Kafka's own default: a member whose heartbeats stop for this long is dropped
+        # (heartbeats come from a background thread, but a long GIL-holding call, such as
+        # a Delta commit to S3, stalls it)
+        "session_timeout_ms": 45_000,
+        "heartbeat_interval_ms": 3_000,
         "max_poll_interval_ms": 600_000,
     }
 
