@@ -227,27 +227,33 @@ def test_a_broker_killed_during_a_burst_loses_nothing(
     settings = submitter_settings(scale_services, tmp_path / "submitter")
     submitted: list[str] = []
     failures: list[BaseException] = []
+    first, killed = threading.Event(), threading.Event()
 
     def burst() -> None:
         bus = open_bus(settings.events)
         try:
             for path in copies:
                 submitted.append(submit(path, settings, bus=bus).submission_id)
+                if len(submitted) == BURST // 3:  # then the rest, once a broker is gone
+                    first.set()
+                    assert killed.wait(timeout=300)
         except BaseException as exc:  # reported by the assertion below
             failures.append(exc)
         finally:
+            first.set()
             bus.close()
 
     sender = threading.Thread(target=burst)
     sender.start()
-    deadline = time.monotonic() + 300
-    while len(submitted) < BURST // 3 and sender.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert first.wait(timeout=600)
+    assert not failures, failures
     victim = leader_of_most(scale_services)
-    scale_services.kill_broker(victim)
+    scale_services.kill_broker(victim)  # while the workers process the first third
+    killed.set()
     sender.join(timeout=600)
     assert not sender.is_alive()
     assert not failures, failures
+    assert live_brokers(scale_services) == {1, 2, 3} - {victim}
     sids = set(submitted)
     assert len(sids) == BURST
     check_published_once(scale_services, sids, "bl")
@@ -265,3 +271,14 @@ def leader_of_most(services: ScaleServices) -> int:
         admin.close()
     leaders = Counter(p["leader_id"] for p in topic["partitions"])
     return int(leaders.most_common(1)[0][0])
+
+
+def live_brokers(services: ScaleServices) -> set[int]:
+    """The broker ids the cluster lists as registered."""
+    from kafka.admin import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=services.kafka.bootstrap.split(","))
+    try:
+        return {b["broker_id"] for b in admin.describe_cluster()["brokers"]}
+    finally:
+        admin.close()
