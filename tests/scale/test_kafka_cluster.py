@@ -253,6 +253,9 @@ def test_a_broker_killed_during_a_burst_loses_nothing(
     sender.join(timeout=600)
     assert not sender.is_alive()
     assert not failures, failures
+    deadline = time.monotonic() + 120  # the controller fences a broker after its session
+    while live_brokers(scale_services) != {1, 2, 3} - {victim} and time.monotonic() < deadline:
+        time.sleep(1)
     assert live_brokers(scale_services) == {1, 2, 3} - {victim}
     sids = set(submitted)
     assert len(sids) == BURST
@@ -274,11 +277,12 @@ def leader_of_most(services: ScaleServices) -> int:
 
 
 def live_brokers(services: ScaleServices) -> set[int]:
-    """The broker ids the cluster lists as registered."""
+    """The ids of the brokers the cluster lists as registered and not fenced."""
     from kafka.admin import KafkaAdminClient
 
     admin = KafkaAdminClient(bootstrap_servers=services.kafka.bootstrap.split(","))
     try:
-        return {b["broker_id"] for b in admin.describe_cluster()["brokers"]}
+        brokers = admin.describe_cluster()["brokers"]
+        return {b["broker_id"] for b in brokers if not b.get("is_fenced")}
     finally:
         admin.close()
