@@ -212,6 +212,15 @@ def test_two_workers_on_two_hosts_split_a_burst(
     by_host = [set(workers.processed(i)) & sids for i in (1, 2)]
     assert by_host[0] and by_host[1], by_host  # both hosts took part
     assert by_host[0] | by_host[1] == sids
+    # each host's disk holds its own runs only, and nothing published: that is all on S3
+    for host, processed in zip(netns_hosts.hosts, by_host, strict=True):
+        runs = {
+            parse_envelope((run / "event.json").read_bytes()).data["submission_id"]
+            for run in (host.workspace / "runs").iterdir()
+        }
+        assert runs & sids == processed
+        assert not (host.workspace / "published").exists()
+    assert published_on_s3(scale_services) >= sids
 
 
 def test_a_broker_killed_during_a_burst_loses_nothing(
@@ -286,3 +295,18 @@ def live_brokers(services: ScaleServices) -> set[int]:
         return {b["broker_id"] for b in brokers if not b.get("is_fenced")}
     finally:
         admin.close()
+
+
+def published_on_s3(services: ScaleServices) -> set[str]:
+    """The submissions with a published version 1 of their Phenopackets in the S3 warehouse."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=services.s3_endpoint)
+    prefix = "warehouse/published/phenopackets/"
+    found = set()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=services.bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            sid, version = item["Key"][len(prefix) :].split("/")[:2]
+            if version == "v1":
+                found.add(sid)
+    return found
