@@ -190,6 +190,33 @@ def check_published_once(services: ScaleServices, sids: set[str], tag: str) -> N
     assert on_topic == Counter(dict.fromkeys(sids, 1))  # none lost, none duplicated
 
 
+def test_the_cluster_replicates_every_topic_three_times(scale_services: ScaleServices) -> None:
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+    from harmonize.events import DLQ
+
+    names = [SUBMISSIONS, RESULTS, DLQ]
+    admin = KafkaAdminClient(bootstrap_servers=scale_services.kafka.bootstrap.split(","))
+    try:
+        topics = admin.describe_topics(names)
+        configs = admin.describe_configs(
+            [
+                ConfigResource(ConfigResourceType.TOPIC, n, configs=["min.insync.replicas"])
+                for n in names
+            ]
+        )
+    finally:
+        admin.close()
+    assert {t["name"] for t in topics} == set(names)
+    for topic in topics:
+        assert topic["partitions"]
+        for partition in topic["partitions"]:
+            assert sorted(partition["replica_nodes"]) == [1, 2, 3], topic
+    assert {
+        name: entry["min.insync.replicas"]["value"] for name, entry in configs["topic"].items()
+    } == dict.fromkeys(names, "2")
+
+
 def test_two_workers_on_two_hosts_split_a_burst(
     netns_hosts: Hosts,
     scale_services: ScaleServices,
