@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# A real Apache Kafka 4.x broker in KRaft mode (one combined broker + controller), no Docker.
+# A real Apache Kafka 4.x in KRaft mode, no Docker: one combined broker + controller, or a
+# cluster of N such nodes (N controllers form the quorum; every node is also a broker).
 #
-#   infra/kafka.sh start DIR [PORT]   resolve jars (once), format DIR, start, wait, create topics
+#   infra/kafka.sh start DIR [PORT] [--brokers N] [--host ADDR]
+#                                     resolve jars (once), format, start, wait, create topics
 #   infra/kafka.sh restart DIR        stop and start again on the same ports, keeping the data
-#   infra/kafka.sh stop DIR           SIGTERM, wait, then SIGKILL
+#   infra/kafka.sh stop DIR           SIGTERM, wait, then SIGKILL (every node of a cluster)
 #   infra/kafka.sh status DIR         running and answering?
 #   infra/kafka.sh topics DIR         create the Harmonize topics (idempotent) and list them
+#   infra/kafka.sh kill DIR NODE      SIGKILL one node of a cluster (1..N): a broker lost
+#   infra/kafka.sh start-node DIR NODE  start that node again (same ports, same data)
 #   infra/kafka.sh jars               only resolve the jars into the cache
 #
-# `start` prints the bootstrap address (127.0.0.1:PORT) as its last line; it is also in
-# DIR/bootstrap. PORT 0 or none picks a free port; the controller port is always free-picked.
+# `start` prints the bootstrap address as its last line (HOST:PORT, or HOST:P1,HOST:P2,...
+# for a cluster); it is also in DIR/bootstrap. PORT 0 or none picks free ports (a cluster's
+# nodes take PORT, PORT+1, ...); the controller ports are always free-picked. HOST
+# (default 127.0.0.1) is where the nodes listen and what they advertise: give a bridge
+# address (infra/netns.sh) to reach the cluster from other network namespaces.
+#
+# With --brokers N (N >= 3) the topics get replication factor 3 and min.insync.replicas=2,
+# the internal topics too: with the producer's acks=all, one node can be lost without
+# losing an acknowledged event or stopping writes. A cluster keeps node I in DIR/node-I/.
 # The jars come from Maven Central (infra/kafka/pom.xml) into
 # ${HARMONIZE_KAFKA_CACHE:-~/.cache/harmonize/kafka-VERSION}. Java 17+ is needed.
 set -euo pipefail
@@ -32,7 +43,7 @@ python_cmd() {
 }
 
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  python3 -c 'import socket, sys; s=socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1]); s.close()' "${1:-127.0.0.1}"
 }
 
 jars() {
@@ -61,32 +72,52 @@ pid_of() {
   echo "$pid"
 }
 
+# the node directories of DIR: DIR itself for one broker, DIR/node-1.. for a cluster
+nodes() {
+  local dir="$1"
+  if [[ -f "$dir/brokers" ]]; then
+    local n
+    n="$(cut -d' ' -f1 "$dir/brokers")"
+    for i in $(seq 1 "$n"); do echo "$dir/node-$i"; done
+  else
+    echo "$dir"
+  fi
+}
+
 write_config() {
-  local dir="$1" port="$2" cport="$3"
+  local dir="$1" port="$2" cport="$3" node="$4" voters="$5" host="$6" replicas="$7" isr="$8"
+  local role="one KRaft node, broker and controller combined"
+  [[ "$replicas" -gt 1 ]] && role="node $node of a KRaft cluster, broker and controller combined"
   mkdir -p "$dir/data" "$dir/logs"
   cat >"$dir/server.properties" <<EOF
-# written by infra/kafka.sh: one KRaft node, broker and controller combined
+# written by infra/kafka.sh: $role
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+node.id=$node
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://$host:$port,CONTROLLER://$host:$cport
+advertised.listeners=PLAINTEXT://$host:$port
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$dir/data
 num.partitions=3
 auto.create.topics.enable=true
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$replicas
 offsets.topic.num.partitions=3
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$replicas
+transaction.state.log.min.isr=$isr
 transaction.state.log.num.partitions=3
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor=$replicas
+share.coordinator.state.topic.min.isr=$isr
 group.initial.rebalance.delay.ms=0
 log.flush.interval.messages=1
 EOF
+  if [[ "$replicas" -gt 1 ]]; then
+    cat >>"$dir/server.properties" <<EOF
+default.replication.factor=$replicas
+min.insync.replicas=$isr
+EOF
+  fi
   cat >"$dir/log4j2.properties" <<EOF
 status = warn
 appender.file.type = File
@@ -100,54 +131,102 @@ logger.state.name = state.change.logger
 logger.state.level = WARN
 EOF
   echo "$port $cport" >"$dir/ports"
+  echo "$host" >"$dir/host"
 }
 
-launch() {
-  local dir="$1" jardir port
+# start the java process of one node directory (formatted on first use, with CLUSTER_ID)
+launch_node() {
+  local dir="$1" cluster_id="${2:-}" jardir
   jardir="$(jars)"
-  port="$(cut -d' ' -f1 "$dir/ports")"
   local java_opts=($HEAP -XX:+UseG1GC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=file:$dir/log4j2.properties")
   if [[ ! -f "$dir/data/meta.properties" ]]; then
-    local cluster_id
-    cluster_id="$(java -cp "$jardir/*" kafka.tools.StorageTool random-uuid 2>>"$dir/logs/format.log")"
+    [[ -n "$cluster_id" ]] \
+      || cluster_id="$(java -cp "$jardir/*" kafka.tools.StorageTool random-uuid 2>>"$dir/logs/format.log")"
     java "${java_opts[@]}" -cp "$jardir/*" kafka.tools.StorageTool format \
       -t "$cluster_id" -c "$dir/server.properties" >>"$dir/logs/format.log" 2>&1 \
-      || { cat "$dir/logs/format.log" >&2; die "formatting the KRaft storage failed"; }
+      || { cat "$dir/logs/format.log" >&2; die "formatting the KRaft storage in $dir failed"; }
   fi
   setsid nohup java "${java_opts[@]}" -cp "$jardir/*" kafka.Kafka "$dir/server.properties" \
     >>"$dir/logs/kafka.out" 2>&1 </dev/null &
   echo $! >"$dir/kafka.pid"
-  echo "127.0.0.1:$port" >"$dir/bootstrap"
-  if ! python_cmd -m harmonize.events.admin topics "127.0.0.1:$port" --timeout "$READY_TIMEOUT" >"$dir/logs/topics.log" 2>&1; then
+}
+
+node_address() {
+  local host=127.0.0.1
+  [[ -f "$1/host" ]] && host="$(cat "$1/host")"
+  echo "$host:$(cut -d' ' -f1 "$1/ports")"
+}
+
+# start every node of DIR, wait until all answer, create the topics; print the bootstrap
+launch() {
+  local dir="$1" cluster_id="" n=1 replicas=1 isr="" boot="" node
+  if [[ -f "$dir/brokers" ]]; then
+    read -r n replicas isr <"$dir/brokers"
+    [[ -s "$dir/cluster.id" ]] \
+      || java -cp "$(jars)/*" kafka.tools.StorageTool random-uuid >"$dir/cluster.id" 2>/dev/null
+    cluster_id="$(cat "$dir/cluster.id")"
+  fi
+  mkdir -p "$dir/logs"
+  for node in $(nodes "$dir"); do
+    launch_node "$node" "$cluster_id"
+    boot="${boot:+$boot,}$(node_address "$node")"
+  done
+  echo "$boot" >"$dir/bootstrap"
+  local admin=(topics "$boot" --timeout "$READY_TIMEOUT")
+  [[ "$n" -gt 1 ]] && admin+=(--brokers "$n" --replication-factor "$replicas" --min-insync-replicas "$isr")
+  if ! python_cmd -m harmonize.events.admin "${admin[@]}" >"$dir/logs/topics.log" 2>&1; then
     cat "$dir/logs/topics.log" >&2
-    tail -n 30 "$dir/logs/kafka.out" "$dir/logs/server.log" >&2 2>/dev/null || true
-    stop "$dir"
+    for node in $(nodes "$dir"); do
+      tail -n 30 "$node/logs/kafka.out" "$node/logs/server.log" >&2 2>/dev/null || true
+    done
+    stop "$dir" >/dev/null
     die "the broker did not become ready"
   fi
   cat "$dir/logs/topics.log" >&2
-  echo "127.0.0.1:$port"
+  echo "$boot"
 }
 
 start() {
-  local dir port="${2:-0}"
+  local dir port="$2" brokers="$3" host="$4" node
   dir="$(mkdir -p "$1" && cd "$1" && pwd)"
-  pid_of "$dir" >/dev/null && die "already running in $dir (pid $(cat "$dir/kafka.pid"))"
+  for node in $(nodes "$dir"); do
+    pid_of "$node" >/dev/null && die "already running in $dir (pid $(cat "$node/kafka.pid"))"
+  done
   command -v java >/dev/null || die "Java 17+ is needed (apt-get install openjdk-17-jre-headless)"
-  [[ "$port" == 0 ]] && port="$(free_port)"
-  write_config "$dir" "$port" "$(free_port)"
+  [[ "$brokers" =~ ^[0-9]+$ && "$brokers" -ge 1 ]] || die "--brokers takes a number >= 1"
+  if [[ "$brokers" == 1 ]]; then
+    local cport
+    [[ "$port" == 0 ]] && port="$(free_port "$host")"
+    cport="$(free_port "$host")"
+    write_config "$dir" "$port" "$cport" 1 "1@$host:$cport" "$host" 1 1
+  else
+    # replication factor 3 (or N below 3) and min.insync.replicas one less
+    local replicas=$((brokers < 3 ? brokers : 3)) isr voters="" ports=() cports=() i
+    isr=$((replicas - 1))
+    for i in $(seq 1 "$brokers"); do
+      if [[ "$port" == 0 ]]; then ports+=("$(free_port "$host")"); else ports+=($((port + i - 1))); fi
+      cports+=("$(free_port "$host")")
+      voters="${voters:+$voters,}$i@$host:${cports[$((i - 1))]}"
+    done
+    echo "$brokers $replicas $isr" >"$dir/brokers"
+    for i in $(seq 1 "$brokers"); do
+      write_config "$dir/node-$i" "${ports[$((i - 1))]}" "${cports[$((i - 1))]}" "$i" "$voters" \
+        "$host" "$replicas" "$isr"
+    done
+  fi
   launch "$dir"
 }
 
 restart() {
   local dir
   dir="$(cd "$1" && pwd)"
-  [[ -f "$dir/ports" ]] || die "no broker was started in $dir"
+  [[ -f "$(nodes "$dir" | head -n 1)/ports" ]] || die "no broker was started in $dir"
   stop "$dir" >/dev/null
   launch "$dir"
 }
 
-stop() {
+stop_node() {
   local dir="$1" pid
   pid="$(pid_of "$dir")" || { rm -f "$dir/kafka.pid"; echo "not running"; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
@@ -160,30 +239,102 @@ stop() {
   echo "killed"
 }
 
+stop() {
+  local dir="$1" node
+  if [[ ! -f "$dir/brokers" ]]; then
+    stop_node "$dir"
+    return
+  fi
+  # a cluster's nodes stop together: stopped one by one, the last would wait for a quorum
+  # that is gone before giving up
+  for node in $(nodes "$dir"); do
+    mkdir -p "$node/logs"
+    stop_node "$node" >"$node/logs/stop.out" 2>&1 &
+  done
+  wait
+  for node in $(nodes "$dir"); do echo "$(basename "$node"): $(cat "$node/logs/stop.out")"; done
+}
+
+node_dir() {
+  local dir="$1" node="$2"
+  [[ -f "$dir/brokers" ]] || die "$dir holds one broker, not a cluster (start one with --brokers N)"
+  [[ "$node" =~ ^[0-9]+$ && -d "$dir/node-$node" ]] \
+    || die "no node $node in $dir (nodes 1..$(cut -d' ' -f1 "$dir/brokers"))"
+  echo "$dir/node-$node"
+}
+
+kill_node() {
+  local node pid
+  node="$(node_dir "$1" "$2")"
+  pid="$(pid_of "$node")" || { echo "node $2 is not running"; return 0; }
+  kill -KILL "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  rm -f "$node/kafka.pid"
+  echo "killed node $2 (pid $pid)"
+}
+
+start_node() {
+  local dir="$1" node
+  node="$(node_dir "$dir" "$2")"
+  pid_of "$node" >/dev/null && die "node $2 is already running"
+  launch_node "$node" "$(cat "$dir/cluster.id")"
+  python_cmd -m harmonize.events.admin wait "$(node_address "$node")" --timeout "$READY_TIMEOUT" \
+    >/dev/null || die "node $2 did not become ready"
+  node_address "$node"
+}
+
 status() {
-  local dir="$1" pid
-  pid="$(pid_of "$dir")" || { echo "not running"; return 1; }
+  local dir="$1" node pid running=()
+  for node in $(nodes "$dir"); do
+    if pid="$(pid_of "$node")"; then running+=("$pid"); fi
+  done
+  [[ ${#running[@]} -gt 0 ]] || { echo "not running"; return 1; }
   if python_cmd -m harmonize.events.admin wait "$(cat "$dir/bootstrap")" --timeout 5 >/dev/null 2>&1; then
-    echo "running pid $pid at $(cat "$dir/bootstrap")"
+    echo "running pid ${running[*]} at $(cat "$dir/bootstrap")"
   else
-    echo "pid $pid is not answering at $(cat "$dir/bootstrap")"
+    echo "pid ${running[*]} is not answering at $(cat "$dir/bootstrap")"
     return 1
   fi
 }
 
 topics() {
-  local dir="$1"
-  pid_of "$dir" >/dev/null || die "not running in $dir"
-  python_cmd -m harmonize.events.admin topics "$(cat "$dir/bootstrap")"
+  local dir="$1" n replicas isr admin=()
+  for node in $(nodes "$dir"); do
+    pid_of "$node" >/dev/null && break
+  done || die "not running in $dir"
+  if [[ -f "$dir/brokers" ]]; then
+    read -r n replicas isr <"$dir/brokers"
+    admin=(--replication-factor "$replicas" --min-insync-replicas "$isr")
+  fi
+  python_cmd -m harmonize.events.admin topics "$(cat "$dir/bootstrap")" "${admin[@]}"
 }
 
+# options may come anywhere: --brokers N, --host ADDR
+args=()
+brokers=1
+host=127.0.0.1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --brokers) [[ $# -ge 2 ]] || die "--brokers needs a number"; brokers="$2"; shift 2 ;;
+    --brokers=*) brokers="${1#*=}"; shift ;;
+    --host) [[ $# -ge 2 ]] || die "--host needs an address"; host="$2"; shift 2 ;;
+    --host=*) host="${1#*=}"; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+set -- "${args[@]}"
+
+usage="usage: kafka.sh start DIR [PORT] [--brokers N] [--host ADDR] | restart DIR | stop DIR"
+usage+=" | status DIR | topics DIR | kill DIR NODE | start-node DIR NODE | jars"
 cmd="${1:-}"
 case "$cmd" in
-  start) [[ $# -ge 2 ]] || die "usage: kafka.sh start DIR [PORT]"; start "$2" "${3:-0}" ;;
-  restart) [[ $# -eq 2 ]] || die "usage: kafka.sh restart DIR"; restart "$2" ;;
-  stop) [[ $# -eq 2 ]] || die "usage: kafka.sh stop DIR"; stop "$(cd "$2" && pwd)" ;;
-  status) [[ $# -eq 2 ]] || die "usage: kafka.sh status DIR"; status "$(cd "$2" && pwd)" ;;
-  topics) [[ $# -eq 2 ]] || die "usage: kafka.sh topics DIR"; topics "$(cd "$2" && pwd)" ;;
+  start) [[ $# -ge 2 && $# -le 3 ]] || die "$usage"; start "$2" "${3:-0}" "$brokers" "$host" ;;
+  restart) [[ $# -eq 2 ]] || die "$usage"; restart "$2" ;;
+  stop) [[ $# -eq 2 ]] || die "$usage"; stop "$(cd "$2" && pwd)" ;;
+  status) [[ $# -eq 2 ]] || die "$usage"; status "$(cd "$2" && pwd)" ;;
+  topics) [[ $# -eq 2 ]] || die "$usage"; topics "$(cd "$2" && pwd)" ;;
+  kill) [[ $# -eq 3 ]] || die "$usage"; kill_node "$(cd "$2" && pwd)" "$3" ;;
+  start-node) [[ $# -eq 3 ]] || die "$usage"; start_node "$(cd "$2" && pwd)" "$3" ;;
   jars) jars ;;
-  *) die "usage: kafka.sh start DIR [PORT] | restart DIR | stop DIR | status DIR | topics DIR | jars" ;;
+  *) die "$usage" ;;
 esac

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server in one directory, for tests, benches and local Airflow.
 #
-#   infra/postgres.sh start DIR [PORT]   initdb if needed, start on 127.0.0.1:PORT (a free
+#   infra/postgres.sh start DIR [PORT] [--host ADDR]
+#                                        initdb if needed, start on 127.0.0.1:PORT (a free
 #                                        port when omitted), wait until ready, create the
-#                                        database "harmonize", print its SQLAlchemy URL
+#                                        database "harmonize", print its SQLAlchemy URL;
+#                                        --host also listens on ADDR and trusts ADDR's /24
+#                                        (hosts in network namespaces: infra/netns.sh), and
+#                                        the URL names ADDR
 #   infra/postgres.sh stop DIR           stop the server (fast shutdown)
 #   infra/postgres.sh url DIR            print the URL of the server kept in DIR
 #
@@ -21,7 +25,7 @@ die() {
 }
 
 usage() {
-    echo "usage: $0 start DIR [PORT] | stop DIR | url DIR" >&2
+    echo "usage: $0 start DIR [PORT] [--host ADDR] | stop DIR | url DIR" >&2
     exit 2
 }
 
@@ -63,11 +67,13 @@ s.close()'
 url_of() {
     local dir=$1
     [[ -f "$dir/port" ]] || die "no server in $dir (run: $0 start $dir)"
-    echo "postgresql+psycopg://postgres@127.0.0.1:$(cat "$dir/port")/harmonize"
+    local host=127.0.0.1
+    [[ -f "$dir/host" ]] && host=$(cat "$dir/host")
+    echo "postgresql+psycopg://postgres@$host:$(cat "$dir/port")/harmonize"
 }
 
 start() {
-    local dir=$1 port=${2:-} bin
+    local dir=$1 port=${2:-} host=${3:-} bin listen=127.0.0.1
     bin=$(find_bin)
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
@@ -87,9 +93,16 @@ start() {
         }
     fi
     as_owner mkdir -p "$dir/run"
+    if [[ -n "$host" ]]; then
+        listen="127.0.0.1,$host"
+        local net="${host%.*}.0/24"
+        grep -q "^host all all $net trust" "$dir/data/pg_hba.conf" ||
+            echo "host all all $net trust" | as_owner tee -a "$dir/data/pg_hba.conf" >/dev/null
+        echo "$host" | as_owner tee "$dir/host" >/dev/null
+    fi
     [[ -n "$port" ]] || port=$(free_port)
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-        -o "-p $port -k $dir/run -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -o "-p $port -k $dir/run -c listen_addresses=$listen -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
         start >/dev/null || {
         tail -n 20 "$dir/postgres.log" >&2 || true
         die "the server in $dir did not start on port $port"
@@ -111,9 +124,18 @@ stop() {
     fi
 }
 
+host=""
+args=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+    --host) [[ $# -ge 2 ]] || usage; host=$2; shift 2 ;;
+    *) args+=("$1"); shift ;;
+    esac
+done
+set -- "${args[@]}"
 [[ $# -ge 2 ]] || usage
 case "$1" in
-start) [[ $# -le 3 ]] || usage; start "$2" "${3:-}" ;;
+start) [[ $# -le 3 ]] || usage; start "$2" "${3:-}" "$host" ;;
 stop) [[ $# -eq 2 ]] || usage; stop "$2" ;;
 url) [[ $# -eq 2 ]] || usage; url_of "$2" ;;
 *) usage ;;

@@ -29,5 +29,6 @@ pytest_plugins = [
     "tests.support.kafka",
     "tests.support.airflow",
     "tests.support.s3",
+    "tests.support.netns",  # scale-out: hosts in network namespaces and what they share
     "tests.support.conformance",  # every published Phenopacket passes the v2 JSON Schema
 ]

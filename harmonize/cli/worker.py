@@ -9,11 +9,15 @@ from typing import Annotated, Any
 import typer
 
 from harmonize.cli.options import (
+    Landing,
     LimitOptions,
     LowConfidence,
     Obsolete,
     OnConflict,
+    RegistryUrl,
+    S3Endpoint,
     Unmapped,
+    Warehouse,
     limits,
     policies,
     settings_for,
@@ -24,8 +28,9 @@ def worker(
     events: Annotated[
         str | None,
         typer.Option(
-            help="Event bus: kafka://host:port or a local event-log directory "
-            "(default: WORKSPACE/events)."
+            envvar="HARMONIZE_EVENTS_URL",
+            help="Event bus: kafka://host:port[,host:port] or a local event-log directory "
+            "(default: WORKSPACE/events).",
         ),
     ] = None,
     workspace: Annotated[
@@ -34,12 +39,10 @@ def worker(
             "--workspace", "-w", help="Where published data, reports and the registry live."
         ),
     ] = Path("workspace"),
-    landing: Annotated[
-        str | None,
-        typer.Option(
-            help="Landing store: a directory or s3://bucket/prefix (default: WORKSPACE/landing)."
-        ),
-    ] = None,
+    landing: Landing = None,
+    registry_url: RegistryUrl = None,
+    warehouse: Warehouse = None,
+    s3_endpoint_url: S3Endpoint = None,
     once: Annotated[
         bool, typer.Option("--once", help="Stop when no message is waiting instead of polling.")
     ] = False,
@@ -58,6 +61,9 @@ def worker(
         workspace,
         events_url=events,
         landing_url=landing,
+        registry_url=registry_url,
+        warehouse_url=warehouse,
+        s3_endpoint_url=s3_endpoint_url,
         limits=limits(limit),
         **policies(on_conflict, unmapped, low_confidence, obsolete),
     )

@@ -1,6 +1,7 @@
-"""Broker chores for scripts: wait until a Kafka broker answers, create the topics.
+"""Broker chores for scripts: wait until a Kafka cluster answers, create the topics.
 
-``infra/kafka.sh`` calls ``python -m harmonize.events.admin wait|topics BOOTSTRAP``.
+``infra/kafka.sh`` calls ``python -m harmonize.events.admin wait|topics BOOTSTRAP``; on a
+three-broker cluster with ``--brokers 3 --replication-factor 3 --min-insync-replicas 2``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from harmonize.events.bus import EventBusUnavailable
 from harmonize.events.kafka import TOPIC_PARTITIONS, create_topics
 
 
-def wait_ready(bootstrap: list[str], *, timeout_s: float = 60.0) -> list[str]:
-    """Block until a metadata request succeeds; the topics the broker lists."""
+def wait_ready(bootstrap: list[str], *, timeout_s: float = 60.0, brokers: int = 1) -> list[str]:
+    """Block until the cluster answers with at least ``brokers`` brokers registered; the
+    topics it lists."""
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -33,8 +35,11 @@ def wait_ready(bootstrap: list[str], *, timeout_s: float = 60.0) -> list[str]:
             time.sleep(0.5)
             continue
         try:
-            admin.describe_cluster()
-            return sorted(admin.list_topics())
+            registered = len(admin.describe_cluster()["brokers"])
+            if registered >= brokers:
+                return sorted(admin.list_topics())
+            last = RuntimeError(f"{registered} of {brokers} brokers registered")
+            time.sleep(0.5)
         except KafkaError as exc:
             last = exc
             time.sleep(0.5)
@@ -50,12 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["wait", "topics"])
     parser.add_argument("bootstrap", help="host:port[,host:port]")
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--brokers", type=int, default=1, help="wait for this many brokers")
+    parser.add_argument("--replication-factor", type=int, default=1)
+    parser.add_argument("--min-insync-replicas", type=int, default=None)
     args = parser.parse_args(argv)
     servers = [s for s in args.bootstrap.split(",") if s]
     try:
-        wait_ready(servers, timeout_s=args.timeout)
+        wait_ready(servers, timeout_s=args.timeout, brokers=args.brokers)
         if args.command == "topics":
-            created = create_topics(servers, TOPIC_PARTITIONS)
+            created = create_topics(
+                servers,
+                TOPIC_PARTITIONS,
+                replication_factor=args.replication_factor,
+                min_insync_replicas=args.min_insync_replicas,
+            )
             for name, parts in TOPIC_PARTITIONS.items():
                 state = "created" if name in created else "exists"
                 print(f"{name}\t{parts} partitions\t{state}")

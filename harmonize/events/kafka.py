@@ -45,8 +45,11 @@ def consumer_config(group: str) -> dict[str, Any]:
         "group_id": group,
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
-        "session_timeout_ms": 10_000,
-        "heartbeat_interval_ms": 2_000,
+        # Kafka's own default: a member whose heartbeats stop for this long is dropped
+        # (heartbeats come from a background thread, but a long GIL-holding call, such as
+        # a Delta commit to S3, stalls it)
+        "session_timeout_ms": 45_000,
+        "heartbeat_interval_ms": 3_000,
         "max_poll_interval_ms": 600_000,
     }
 
@@ -185,9 +188,18 @@ def create_topics(
     topics: dict[str, int] | None = None,
     *,
     replication_factor: int = 1,
+    min_insync_replicas: int | None = None,
 ) -> list[str]:
-    """Create the topics that do not exist yet (name -> partitions); the names created."""
+    """Create the topics that do not exist yet (name -> partitions); the names created.
+
+    On a cluster, ``replication_factor=3, min_insync_replicas=2``: with the producer's
+    ``acks=all``, a write is acknowledged once two replicas hold it, so losing one broker
+    loses no acknowledged event and does not stop writes.
+    """
     wanted = topics if topics is not None else TOPIC_PARTITIONS
+    configs = (
+        {} if min_insync_replicas is None else {"min.insync.replicas": str(min_insync_replicas)}
+    )
     try:
         admin = KafkaAdminClient(
             bootstrap_servers=list(bootstrap_servers), client_id="harmonize-admin"
@@ -201,7 +213,11 @@ def create_topics(
             with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently
                 admin.create_topics(
                     {
-                        name: {"num_partitions": parts, "replication_factor": replication_factor}
+                        name: {
+                            "num_partitions": parts,
+                            "replication_factor": replication_factor,
+                            "configs": configs,
+                        }
                         for name, parts in missing.items()
                     },
                     wait_for_metadata=True,

@@ -3,6 +3,11 @@
 At-least-once: a message is committed only after its result is announced (or it was
 dead-lettered), so a crash re-delivers it and idempotent processing makes the replay
 harmless. A transient error stops the batch uncommitted; the next poll retries it.
+
+The bus failing is transient too: a poll or a commit that fails (a broker lost, or the
+group rebalanced while this worker was busy, so its partitions went to another member)
+is logged and the loop goes on. A commit refused after a rebalance leaves the messages to
+their new owner, which processes them again, harmlessly.
 """
 
 from __future__ import annotations
@@ -44,9 +49,17 @@ def run_worker(
 
     stats = WorkerStats()
     while not should_stop():
-        messages = bus.consume(
-            SUBMISSIONS, group=group, timeout_s=poll_s, max_messages=max_messages
-        )
+        try:
+            messages = bus.consume(
+                SUBMISSIONS, group=group, timeout_s=poll_s, max_messages=max_messages
+            )
+        except TransientError as exc:
+            stats.transient_failures += 1
+            log.warning("polling failed, will retry: %s", exc)
+            if once:
+                break
+            time.sleep(backoff_s)
+            continue
         if not messages:
             if once:
                 break
@@ -70,7 +83,11 @@ def run_worker(
             if on_processed is not None:
                 on_processed(processed)
         if done:
-            bus.commit(group, done)
+            try:
+                bus.commit(group, done)
+            except TransientError as exc:
+                stats.transient_failures += 1
+                log.warning("commit failed (the messages will be delivered again): %s", exc)
         if len(done) < len(messages):
             if once:
                 break

@@ -130,3 +130,20 @@ def test_the_on_conflict_flag_decides_the_aire_cohort(
         bus.close()
     data = parse_envelope(result.value).data
     assert (data["submission_id"], data["status"]) == (created.submission_id, outcome)
+
+
+def test_the_shared_service_options_reach_the_workers_settings(
+    tmp_path: Path, captured: list[Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HARMONIZE_EVENTS_URL", str(tmp_path / "events"))
+    monkeypatch.setenv("HARMONIZE_WAREHOUSE", "s3://bucket/warehouse")
+    args = ["worker", "-w", str(tmp_path / "ws"), "--once"]
+    args += ["--registry-url", "postgresql+psycopg://db:5432/hz"]
+    args += ["--landing", "s3://bucket/landing", "--s3-endpoint-url", "http://10.0.0.1:9000"]
+    assert CliRunner().invoke(app, args, catch_exceptions=False).exit_code == 0
+    (chosen,) = captured
+    assert chosen.events == str(tmp_path / "events")
+    assert chosen.registry == "postgresql+psycopg://db:5432/hz"
+    assert chosen.warehouse_url == "s3://bucket/warehouse"
+    assert chosen.landing == "s3://bucket/landing"
+    assert chosen.s3_endpoint_url == "http://10.0.0.1:9000"

@@ -39,9 +39,12 @@ class PostgresServer:
     temporary: bool = False  # the directory goes when the server stops
 
     @classmethod
-    def start(cls, directory: Path, timeout: float = 120) -> PostgresServer:
+    def start(
+        cls, directory: Path, timeout: float = 120, *, host: str | None = None
+    ) -> PostgresServer:
+        """Start (``host``: also listening on that address, e.g. a netns bridge's)."""
         done = subprocess.run(
-            [str(SCRIPT), "start", str(directory)],
+            [str(SCRIPT), "start", str(directory), *(["--host", host] if host else [])],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -52,14 +55,14 @@ class PostgresServer:
         return cls(directory=directory, url=done.stdout.strip().splitlines()[-1])
 
     @classmethod
-    def start_temporary(cls) -> PostgresServer:
+    def start_temporary(cls, *, host: str | None = None) -> PostgresServer:
         """A server in a new directory under the system temp dir (removed by :meth:`stop`).
 
         Not pytest's tmp_path: its directories are 0700 root, out of the postgres user's reach.
         """
         directory = Path(tempfile.mkdtemp(prefix="harmonize-pg-"))
         try:
-            server = cls.start(directory)
+            server = cls.start(directory, host=host)
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise

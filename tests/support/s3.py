@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -16,30 +18,25 @@ CREDENTIALS = {
 }
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One moto S3 server for the session, in a process of its own: deltalake's S3 calls
-    hold the GIL, so a server thread in the test process could not answer them. Its
-    credentials are set for child processes too."""
+@contextmanager
+def moto_server(log: Path, host: str = "127.0.0.1") -> Iterator[str]:
+    """A moto S3 server process listening on ``host`` (a free port); its endpoint URL."""
     import socket
     import subprocess
     import sys
     import time
     import urllib.request
 
-    saved = {k: os.environ.get(k) for k in CREDENTIALS}
-    os.environ.update(CREDENTIALS)
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((host, 0))
         port = probe.getsockname()[1]
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = f"http://{host}:{port}"
     try:
         for _ in range(200):
             try:
@@ -53,6 +50,19 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One moto S3 server for the session, in a process of its own: deltalake's S3 calls
+    hold the GIL, so a server thread in the test process could not answer them. Its
+    credentials are set for child processes too."""
+    saved = {k: os.environ.get(k) for k in CREDENTIALS}
+    os.environ.update(CREDENTIALS)
+    try:
+        with moto_server(tmp_path_factory.mktemp("moto") / "moto.log") as endpoint:
+            yield endpoint
+    finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
