@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from harmonize.cli.options import RegistryUrl, S3Endpoint, Warehouse, Workspace, settings_for
+from harmonize.cli.options import RegistryUrl, S3Endpoint, Warehouse, Workspace, open_workspace
 
 
 def discover(
@@ -65,15 +65,14 @@ def discover(
     from harmonize.discovery.beacon.filters import parse_get
     from harmonize.discovery.beacon.request import Query
     from harmonize.drs.authconfig import AuthSettings
-    from harmonize.drs.registry import Registry
 
-    settings = settings_for(
+    settings, registry = open_workspace(
         workspace,
         registry_url=registry_url,
         warehouse_url=warehouse,
         s3_endpoint_url=s3_endpoint_url,
+        create=False,
     )
-    registry = Registry(settings.registry)
     auth = AuthSettings()
     beacon = Beacon(settings, registry, BeaconSettings(), visa_value=auth.visa_value)
     variant = {k: v for k, v in (("geneId", gene), ("genomicAlleleShortForm", allele)) if v}

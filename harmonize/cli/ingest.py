@@ -25,6 +25,7 @@ from harmonize.cli.options import (
     Workspace,
     choice,
     limits,
+    open_workspace,
     policies,
     settings_for,
 )
@@ -221,17 +222,14 @@ def recover(
     s3_endpoint_url: S3Endpoint = None,
 ) -> None:
     """Finish commits interrupted by a crash and discard abandoned staging."""
-    from harmonize.drs.registry import Registry
     from harmonize.publish.commit import recover as run
     from harmonize.state.store import StateStore
 
-    settings = settings_for(
+    settings, registry = open_workspace(
         workspace,
         registry_url=registry_url,
         warehouse_url=warehouse,
         s3_endpoint_url=s3_endpoint_url,
     )
-    registry = Registry(settings.registry)
-    registry.create_all()
     for line in run(settings, registry, StateStore(settings.registry)) or ["nothing to recover"]:
         typer.echo(line)

@@ -21,7 +21,7 @@ from harmonize.cli.options import (
     S3Endpoint,
     Warehouse,
     Workspace,
-    settings_for,
+    open_workspace,
 )
 
 
@@ -40,20 +40,17 @@ def withdraw(
     s3_endpoint_url: S3Endpoint = None,
 ) -> None:
     """Withdraw a participant: rows deleted from every table, DRS objects tombstoned, audited."""
-    from harmonize.drs.registry import Registry
     from harmonize.errors import HarmonizeError
     from harmonize.lifecycle.erase import erase as run_erase
     from harmonize.lifecycle.withdraw import withdraw as run
 
-    settings = settings_for(
+    settings, registry = open_workspace(
         workspace,
         registry_url=registry_url,
         warehouse_url=warehouse,
         landing_url=landing,
         s3_endpoint_url=s3_endpoint_url,
     )
-    registry = Registry(settings.registry)
-    registry.create_all()
     try:
         done = run(settings, registry, dataset=dataset, subject=subject, by=by, reason=reason)
     except HarmonizeError as exc:
@@ -86,17 +83,14 @@ def verify(
     s3_endpoint_url: S3Endpoint = None,
 ) -> None:
     """Cross-check the registry, the tables and the files; exit 1 on any disagreement."""
-    from harmonize.drs.registry import Registry
     from harmonize.lifecycle.verify import verify as run
 
-    settings = settings_for(
+    settings, registry = open_workspace(
         workspace,
         registry_url=registry_url,
         warehouse_url=warehouse,
         s3_endpoint_url=s3_endpoint_url,
     )
-    registry = Registry(settings.registry)
-    registry.create_all()
     problems = run(settings, registry, checksums=checksums)
     for problem in problems:
         typer.echo(str(problem))

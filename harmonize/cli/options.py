@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from harmonize.drs.registry import Registry
     from harmonize.settings import Settings
 
 Workspace = Annotated[
@@ -116,3 +117,20 @@ def settings_for(workspace: Path, **overrides: Any) -> Settings:
     from harmonize.settings import Settings
 
     return Settings(workspace=workspace, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def open_workspace(
+    workspace: Path, *, create: bool = True, **overrides: Any
+) -> tuple[Settings, Registry]:
+    """The settings of ``workspace`` (as :func:`settings_for`) and its registry.
+
+    ``create`` makes the registry's tables when missing; a read-only command such as
+    ``harmonize discover`` passes ``False`` and never writes to the registry.
+    """
+    from harmonize.drs.registry import Registry
+
+    settings = settings_for(workspace, **overrides)
+    registry = Registry(settings.registry)
+    if create:
+        registry.create_all()
+    return settings, registry

@@ -19,7 +19,7 @@ from harmonize.cli.options import (
     S3Endpoint,
     Warehouse,
     Workspace,
-    settings_for,
+    open_workspace,
 )
 
 tables = typer.Typer(
@@ -37,14 +37,9 @@ AsOf = Annotated[
 
 
 def _open(workspace: Path, registry_url: str | None, warehouse: str | None, s3: str | None) -> Any:
-    from harmonize.drs.registry import Registry
-
-    settings = settings_for(
+    return open_workspace(
         workspace, registry_url=registry_url, warehouse_url=warehouse, s3_endpoint_url=s3
     )
-    registry = Registry(settings.registry)
-    registry.create_all()
-    return settings, registry
 
 
 def _view(registry: Any, as_of: str | None) -> Any:

@@ -12,8 +12,6 @@ any test published against the JSON Schema.)
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,10 +21,10 @@ from harmonize.quality.schema import schema_errors
 from harmonize.quality.validate import validate_files
 from harmonize.settings import Settings
 from tests.mapping.test_times import CSV, MAPPING, _case_file
+from tests.support.pxf import needs_pxf, pxf_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
-PXF = ROOT.parent / "shared" / "tools" / "phenopacket-tools" / "pxf-validate"
 
 
 def _inputs(tmp: Path) -> list[tuple[str, Path, dict[str, str]]]:
@@ -100,16 +98,9 @@ def test_every_published_phenopacket_passes_harmonize_validate(
     assert report.stats["phenopackets"] == len(ids)
 
 
-@pytest.mark.skipif(
-    not PXF.exists() or shutil.which("java") is None,
-    reason="the reference validator (../shared/tools/phenopacket-tools) or Java is not here",
-)
+@needs_pxf
 def test_every_published_phenopacket_passes_the_reference_validator(
     published: list[Path],
 ) -> None:
-    run = subprocess.run(
-        [str(PXF), *map(str, published)], capture_output=True, text=True, timeout=600
-    )
-    errors = [line for line in run.stdout.splitlines() if ",ERROR," in line]
-    assert errors == [], "\n".join(errors[:20])
-    assert run.returncode == 0, run.stderr[-2000:]
+    errors = pxf_errors(*published)
+    assert errors == [], "\n".join(",".join(row) for row in errors[:20])

@@ -10,11 +10,7 @@ in one exactly when it has errors in the other.
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +18,7 @@ import pytest
 
 from harmonize.quality.validate import validate_files
 from harmonize.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[2]
-PXF = ROOT.parent / "shared" / "tools" / "phenopacket-tools" / "pxf-validate"
+from tests.support.pxf import needs_pxf, pxf_errors
 
 HP = {
     "id": "hp",
@@ -129,19 +123,13 @@ def test_validate_reproduces_the_reference_rule(name: str, cases: Path, settings
 
 
 def _pxf_errors(folder: Path) -> dict[str, list[str]]:
-    run = subprocess.run([str(PXF), str(folder)], capture_output=True, text=True, timeout=300)
-    assert run.returncode in (0, 1), run.stderr
     errors: dict[str, list[str]] = {}
-    for row in csv.reader(io.StringIO(run.stdout)):
-        if len(row) >= 5 and row[1] == "ERROR":
-            errors.setdefault(Path(row[0]).stem, []).append(row[4])
+    for row in pxf_errors(folder, exit_codes=(0, 1)):
+        errors.setdefault(Path(row[0]).stem, []).append(row[4])
     return errors
 
 
-@pytest.mark.skipif(
-    not PXF.exists() or shutil.which("java") is None,
-    reason="the reference validator (../shared/tools/phenopacket-tools) or Java is not here",
-)
+@needs_pxf
 def test_validate_and_the_reference_flag_the_same_files(cases: Path, settings: Settings) -> None:
     reference = _pxf_errors(cases)
     ours = {
