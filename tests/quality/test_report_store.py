@@ -85,10 +85,13 @@ def test_a_rejected_report_is_read_from_s3_by_another_host(
     assert objects(moto_endpoint, warehouse_bucket, prefix) == {"report.json", "report.html"}
     stored = json.loads(read_report_file(uri, s3_endpoint_url=moto_endpoint))
     (error,) = [f for f in stored["findings"] if f["level"] == "error"]
-    assert error["location"] | {"file": "clinic_export.csv", "row": 3, "column": "gender"} == (
-        error["location"]
+    where = error["location"]
+    assert (where["file"], where["row"], where["column"], where["value"]) == (
+        "clinic_export.csv",
+        3,
+        "gender",
+        "mle",
     )
-    assert error["location"]["value"] == "mle"
 
     shutil.rmtree(worker.reports_dir)  # the worker lost its cache
     dashboard = make_env(
