@@ -74,7 +74,7 @@ def test_the_brokers_replicate_as_kafka_sh_does() -> None:
         k: v for k, v in expected.items() if "replication" in k or "isr" in k or "insync" in k
     }
     assert len(replication) >= 7, replication
-    same = ("num.partitions", "process.roles", "controller.listener.names")
+    same: tuple[str, ...] = ("num.partitions", "process.roles", "controller.listener.names")
     same += ("inter.broker.listener.name", "listener.security.protocol.map")
     services = compose()["services"]
     for name in NODES:
