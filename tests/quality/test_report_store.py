@@ -1,5 +1,6 @@
 """A submission's quality report goes to the warehouse's object store when there is one, so
-that a host other than the worker that wrote it (the dashboard's) reads it from there."""
+that a host other than the worker that wrote it (the dashboard's, ``harmonize report``)
+reads it from there."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import boto3
 import pytest
+from typer.testing import CliRunner
 
+from harmonize.cli import app as cli
 from harmonize.pipeline import ingest
 from harmonize.quality.findings import QualityReport
 from harmonize.quality.report_store import read_report_file, save_report
@@ -114,6 +117,13 @@ def test_a_rejected_report_is_read_from_s3_by_another_host(
     assert "mle" in html.text and "clinic_export.csv" in html.text
     assert client.get(f"/dashboard/reports/{SID}/nothing.html").status_code == 404
     assert not (tmp_path / "dashboard" / "reports").exists()
+    where_from = ["--registry-url", worker.registry, "--s3-endpoint-url", moto_endpoint]
+    shown = CliRunner().invoke(cli, ["report", SID, "-w", str(tmp_path / "dashboard"), *where_from])
+    assert shown.exit_code == 0, shown.output
+    assert f"rejected {SID} (1 error" in shown.output and uri in shown.output
+    assert "bad-value" in shown.output and "gender" in shown.output
+    page_html = CliRunner().invoke(cli, ["report", SID, "--html", *where_from])
+    assert page_html.exit_code == 0 and "<html" in page_html.output and "mle" in page_html.output
 
     # the fixed version is published; its report replaces the rejected one on S3
     fixed = ingest(clinic_copy(tmp_path / "good", sex_of_cl002="male"), worker)
