@@ -132,3 +132,39 @@ def test_a_rejected_report_is_read_from_s3_by_another_host(
     stored = json.loads(read_report_file(uri, s3_endpoint_url=moto_endpoint))
     assert stored["status"] == "published"
     assert {v["report_path"] for v in StateStore(worker.registry).versions(SID)} == {uri}
+
+
+def test_a_withdrawal_sweep_scrubs_the_warehouse_copy(
+    tmp_path: Path, moto_endpoint: str, warehouse_bucket: str
+) -> None:
+    """The copy in the warehouse loses the participant's findings and its Data Docs, even
+    on a host that never had the local copy."""
+    from harmonize.lifecycle.erase import _scrub_stored_report
+    from harmonize.quality.findings import Finding, Location
+
+    settings = Settings(
+        workspace=tmp_path / "ws",
+        warehouse_url=f"s3://{warehouse_bucket}/warehouse",
+        s3_endpoint_url=moto_endpoint,
+    )
+
+    def finding(pid: str) -> Finding:
+        where = Location(file="a.csv", row=2, column="sex", value="x", phenopacket_id=pid)
+        return Finding(
+            level="warning", category="odd", message=f"odd {pid}", validator="t", location=where
+        )
+
+    report = QualityReport(submission_id="s1", findings=[finding("P-gone"), finding("P-kept")])
+    docs = settings.reports_dir / "s1" / "data-docs"
+    docs.mkdir(parents=True)
+    (docs / "raw.html").write_text("<td>P-gone</td>")
+    save_report(report, settings)
+    shutil.rmtree(settings.reports_dir)  # the sweep runs on another host
+
+    _scrub_stored_report(settings, "s1", {"P-gone"})
+    prefix = "warehouse/reports/s1/"
+    assert objects(moto_endpoint, warehouse_bucket, prefix) == {"report.json", "report.html"}
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint)
+    for name in ("report.json", "report.html"):
+        body = s3.get_object(Bucket=warehouse_bucket, Key=prefix + name)["Body"].read()
+        assert b"P-gone" not in body and b"P-kept" in body, name
