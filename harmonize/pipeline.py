@@ -18,6 +18,7 @@ from harmonize.errors import HarmonizeError, SubmissionError, TerminalError
 from harmonize.harmonizer import Harmonizer, Run
 from harmonize.quality.collect import FindingCollector
 from harmonize.quality.findings import QualityReport
+from harmonize.quality.report_store import save_report
 from harmonize.settings import Settings
 from harmonize.submission.receive import Submission, receive
 
@@ -40,6 +41,13 @@ class IngestResult:
     message: str = ""
     objects: int = 0  # DRS objects registered (the bundle's members)
     version: int | None = None  # the submission's version published (or found published)
+    # where any host reads the report: <warehouse>/reports/<submission>/report.json with a
+    # warehouse (an s3:// URI on S3), else the local report_json
+    report_uri: str | None = None
+
+    @property
+    def report_location(self) -> str | None:
+        return self.report_uri or (str(self.report_json) if self.report_json else None)
 
     @property
     def ok(self) -> bool:
@@ -143,7 +151,7 @@ def admit(
             submission.id,
             bundle_id=bundle,
             version=version,
-            report_json=Path(prior["report_path"]) if prior and prior["report_path"] else None,
+            report_uri=prior["report_path"] if prior else None,
             message=f"submission {submission.id} is already published{note}",
             counts=dict((prior or {}).get("stats") or {}),
         )
@@ -174,7 +182,7 @@ def reject_unreceived(
         submission_id,
         manifest_sha256,
         "rejected",
-        report_path=str(result.report_json),
+        report_path=result.report_location,
         detail=str(exc)[:2000],
     )
     return result
@@ -312,14 +320,15 @@ def finish(
         )
     rejected = any(findings.count(level) for level in settings.reject_on)  # type: ignore[arg-type]
     report.status = "rejected" if rejected else "published"
-    json_path, html_path = _write_report(settings, report)
+    saved = save_report(report, settings)
+    json_path, html_path = saved.json_path, saved.html_path
     if rejected:
         stage.abort()
         state.set_status(
             sid,
             submission.manifest_sha256,
             "rejected",
-            report_path=str(json_path),
+            report_path=saved.uri,
             stats=run.counts,
             detail=f"{findings.count('error')} errors",
         )
@@ -331,6 +340,7 @@ def finish(
             counts=run.counts,
             findings=report.counts(),
             message=f"{findings.count('error')} errors, {findings.count('warning')} warnings",
+            report_uri=saved.uri,
         )
     from harmonize.publish.commit import commit_staged
 
@@ -341,7 +351,7 @@ def finish(
         stores,
         stage,
         counts,
-        (json_path, html_path),
+        saved,
         before_commit,
         inputs=not holds_withdrawn,
     )
@@ -357,6 +367,7 @@ def finish(
         f"{journal['version']}",
         objects=journal["objects"],
         version=journal["version"],
+        report_uri=saved.uri,
     )
 
 
@@ -383,12 +394,6 @@ def _harmonize(
     return work.result(counts)
 
 
-def _write_report(settings: Settings, report: QualityReport) -> tuple[Path, Path]:
-    from harmonize.quality.html import write_report
-
-    return write_report(report, settings.reports_dir / report.submission_id)
-
-
 def reject(
     settings: Settings,
     sid: str,
@@ -413,11 +418,17 @@ def reject(
     )
     report = QualityReport(submission_id=sid, status="rejected", validators=["pipeline"])
     report.add(findings.findings())
-    json_path, html_path = _write_report(settings, report)
+    saved = save_report(report, settings)
     if state is not None and submission is not None:
         state.set_status(
-            sid, submission.manifest_sha256, "rejected", report_path=str(json_path), detail=str(exc)
+            sid, submission.manifest_sha256, "rejected", report_path=saved.uri, detail=str(exc)
         )
     return IngestResult(
-        "rejected", sid, json_path, html_path, findings=report.counts(), message=str(exc)
+        "rejected",
+        sid,
+        saved.json_path,
+        saved.html_path,
+        findings=report.counts(),
+        message=str(exc),
+        report_uri=saved.uri,
     )

@@ -1,7 +1,7 @@
 """``harmonize``: the command line, one module per command group.
 
 ``ingest``, ``validate`` and ``recover`` live in :mod:`~.ingest`; ``serve``, ``worker``,
-``submit`` and ``discover`` in modules of their names; the groups ``ontologies``, ``review``, ``drs``,
+``submit``, ``discover`` and ``report`` in modules of their names; the groups ``ontologies``, ``review``, ``drs``,
 ``events``, ``db`` and ``tables`` each in its own module; :mod:`~.options` holds the options several
 commands share. The command modules import only Typer at their top level and heavy
 libraries inside the commands, so that ``harmonize --help`` answers at once.
@@ -19,6 +19,7 @@ from harmonize.cli import (
     ingest,
     lifecycle,
     ontologies,
+    report,
     review,
     serve,
     submit,
@@ -53,6 +54,7 @@ app.add_typer(tables.tables, name="tables")
 app.command()(lifecycle.withdraw)
 app.command()(lifecycle.verify)
 app.command()(discover.discover)
+app.command()(report.report)
 
 
 def main() -> None:  # pragma: no cover

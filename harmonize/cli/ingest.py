@@ -33,20 +33,12 @@ from harmonize.cli.options import (
 
 def _print_errors(out: Any, report_json: Path | None, limit: int = 10) -> None:
     """The first errors of a report, each with where it points and what to do."""
+    from harmonize.cli.report import print_errors
     from harmonize.quality.findings import QualityReport
 
     if report_json is None or not report_json.is_file():
         return
-    report = QualityReport.model_validate_json(report_json.read_text())
-    errors = [f for f in report.findings if f.level == "error"]
-    for f in errors[:limit]:
-        where = f.location.describe()
-        out.print(f"  [red]{f.category}[/red] {where}: {f.message}")
-        if f.hint:
-            out.print(f"    -> {f.hint}")
-    more = sum(f.weight for f in errors) - sum(f.weight for f in errors[:limit])
-    if more > 0:  # counted as the headline counts them (a summary's rows included)
-        out.print(f"  ... and {more:,} more in the report")
+    print_errors(out, QualityReport.model_validate_json(report_json.read_text()), limit)
 
 
 def check_mapping(source: Path, profile: str | None, mapping: Path | None) -> None:
@@ -166,6 +158,8 @@ def ingest(
         out.print(f"[red]rejected[/red] {result.submission_id}: {result.message}")
         _print_errors(out, result.report_json)
         out.print(f"report: {result.report_html}")
+        if result.report_uri and result.report_uri != str(result.report_json):
+            out.print(f"stored: {result.report_uri}")
         raise typer.Exit(1)
     if result.status == "already-published":
         out.print(

@@ -65,7 +65,7 @@ def mount(app: FastAPI, settings: WebSettings) -> None:
         read=ReadModel(engine),
         audit=AuditLog(engine),
         review=ReviewStore(pipeline.registry),
-        refresh=summaries.Refresher(engine),
+        refresh=summaries.Refresher(engine, s3_endpoint_url=pipeline.s3_endpoint_url),
         registry=registry,
     )
 

@@ -18,7 +18,7 @@ False
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from harmonize.dashboard.auth import Principal
@@ -35,13 +35,17 @@ def may_see_values(principal: Principal, row: dict[str, Any]) -> bool:
     return row.get("dataset") in principal.datasets
 
 
-def load_report(path: str | None) -> dict[str, Any] | None:
-    """A report's JSON object, or None when there is none or it cannot be read."""
+def load_report(path: str | None, *, s3_endpoint_url: str | None = None) -> dict[str, Any] | None:
+    """A report's JSON object (a local path or an ``s3://`` URI), or None when there is none
+    or it cannot be read."""
+    from harmonize.errors import HarmonizeError
+    from harmonize.quality.report_store import read_report_file
+
     if not path:
         return None
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_report_file(path, s3_endpoint_url=s3_endpoint_url))
+    except (OSError, ValueError, HarmonizeError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -83,12 +87,26 @@ def _order(group: dict[str, Any]) -> tuple[int, int, str]:
 
 
 def data_docs(report: dict[str, Any], reports_dir: Path, submission_id: str) -> list[str]:
-    """Data Docs pages of the report, relative to the submission's report directory."""
+    """Data Docs pages of the report, relative to the submission's report directory.
+
+    A report written on another host (a worker) names pages under that host's
+    ``WORKSPACE/reports/<submission>/``: they are taken relative to that folder.
+
+    >>> data_docs({"data_docs": ["/w1/reports/s1/data-docs/a.html", "/etc/x.html"]},
+    ...           Path("/dash/reports"), "s1")
+    ['data-docs/a.html']
+    """
     base = (reports_dir / submission_id).resolve()
     out = []
     for page in report.get("data_docs") or []:
         try:
             out.append(Path(page).resolve().relative_to(base).as_posix())
-        except ValueError:
             continue
+        except ValueError:
+            pass
+        parts = PurePosixPath(page).parts
+        for i in range(len(parts) - 2, 0, -1):
+            if parts[i - 1 : i + 1] == ("reports", submission_id):
+                out.append(PurePosixPath(*parts[i + 1 :]).as_posix())
+                break
     return out

@@ -177,10 +177,17 @@ def record(
         conn.execute(insert(categories), rows)
 
 
-def sync(engine: Engine, *, submission_id: str | None = None, limit: int = 5000) -> int:
+def sync(
+    engine: Engine,
+    *,
+    submission_id: str | None = None,
+    limit: int = 5000,
+    s3_endpoint_url: str | None = None,
+) -> int:
     """Summarize submissions that are new or changed since last seen; how many were.
 
-    With ``submission_id``, only that submission's versions are looked at.
+    With ``submission_id``, only that submission's versions are looked at. Reports on S3
+    are read through ``s3_endpoint_url``.
     """
     s, m = submissions, summaries
     stale = (
@@ -200,7 +207,8 @@ def sync(engine: Engine, *, submission_id: str | None = None, limit: int = 5000)
     try:
         with engine.begin() as conn:
             for row in rows:
-                record(conn, row, summarize(row["stats"], load_report(row["report_path"])))
+                report = load_report(row["report_path"], s3_endpoint_url=s3_endpoint_url)
+                record(conn, row, summarize(row["stats"], report))
     except IntegrityError:  # another request projected the same rows first
         return 0
     return len(rows)
@@ -213,8 +221,11 @@ class Refresher:
     re-run shows at once; lists may lag by up to ``interval``.
     """
 
-    def __init__(self, engine: Engine, interval: float = 2.0) -> None:
+    def __init__(
+        self, engine: Engine, interval: float = 2.0, *, s3_endpoint_url: str | None = None
+    ) -> None:
         self.engine = engine
+        self.s3_endpoint_url = s3_endpoint_url
         self.interval = interval
         self._last = float("-inf")
         self._lock = threading.Lock()
@@ -224,11 +235,13 @@ class Refresher:
         if now - self._last < self.interval or not self._lock.acquire(blocking=False):
             return
         try:
-            while sync(self.engine) > 0:  # in chunks, until nothing is stale
+            while (
+                sync(self.engine, s3_endpoint_url=self.s3_endpoint_url) > 0
+            ):  # in chunks, until nothing is stale
                 pass
             self._last = time.monotonic()
         finally:
             self._lock.release()
 
     def one(self, submission_id: str) -> None:
-        sync(self.engine, submission_id=submission_id)
+        sync(self.engine, submission_id=submission_id, s3_endpoint_url=self.s3_endpoint_url)

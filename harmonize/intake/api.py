@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -273,9 +273,15 @@ def submission_report(
         return _error(401, "a valid submitter token is required (Authorization: Bearer ...)")
     for v in _owned(intake, submission_id, submitter):
         if v["manifest_sha256"] == manifest_sha256 and v["report_path"]:
-            path = Path(v["report_path"])
-            if path.is_file():
-                return FileResponse(path, media_type="application/json")
+            from harmonize.quality.report_store import read_report_file
+
+            try:  # a local path, or an s3:// URI when the reports are in the warehouse
+                body = read_report_file(
+                    v["report_path"], s3_endpoint_url=intake.pipeline.s3_endpoint_url
+                )
+            except FileNotFoundError:
+                break
+            return Response(body, media_type="application/json")
     return _error(404, f"no report for submission {submission_id!r}")
 
 

@@ -54,6 +54,7 @@ def sweep(
     forget_copies(settings, submissions)
     for sid in submissions:
         _scrub_reports(settings.reports_dir / sid, phenopacket_ids)
+        _scrub_stored_report(settings, sid, phenopacket_ids)
     _scrub_json(settings.reports_dir / "ontology-diff" / "latest.json", phenopacket_ids)
     with registry.transaction() as conn:
         # a tombstone keeps its id (never reused), not the name that held the participant's id
@@ -120,6 +121,31 @@ def _scrub_reports(folder: Path, ids: set[str]) -> None:
     parsed.data_docs = []
     write_text_atomic(report, parsed.model_dump_json(indent=2))
     write_text_atomic(folder / "report.html", render_report(parsed))
+
+
+def _scrub_stored_report(settings: Settings, sid: str, ids: set[str]) -> None:
+    """The warehouse's copy of a report (``reports/<submission>/``), scrubbed like the local
+    one: its Data Docs deleted, the JSON and HTML without the participant's findings."""
+    import tempfile
+
+    from harmonize.quality.report_store import REPORTS
+    from harmonize.warehouse.files import open_files
+
+    if settings.warehouse_url is None or not ids:
+        return
+    store = open_files(settings.warehouse_url, s3_endpoint_url=settings.s3_endpoint_url)
+    prefix = f"{REPORTS}/{sid}"
+    if not store.exists(f"{prefix}/report.json"):
+        return
+    settings.workspace.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".scrub-", dir=settings.workspace) as tmp:
+        folder = Path(tmp)
+        (folder / "report.json").write_bytes(store.get_bytes(f"{prefix}/report.json"))
+        _scrub_reports(folder, ids)
+        for rel in list(store.list(f"{prefix}/data-docs/")):
+            store.delete(rel)
+        store.put(folder / "report.html", f"{prefix}/report.html")
+        store.put(folder / "report.json", f"{prefix}/report.json")
 
 
 def _scrub_review(conn: Any, ids: set[str]) -> None:

@@ -172,7 +172,7 @@ def _result(outcome: Any, manifest_sha256: str) -> Any:
         submission_id=outcome.submission_id,
         manifest_sha256=manifest_sha256,
         status="published" if published else "rejected",
-        report_uri=str(outcome.report_json) if outcome.report_json else None,
+        report_uri=outcome.report_location,
         bundle_id=outcome.bundle_id,
         object_count=outcome.objects,
         reason=None if published else (outcome.message or "rejected"),

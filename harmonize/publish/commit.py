@@ -36,6 +36,7 @@ from harmonize.drs.ids import drs_id
 from harmonize.drs.registry import BundleHeader, ObjectSpec, Registry
 from harmonize.errors import PublishError
 from harmonize.publish.stage import Stage, StagedFile, staged_files
+from harmonize.quality.report_store import SavedReport
 from harmonize.settings import Settings
 from harmonize.state.store import StateStore
 from harmonize.submission.receive import Submission
@@ -396,7 +397,7 @@ def commit_staged(
     stores: Any,
     stage: Stage,
     counts: dict[str, int],
-    report: tuple[Path, Path],
+    report: SavedReport,
     before_commit: Callable[[Path], None] | None = None,
     *,
     inputs: bool = True,
@@ -411,7 +412,7 @@ def commit_staged(
         stage.add_input(f.path, f.name)
     if submission.mapping_path is not None:  # lineage: the mapping shaped the output
         stage.add_input(submission.mapping_path, f"mapping/{submission.mapping_path.name}")
-    stage.add_report(*report)
+    stage.add_report(report.json_path, report.html_path)
     stage.seal()
     manifest = submission.manifest
     ontologies = ontologies_sha256(settings)
@@ -438,7 +439,7 @@ def commit_staged(
             submission.id,
             submission.manifest_sha256,
             "processing",
-            report_path=str(report[0]),
+            report_path=report.uri,
             stats=counts,
             detail=f"committing version {journal['version']}",
         )

@@ -1,13 +1,16 @@
 """Scale-out with ``harmonize worker``: two hosts (network namespaces) in one consumer group,
 sharing only a three-broker Kafka cluster, PostgreSQL and S3 (moto), all by address.
 
-Each host starts with an empty workspace of its own. The tests submit bursts of 20
-submissions from this (the services') namespace and check, from the registry's
-publication ledger, that each was published exactly once.
+Each host starts with an empty workspace of its own, and its worker runs confined
+(``infra/confine.sh``): in a mount namespace where every file system but that workspace is
+read-only, so a write anywhere else fails. The tests submit bursts of 20 submissions from
+this (the services') namespace and check, from the registry's publication ledger, that each
+was published exactly once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import threading
@@ -26,6 +29,7 @@ from tests.support.netns import Hosts, ScaleServices
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 
 HARMONIZE = str(Path(sys.executable).with_name("harmonize"))
+CONFINE = str(Path(__file__).resolve().parents[2] / "infra" / "confine.sh")
 GROUP = "harmonize-worker"  # the default group: both tests' workers are its members in turn
 BURST = 20
 
@@ -43,6 +47,32 @@ def submission_copies(source: Path, out: Path, prefix: str, n: int) -> list[Path
         )
         copies.append(target)
     return copies
+
+
+def rejected_copy(source: Path, target: Path, sid: str) -> Path:
+    """clinic-tabular as ``sid`` with CL-002's sex cell misspelt (row 3, ``mle``): rejected."""
+    shutil.copytree(source, target)
+    table = target / "clinic_export.csv"
+    before = table.read_bytes()
+    after = before.replace(b"CL-002,male,", b"CL-002,mle,")
+    assert after != before
+    table.write_bytes(after)
+    manifest = (target / "manifest.yaml").read_text()
+    first = next(line for line in manifest.splitlines() if line.startswith("submission_id:"))
+    manifest = manifest.replace(first, f"submission_id: {sid}")
+    old, new = hashlib.sha256(before).hexdigest(), hashlib.sha256(after).hexdigest()
+    (target / "manifest.yaml").write_text(manifest.replace(old, new))
+    return target
+
+
+def confined(host: Any, argv: list[str]) -> list[str]:
+    """``argv`` run so that it can write in ``host``'s workspace only (infra/confine.sh)."""
+    return [CONFINE, str(host.workspace), "--", *argv]
+
+
+def host_env(host: Any) -> dict[str, str]:
+    """Python's bytecode cache in the workspace: the checkout is read-only to the host."""
+    return {"PYTHONPYCACHEPREFIX": str(host.workspace / "pycache")}
 
 
 def submitter_settings(services: ScaleServices, workspace: Path) -> Settings:
@@ -64,12 +94,14 @@ class Workers:
         self.processes: list[Any] = []
 
     def start(self) -> None:
-        for i in range(1, len(self.hosts.hosts) + 1):
+        for i, host in enumerate(self.hosts.hosts, 1):
             log = (self.logs / f"worker-{i}.log").open("ab")
-            argv = [HARMONIZE, "worker", "-w", str(self.hosts.hosts[i - 1].workspace)]
+            argv = [HARMONIZE, "worker", "-w", str(host.workspace)]
             argv += [*self.services.worker_args(), "--group", GROUP]
             argv += ["--on-conflict", "keep-observed"]
-            self.processes.append(self.hosts.run(i, argv, env={}, log=log))
+            self.processes.append(
+                self.hosts.run(i, confined(host, argv), env=host_env(host), log=log)
+            )
 
     def output(self, i: int) -> str:
         return (self.logs / f"worker-{i}.log").read_text(errors="replace")
@@ -227,10 +259,12 @@ def test_two_workers_on_two_hosts_split_a_burst(
     from harmonize.intake import submit
 
     copies = submission_copies(submissions / "clinic-tabular", tmp_path / "in", "cg", BURST)
+    bad = rejected_copy(submissions / "clinic-tabular", tmp_path / "in" / "cg-bad", "cg-bad")
     settings = submitter_settings(scale_services, tmp_path / "submitter")
     bus = open_bus(settings.events)
     try:
         sids = {submit(path, settings, bus=bus).submission_id for path in copies}
+        submit(bad, settings, bus=bus)
     finally:
         bus.close()
     assert len(sids) == BURST
@@ -248,6 +282,77 @@ def test_two_workers_on_two_hosts_split_a_burst(
         assert runs & sids == processed
         assert not (host.workspace / "published").exists()
     assert published_on_s3(scale_services) >= sids
+    rejected_report_is_on_s3(scale_services, netns_hosts, "cg-bad")
+
+
+def rejected_report_is_on_s3(services: ScaleServices, hosts: Hosts, sid: str) -> None:
+    """The rejected submission's report, where its result event and the registry say, is an
+    object in the S3 warehouse that this (another) host reads; it points at the cell."""
+    import json
+
+    import boto3
+
+    from harmonize.state.store import StateStore
+
+    (result,) = result_events(services, sid, "check-rejected")
+    assert result["status"] == "rejected", result
+    key = f"warehouse/reports/{sid}/report.json"
+    assert result["report_uri"] == f"s3://{services.bucket}/{key}"
+    (row,) = StateStore(services.registry_url).versions(sid)
+    assert (row["status"], row["report_path"]) == ("rejected", result["report_uri"])
+    s3 = boto3.client("s3", endpoint_url=services.s3_endpoint)
+    for host in hosts.hosts:  # the workers' caches are not where it is read from
+        shutil.rmtree(host.workspace / "reports" / sid, ignore_errors=True)
+    report = json.loads(s3.get_object(Bucket=services.bucket, Key=key)["Body"].read())
+    (error,) = [f for f in report["findings"] if f["level"] == "error"]
+    where = error["location"]
+    assert (where["file"], where["row"], where["column"], where["value"]) == (
+        "clinic_export.csv",
+        3,
+        "gender",
+        "mle",
+    )
+    html = s3.get_object(Bucket=services.bucket, Key=f"warehouse/reports/{sid}/report.html")
+    assert b"mle" in html["Body"].read()
+
+
+def result_events(services: ScaleServices, sid: str, group: str) -> list[dict[str, Any]]:
+    """The result events on harmonize.results for ``sid`` (their data), read from the start."""
+    bus = open_bus(services.events_url)
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline:
+            batch = bus.consume(RESULTS, group=group, timeout_s=5, max_messages=500)
+            found += [
+                d for m in batch if (d := parse_envelope(m.value).data)["submission_id"] == sid
+            ]
+            if found and not batch:
+                break
+    finally:
+        bus.close()
+    return found
+
+
+def test_a_host_writes_nowhere_but_its_workspace(netns_hosts: Hosts, tmp_path: Path) -> None:
+    """The confinement the workers run in refuses a write outside the host's workspace:
+    in the checkout, in /tmp, in the other host's workspace."""
+    outside = [
+        Path(CONFINE).parent / "confine-probe",
+        Path("/tmp") / f"confine-probe-{tmp_path.name}",
+        netns_hosts.hosts[1].workspace / "probe",
+    ]
+    own = netns_hosts.hosts[0].workspace / "probe"
+    script = "".join(f'touch "{p}" 2>/dev/null && echo "wrote {p}"; ' for p in outside)
+    script += f'touch "{own}" && echo own-ok'
+    log = (tmp_path / "probe.log").open("wb")
+    probe = netns_hosts.run(
+        1, confined(netns_hosts.hosts[0], ["sh", "-c", script]), env={}, log=log
+    )
+    assert probe.wait(timeout=60) == 0
+    log.close()
+    assert (tmp_path / "probe.log").read_text().split() == ["own-ok"]
+    assert own.is_file() and not any(p.exists() for p in outside)
 
 
 def test_a_broker_killed_during_a_burst_loses_nothing(

@@ -116,7 +116,8 @@ def submission_page(
     versions = _visible(dashboard, who, submission_id)
     current = next((v for v in versions if v["manifest_sha256"] == version), versions[0])
     masked = not may_see_values(who.principal, current)
-    report = load_report(current["report_path"]) or {}
+    s3 = dashboard.pipeline.s3_endpoint_url
+    report = load_report(current["report_path"], s3_endpoint_url=s3) or {}
     registry = dashboard.registry
     members = registry.bundle_members(current["bundle_id"]) if current["bundle_id"] else []
     published = published_versions(
@@ -150,22 +151,42 @@ def submission_page(
 
 @router.get("/reports/{submission_id}/{path:path}")
 def report_file(submission_id: str, path: str, dashboard: DashboardDep, who: CallerDep) -> Response:
-    """The report HTML and Great Expectations Data Docs written for the submission."""
+    """The report HTML and Great Expectations Data Docs written for the submission: read
+    from the object store when the report is there (an ``s3://`` location), else from the
+    workspace's ``reports/`` folder."""
     versions = _visible(dashboard, who, submission_id)
     if not may_see_values(who.principal, versions[0]):
         raise NotFound("the raw report of a controlled submission is for its dataset's members")
-    base = (dashboard.pipeline.reports_dir / submission_id).resolve()
-    target = (base / path).resolve()
-    if not target.is_relative_to(base) or not target.is_file():
-        raise NotFound(f"no report file {path!r}")
-    media = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-    response = FileResponse(target, media_type=media)
+    media = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    uri = next((v["report_path"] for v in versions if v["report_path"]), None)
+    response: Response
+    if uri is not None and uri.startswith("s3://"):
+        response = Response(_stored(uri, path, dashboard), media_type=media)
+    else:
+        base = (dashboard.pipeline.reports_dir / submission_id).resolve()
+        target = (base / path).resolve()
+        if not target.is_relative_to(base) or not target.is_file():
+            raise NotFound(f"no report file {path!r}")
+        response = FileResponse(target, media_type=media)
     # Data Docs are generated pages: shown sandboxed, no scripts, nothing fetched elsewhere
     response.headers["Content-Security-Policy"] = (
         "sandbox; default-src 'none'; style-src 'unsafe-inline' 'self'; img-src 'self' data:"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _stored(report_uri: str, path: str, dashboard: Dashboard) -> bytes:
+    """A file of the report folder holding ``report_uri`` (on S3)."""
+    from harmonize.quality.report_store import read_report_file, report_location
+
+    location = report_location(report_uri, path)
+    if location is None:
+        raise NotFound(f"no report file {path!r}")
+    try:
+        return read_report_file(location, s3_endpoint_url=dashboard.pipeline.s3_endpoint_url)
+    except FileNotFoundError as exc:
+        raise NotFound(f"no report file {path!r}") from exc
 
 
 def _source(dashboard: Dashboard, submission_id: str) -> Path | None:
