@@ -28,6 +28,10 @@ INDIVIDUALS = pa.schema(
         # ISO 8601 age; last_encounter_age_range_start, ..., last_encounter_timestamp the rest)
         *fields_for("last_encounter"),
         pa.field("vital_status", pa.string()),  # ALIVE | DECEASED | UNKNOWN_STATUS
+        pa.field("cause_of_death_id", pa.string()),  # e.g. ICD10:I21.9
+        pa.field("cause_of_death_label", pa.string()),
+        *fields_for("time_of_death"),  # time_of_death_age, ..._timestamp
+        pa.field("alternate_ids", pa.list_(pa.string())),  # CURIEs: subject.alternateIds
         pa.field("reference_id", pa.string()),  # e.g. PMID:16965330
         pa.field("reference_description", pa.string()),
         pa.field("profile", pa.string()),

@@ -179,6 +179,7 @@ class DeltaWarehouse:
                 mode="overwrite",
                 predicate=submission_predicate(submission_id),
                 partition_by=[PARTITION],
+                schema_mode="merge",  # a table published before a column was added gains it
                 writer_properties=self._writer(),
                 commit_properties=self._commit(seq, "publish"),
                 storage_options=self.storage_options,
@@ -201,6 +202,7 @@ class DeltaWarehouse:
             data,
             mode="append",
             partition_by=[PARTITION],
+            schema_mode="merge",
             writer_properties=self._writer(),
             commit_properties=self._commit(seq, "append"),
             storage_options=self.storage_options,
