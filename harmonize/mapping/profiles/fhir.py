@@ -13,7 +13,8 @@ loose resources), references to the Patient are resolved:
   measurements;
 - ``Procedure`` -> ``medicalActions`` procedure; ``MedicationStatement`` -> treatment.
 
-Medical actions are published in the Phenopackets only (no table holds them). A coding
+Medical actions are published in the Phenopackets and in the ``procedures`` and
+``treatments`` tables (each row naming its record and field). A coding
 from a system not mapped to a CURIE prefix (:mod:`.fhir_codes`), a reference to a Patient
 that is not there and a malformed resource are errors at the record's row and field.
 """
@@ -69,7 +70,6 @@ class FHIRProfile(ResourceMapping, Profile):
 
     def configure(self, ctx: MappingContext) -> None:
         self._onsets = times.TimeReader(onset_terms(ctx.ontologies.get("HP")))
-        self._told_actions = False
 
     # -- the batch ---------------------------------------------------------------------
     def map_batch(self, batch: SourceBatch, ctx: MappingContext) -> MappedBatch:
@@ -114,17 +114,6 @@ class FHIRProfile(ResourceMapping, Profile):
             for patient in {id(p): p for p in patients.values()}.values():
                 if patient.actions:
                     extras[patient.pid] = {"medicalActions": patient.actions}
-        if extras and not self._told_actions:
-            self._told_actions = True
-            ctx.findings.add(
-                "info",
-                "medical-actions-in-documents",
-                "procedures and medications are published in the Phenopackets' medicalActions; "
-                "no table holds them",
-                VALIDATOR,
-                hint="nothing to do: read them from the published Phenopackets",
-                file=batch.file,
-            )
         tables = {name: pa.Table.from_pylist(rows) for name, rows in self._rows.items() if rows}
         return MappedBatch.of(extras=extras, **tables)
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from harmonize.mapping import times
+from harmonize.mapping.actions import with_source
 from harmonize.mapping.profiles import fhir_codes as codes
 from harmonize.mapping.profiles.base import MappingContext
 from harmonize.readers.base import SourceBatch
@@ -309,7 +310,15 @@ class ResourceMapping:
         )
         if performed:
             procedure["performed"] = performed
-        patient.actions.append({"procedure": procedure})
+        patient.actions.append(
+            with_source(
+                {"procedure": procedure},
+                self._batch.file,
+                None,
+                rec.row,
+                "Procedure.code",
+            )
+        )
 
     def _medicationstatement(self, rec: Record, patient: Patient) -> None:
         if self._skipped(rec):
@@ -327,4 +336,8 @@ class ResourceMapping:
             return
         agent = self._action(rec, patient, "medicationCodeableConcept", concept, "treatment")
         if agent is not None:
-            patient.actions.append({"treatment": {"agent": agent}})
+            column = "MedicationStatement.medicationCodeableConcept"
+            action = with_source(
+                {"treatment": {"agent": agent}}, self._batch.file, None, rec.row, column
+            )
+            patient.actions.append(action)
