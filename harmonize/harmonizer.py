@@ -106,6 +106,7 @@ class Harmonizer:
         """Check, map and check one raw batch: its tables and its Phenopacket documents."""
         from harmonize.mapping.phenopackets import build_documents
 
+        batch = self.profile.clean(batch, self.ctx)
         self.checker.raw(batch)
         mapped = self.checker.harmonized(self.profile.map_batch(batch, self.ctx))
         docs = mapped.documents

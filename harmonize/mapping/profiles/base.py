@@ -132,6 +132,11 @@ class Profile(ABC):
     def read_options(self, ctx: MappingContext) -> ReadOptions:
         return ReadOptions(batch_size=ctx.settings.batch_size)
 
+    def clean(self, batch: SourceBatch, ctx: MappingContext) -> SourceBatch:
+        """The raw batch as the raw checks and the mapping see it (runs before both);
+        e.g. spreadsheet error values reported and emptied. Unchanged by default."""
+        return batch
+
     def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
         """Expectations built at run time, added to the raw suite (e.g. from a mapping YAML)."""
         return []
