@@ -33,6 +33,7 @@ from harmonize.mapping import times
 from harmonize.mapping.ages import onset_terms
 from harmonize.mapping.profiles import fhir_codes as codes
 from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
+from harmonize.mapping.profiles.fhir_links import plan_links
 from harmonize.mapping.profiles.fhir_resources import (
     VALIDATOR,
     Patient,
@@ -70,6 +71,7 @@ class FHIRProfile(ResourceMapping, Profile):
 
     def configure(self, ctx: MappingContext) -> None:
         self._onsets = times.TimeReader(onset_terms(ctx.ontologies.get("HP")))
+        self._links = plan_links(ctx, MAPPED)  # references across files (fhir_links)
 
     # -- the batch ---------------------------------------------------------------------
     def map_batch(self, batch: SourceBatch, ctx: MappingContext) -> MappedBatch:
@@ -81,13 +83,19 @@ class FHIRProfile(ResourceMapping, Profile):
         ]
         groups: dict[str, list[Record]] = {}
         unmapped: Counter[str] = Counter()
+        links = self._links
+        moved = links.moved if links is not None else set()
         for i, (text, kind, path, group, url) in enumerate(zip(*columns, strict=True)):
-            rec = Record(
-                i, batch.rows[i].as_py(), kind or "resource", orjson.loads(text), path, url
-            )
+            row = batch.rows[i].as_py()
+            if group not in groups:  # resources of other files mapped here come first
+                here = links.at.get(group, []) if links is not None else []
+                groups[group] = [r for r in here if self._valid(r)]
+            if kind in MAPPED and (batch.file, row, path) in moved:
+                continue  # mapped with its Patient, at their last group
+            rec = Record(i, row, kind or "resource", orjson.loads(text), path, url, batch.file)
             if kind in MAPPED:
                 if self._valid(rec):
-                    groups.setdefault(group, []).append(rec)
+                    groups[group].append(rec)
             elif self._known(rec):
                 unmapped[rec.kind] += 1
         for kind, n in sorted(unmapped.items()):
@@ -238,10 +246,16 @@ class FHIRProfile(ResourceMapping, Profile):
                 "missing-patient",
                 rec,
                 "subject.reference",
-                f"the subject {ref!r} is no Patient of this Bundle"
+                (
+                    f"the subject {ref!r} is no Patient of this submission"
+                    if self._links is not None
+                    else f"the subject {ref!r} is no Patient of this Bundle"
+                )
                 if ref
                 else "the resource names no subject",
-                "put the Patient in the same Bundle (or NDJSON file), or fix the reference",
+                "add the Patient to the submission (any of its files), or fix the reference"
+                if self._links is not None
+                else "put the Patient in the same Bundle (or NDJSON file), or fix the reference",
                 value=ref,
             )
         return patient

@@ -32,6 +32,7 @@ class Record:
     data: dict[str, Any]
     path: str | None
     url: str | None
+    file: str | None = None  # its file (None: the batch's)
 
 
 @dataclass
@@ -58,7 +59,7 @@ class ResourceMapping:
         """A table row's lineage: file, record index, field."""
         column = f"{rec.path}.{fld}" if rec.path else f"{rec.kind}.{fld}"
         return {
-            "source_file": self._batch.file,
+            "source_file": rec.file or self._batch.file,
             "source_sheet": None,
             "source_row": rec.row,
             "source_column": column,
@@ -81,7 +82,7 @@ class ResourceMapping:
             f"{name}: {message}",
             VALIDATOR,
             hint=hint,
-            file=self._batch.file,
+            file=rec.file or self._batch.file,
             row=rec.row,
             column=f"{rec.kind}.{fld}" if fld else rec.kind,
             path=(f"{rec.path}.{fld}" if fld else rec.path) if rec.path else None,
@@ -313,7 +314,7 @@ class ResourceMapping:
         patient.actions.append(
             with_source(
                 {"procedure": procedure},
-                self._batch.file,
+                rec.file or self._batch.file,
                 None,
                 rec.row,
                 "Procedure.code",
@@ -338,6 +339,6 @@ class ResourceMapping:
         if agent is not None:
             column = "MedicationStatement.medicationCodeableConcept"
             action = with_source(
-                {"treatment": {"agent": agent}}, self._batch.file, None, rec.row, column
+                {"treatment": {"agent": agent}}, rec.file or self._batch.file, None, rec.row, column
             )
             patient.actions.append(action)
