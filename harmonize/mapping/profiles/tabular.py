@@ -79,7 +79,7 @@ class TabularProfile(Profile):
 
     def read_options(self, ctx: MappingContext) -> ReadOptions:
         if self.mapping.layout == "long":  # an individual's rows must share one batch
-            return ReadOptions(batch_size=ctx.settings.limits.max_rows)
+            return ReadOptions(batch_size=ctx.settings.batch_size, group_by=self.mapping.id_column)
         return super().read_options(ctx)
 
     def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
