@@ -100,12 +100,18 @@ class Harmonizer:
             sheet=file.sheet,
             limits=self.settings.limits,
         )
-        yield from reader.read(file.path, options)
+        batches = reader.read(file.path, options)
+        if options.group_by is not None:  # an individual's rows in one batch
+            from harmonize.readers.grouping import keep_together
+
+            batches = keep_together(batches, options.group_by)
+        yield from batches
 
     def batch(self, batch: SourceBatch) -> tuple[MappedBatch, list[dict[str, Any]]]:
         """Check, map and check one raw batch: its tables and its Phenopacket documents."""
         from harmonize.mapping.phenopackets import build_documents
 
+        batch = self.profile.clean(batch, self.ctx)
         self.checker.raw(batch)
         mapped = self.checker.harmonized(self.profile.map_batch(batch, self.ctx))
         docs = mapped.documents

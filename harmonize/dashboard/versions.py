@@ -6,7 +6,7 @@ and whether a later version superseded it. What changed is
 previous version's publication left the tables and as this one's did.
 
 Cost: a page shows ``PAGE`` versions, newest first. Their diffs read the submission's
-partition of each of the five tables once per version shown, plus once for the version
+partition of each of the tables once per version shown, plus once for the version
 before the oldest shown, holding two versions of one table in memory at a time. A diff
 between two committed publications only changes when an erasure expires the history it
 was read from, so :class:`DiffCache` keeps it until the next erasure: a page seen before

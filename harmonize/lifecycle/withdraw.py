@@ -3,7 +3,7 @@
 :func:`withdraw` finds the subject in the current ``individuals`` table of the dataset
 (every submission that holds them), then, holding the warehouse lock:
 
-1. deletes their rows from all five tables: one Delta commit per table (row-level
+1. deletes their rows from all seven tables: one Delta commit per table (row-level
    deletes; only the files of the affected submissions' partitions are rewritten);
 2. in one registry transaction: tombstones (``withdrawn``) their Phenopackets in every
    version, and the accepted input files and quality reports of every version of those

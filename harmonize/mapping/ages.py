@@ -18,8 +18,9 @@ True
 from __future__ import annotations
 
 import functools
+import math
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -82,3 +83,30 @@ def onset_terms(hpo: TermIndex) -> dict[str, tuple[str, str]]:
         label = hpo.label(code)
         found[" ".join(label.lower().split())] = (hpo.term_id(code), label)
     return found
+
+
+_FORMAT_UNIT = {"years": "Y", "months": "M", "weeks": "W", "days": "D"}
+
+
+def _half_up(number: float) -> int:
+    return math.floor(number + 0.5)
+
+
+def age_converter(fmt: str) -> Any:
+    """A bare number in `fmt` units (`4.5` years) as an ISO 8601 age; other text as `normalize_age`."""
+    if fmt == "iso8601":
+        return normalize_age
+
+    def convert(value: str) -> str | None:
+        try:
+            number = float(value)
+        except ValueError:
+            return normalize_age(value)
+        if not math.isfinite(number) or number < 0:  # "inf", "1e400": not an age
+            return None
+        if fmt == "years" and number != int(number):  # 2.5 -> P2Y6M; 4.99 -> P5Y, not P4Y12M
+            years, months = divmod(_half_up(number * 12), 12)
+            return f"P{years}Y{months}M" if months else f"P{years}Y"
+        return f"P{_half_up(number)}{_FORMAT_UNIT[fmt]}"
+
+    return convert

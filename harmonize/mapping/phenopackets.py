@@ -44,7 +44,7 @@ _ANNOTATION = [
 _NPARTS = len(times.PARTS)
 # the CURIE columns of each table that end up in a phenopacket
 _CURIE_COLUMNS = {
-    "individuals": ("last_encounter_term_id",),
+    "individuals": ("last_encounter_term_id", "cause_of_death_id", "time_of_death_term_id"),
     "phenotypic_features": ("term_id", "onset_term_id", "resolution_term_id"),
     "diseases": ("term_id", "onset_term_id", "resolution_term_id"),
     "variants": ("gene_id", "allelic_state_id", "disease_id"),
@@ -130,6 +130,18 @@ def _times(table: pa.Table, stem: str) -> list[dict[str, Any] | None]:
     return out
 
 
+def _vital(
+    status: str, death: dict[str, Any] | None, cause: str | None, label: str | None
+) -> dict[str, Any]:
+    """A ``VitalStatus``: the status, and a time and cause of death when there are."""
+    out: dict[str, Any] = {"status": status}
+    if death:
+        out["timeOfDeath"] = death
+    if cause:
+        out["causeOfDeath"] = {"id": cause, "label": label or cause}
+    return out
+
+
 def build_documents(
     tables: dict[str, pa.Table],
     *,
@@ -167,16 +179,22 @@ def build_documents(
         ],
     )
     last_encounter = _times(ind, "last_encounter")
+    death = _times(ind, "time_of_death")
+    cause_id, cause_label, alternate = _cols(
+        ind, ["cause_of_death_id", "cause_of_death_label", "alternate_ids"]
+    )
     own_consent = ind.column("consent").to_pylist() if references else [None] * ind.num_rows
     made_refs: dict[tuple[str, ...], list[dict[str, str]]] = {}
     for i, pid in enumerate(pid_):
         if pid is None or pid in docs:
             continue
         subject: dict[str, Any] = {"id": sid[i] if sid[i] is not None else pid}
+        if alternate[i]:
+            subject["alternateIds"] = list(alternate[i])
         if last_encounter[i]:
             subject["timeAtLastEncounter"] = last_encounter[i]
         if vital[i]:
-            subject["vitalStatus"] = {"status": vital[i]}
+            subject["vitalStatus"] = _vital(vital[i], death[i], cause_id[i], cause_label[i])
         if sex[i]:
             subject["sex"] = sex[i]
         meta: dict[str, Any] = {"created": created, "createdBy": created_by}

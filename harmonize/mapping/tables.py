@@ -28,6 +28,10 @@ INDIVIDUALS = pa.schema(
         # ISO 8601 age; last_encounter_age_range_start, ..., last_encounter_timestamp the rest)
         *fields_for("last_encounter"),
         pa.field("vital_status", pa.string()),  # ALIVE | DECEASED | UNKNOWN_STATUS
+        pa.field("cause_of_death_id", pa.string()),  # e.g. ICD10:I21.9
+        pa.field("cause_of_death_label", pa.string()),
+        *fields_for("time_of_death"),  # time_of_death_age, ..._timestamp
+        pa.field("alternate_ids", pa.list_(pa.string())),  # CURIEs: subject.alternateIds
         pa.field("reference_id", pa.string()),  # e.g. PMID:16965330
         pa.field("reference_description", pa.string()),
         pa.field("profile", pa.string()),
@@ -105,12 +109,42 @@ MEASUREMENTS = pa.schema(
     ]
 )
 
+# Phenopacket medicalActions (harmonize.mapping.actions): one row per procedure, one per
+# treatment (its agent and route; dose intervals stay in the Phenopacket)
+PROCEDURES = pa.schema(
+    [
+        pa.field("phenopacket_id", pa.string(), nullable=False),
+        pa.field("term_id", pa.string()),  # the procedure's code, e.g. SNOMEDCT:80146002
+        pa.field("term_label", pa.string()),
+        pa.field("body_site_id", pa.string()),
+        pa.field("body_site_label", pa.string()),
+        *fields_for("performed"),  # performed_age, ..., performed_timestamp
+        *_SOURCE,
+        pa.field("source_column", pa.string()),
+    ]
+)
+
+TREATMENTS = pa.schema(
+    [
+        pa.field("phenopacket_id", pa.string(), nullable=False),
+        pa.field("agent_id", pa.string()),  # e.g. RXNORM:6809
+        pa.field("agent_label", pa.string()),
+        pa.field("route_id", pa.string()),
+        pa.field("route_label", pa.string()),
+        pa.field("drug_type", pa.string()),  # PRESCRIPTION | EHR_MEDICATION_LIST | ...
+        *_SOURCE,
+        pa.field("source_column", pa.string()),
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "individuals": INDIVIDUALS,
     "phenotypic_features": PHENOTYPIC_FEATURES,
     "diseases": DISEASES,
     "variants": VARIANTS,
     "measurements": MEASUREMENTS,
+    "procedures": PROCEDURES,
+    "treatments": TREATMENTS,
 }
 TABLES = tuple(SCHEMAS)
 

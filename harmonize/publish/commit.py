@@ -6,7 +6,7 @@
    written atomically. From this moment the version *will* be published.
 3. The staged files go to their versioned places in the warehouse
    (``published/<kind>/<submission>/v<N>/...``): a rename on local disk, a PUT on S3.
-4. Each of the five tables gets one Delta commit replacing the submission's rows, tagged
+4. Each of the tables gets one Delta commit replacing the submission's rows, tagged
    with the sequence number (a repeated commit is recognised and skipped).
 5. One registry transaction registers the DRS objects and the bundle, marks the previous
    version superseded, and commits the publication with the Delta version of every

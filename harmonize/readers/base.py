@@ -41,6 +41,9 @@ class ReadOptions:
     # the submission's other files (name, path), for a format spread over several files
     # (an OMOP CDM export's tables): the profile passes MappingContext.files
     companions: tuple[tuple[str, Path], ...] = ()
+    # a column whose runs of equal values are never split between batches (a long table's
+    # id column): harmonize.readers.grouping.keep_together, applied by the harmonizer
+    group_by: str | None = None
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The published tables as Delta Lake tables (``deltalake``): the only module that knows the format.
 
-Each of the five tables is one Delta table under ``published/tables/<name>``, partitioned
+Each of the seven tables (``TABLES``) is one Delta table under ``published/tables/<name>``, partitioned
 by ``submission_id``. A publication changes a table in one Delta commit:
 
 - a new version of a submission replaces that submission's partition
@@ -85,7 +85,7 @@ def rows_predicate(rows: Mapping[str, Iterable[str]]) -> str:
 
 
 class DeltaWarehouse:
-    """The five Delta tables of a warehouse (a local workspace or an S3 prefix)."""
+    """The Delta tables of a warehouse (a local workspace or an S3 prefix)."""
 
     def __init__(self, files: FileStore, storage_options: dict[str, str] | None = None) -> None:
         self.files = files
@@ -179,6 +179,7 @@ class DeltaWarehouse:
                 mode="overwrite",
                 predicate=submission_predicate(submission_id),
                 partition_by=[PARTITION],
+                schema_mode="merge",  # a table published before a column was added gains it
                 writer_properties=self._writer(),
                 commit_properties=self._commit(seq, "publish"),
                 storage_options=self.storage_options,
@@ -201,6 +202,7 @@ class DeltaWarehouse:
             data,
             mode="append",
             partition_by=[PARTITION],
+            schema_mode="merge",
             writer_properties=self._writer(),
             commit_properties=self._commit(seq, "append"),
             storage_options=self.storage_options,

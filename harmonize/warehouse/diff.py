@@ -22,6 +22,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "diseases": ("phenopacket_id", "term_id", "excluded"),
     "variants": ("phenopacket_id", "variant_id"),
     "measurements": ("phenopacket_id", "assay_id", "time_observed_age", "time_observed_timestamp"),
+    "procedures": ("phenopacket_id", "term_id", "performed_age", "performed_timestamp"),
+    "treatments": ("phenopacket_id", "agent_id", "route_id"),
 }
 _NOT_CONTENT = {"submission_version", "source_file", "source_sheet", "source_row", "source_column"}
 

@@ -71,7 +71,7 @@ def test_metadata_names_a_resource_for_every_prefix(sample: Outcome) -> None:
         assert doc["metaData"]["phenopacketSchemaVersion"] == SCHEMA_VERSION
         assert schema_errors(doc) == [], pid
     prefixes = {r["namespacePrefix"] for r in docs["Ind002"]["metaData"]["resources"]}
-    # MAXO from the procedure (no table holds it), NCIT from the sex code
+    # MAXO from the procedure, NCIT from the sex code
     assert prefixes == {"HP", "OMIM", "MAXO", "NCIT"}
     prefixes = {r["namespacePrefix"] for r in docs["Ind005"]["metaData"]["resources"]}
     assert prefixes == {"HP", "ICD10", "LOINC", "UCUM", "NCIT"}

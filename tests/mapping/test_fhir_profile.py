@@ -41,9 +41,10 @@ def test_cohort_is_published(cohort: Outcome) -> None:
     assert cohort.result.counts["individuals"] == 6
     errors = [f for f in cohort.report["findings"] if f["level"] in ("error", "warning")]
     assert errors == []
-    # the Encounter is named, not mapped; medical actions are said to live in the documents
+    # the Encounter is named, not mapped; medical actions are rows of their own tables now
     assert [f["location"]["value"] for f in cohort.findings("resource-not-mapped")] == ["Encounter"]
-    assert cohort.findings("medical-actions-in-documents", "info")
+    assert not cohort.findings("medical-actions-in-documents", "info")
+    assert cohort.rows("procedures") and cohort.rows("treatments")
 
 
 def _annotations(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

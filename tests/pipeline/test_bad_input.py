@@ -211,7 +211,7 @@ def test_path_traversal_file_name(tmp_path: Path, settings: Settings) -> None:
 
 
 def test_noise_cells_warn_but_publish(tmp_path: Path, settings: Settings) -> None:
-    row = [*ROW[:-2], "#N/A", "bno"]
+    row = [*ROW[:-2], "?", "bno"]
     result = ingest(
         write_case(tmp_path / "noise.csv", rows=[row]), settings, profile="hpo-case-template"
     )
@@ -219,6 +219,21 @@ def test_noise_cells_warn_but_publish(tmp_path: Path, settings: Settings) -> Non
     report = json.loads(result.report_json.read_text())
     warning = next(f for f in report["findings"] if f["category"] == "unrecognized-cell")
     assert warning["location"]["value"] == "bno" and warning["location"]["row"] == 3
+
+
+def test_a_spreadsheet_error_in_a_term_cell_is_an_error_not_noise(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """#N/A in a term cell was a noise warning and published; it is a spreadsheet error
+    (issue #13): an error in a column the profile reads, so nothing is published."""
+    row = [*ROW[:-2], "#N/A", "observed"]
+    path = write_case(tmp_path / "na.csv", rows=[row])
+    report = assert_nothing_published(settings, ingest(path, settings, profile="hpo-case-template"))
+    err = first_error(report)
+    # the file's only row: the column holds nothing else, so it is one unusable column
+    assert err["category"] == "unusable-column"
+    assert err["data"]["codes"] == {"#N/A": 1}
+    assert err["location"]["column"] == HEADER_1[-2]
 
 
 def test_contradiction_rejects_with_the_cell(tmp_path: Path, settings: Settings) -> None:

@@ -33,6 +33,8 @@ DESCRIPTIONS = {
     "diseases": "Diagnosed or excluded diseases (OMIM, ORPHA, MONDO terms)",
     "variants": "Genomic interpretations: genes, HGVS expressions, allelic states",
     "measurements": "Measurements: assay, value, unit and when observed",
+    "procedures": "Procedures (medicalActions): code, body site and when performed",
+    "treatments": "Treatments (medicalActions): agent, route of administration, drug type",
 }
 
 

@@ -51,12 +51,14 @@ class MappedBatch:
     document's (file, row) in the submission. ``for_documents`` holds the tables the
     Phenopacket documents are built from where they differ from ``tables`` (redundant
     statements kept in a table are left out of the documents). ``extras`` holds, by
-    phenopacket id, Phenopacket fields no table holds (``medicalActions`` from a FHIR
+    phenopacket id, Phenopacket fields the tables do not build (``medicalActions`` from a FHIR
     Procedure or a Beacon intervention), already checked by the profile: they are added to
     the documents built from the tables, and MetaData lists the CURIE prefixes of their
     ontology classes. ``prefixes`` names, by phenopacket id, further CURIE prefixes a
     document's content came from that neither a table column nor an extra shows (a Beacon
-    sex given as an NCIT code): MetaData lists them too.
+    sex given as an NCIT code): MetaData lists them too. :meth:`of` turns the extras'
+    ``medicalActions`` into rows of the ``procedures`` and ``treatments`` tables
+    (:mod:`harmonize.mapping.actions`).
     """
 
     tables: dict[str, pa.Table]
@@ -75,6 +77,10 @@ class MappedBatch:
         prefixes: dict[str, set[str]] | None = None,
         **named: pa.Table,
     ) -> MappedBatch:
+        if extras:  # medicalActions as rows of the procedures and treatments tables
+            from harmonize.mapping.actions import action_tables
+
+            named = {**action_tables(extras, named.get("individuals")), **named}
         out = {
             name: tables.conform(name, named[name]) if name in named else tables.empty(name)
             for name in tables.TABLES
@@ -125,6 +131,11 @@ class Profile(ABC):
 
     def read_options(self, ctx: MappingContext) -> ReadOptions:
         return ReadOptions(batch_size=ctx.settings.batch_size)
+
+    def clean(self, batch: SourceBatch, ctx: MappingContext) -> SourceBatch:
+        """The raw batch as the raw checks and the mapping see it (runs before both);
+        e.g. spreadsheet error values reported and emptied. Unchanged by default."""
+        return batch
 
     def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
         """Expectations built at run time, added to the raw suite (e.g. from a mapping YAML)."""

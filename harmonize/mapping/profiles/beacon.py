@@ -42,6 +42,7 @@ import orjson
 import pyarrow as pa
 
 from harmonize.mapping import times
+from harmonize.mapping.actions import with_source
 from harmonize.mapping.ages import onset_terms
 from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
 from harmonize.mapping.terms import harmonize_terms
@@ -461,7 +462,14 @@ class BeaconProfile(Profile):
             performed = times.element(times.row_parts("performed", row))
             if performed:
                 procedure["performed"] = performed
+            action = with_source(
+                {"procedure": procedure},
+                row["source_file"],
+                None,
+                row["source_row"],
+                row["source_column"],
+            )
             extras.setdefault(row["phenopacket_id"], {"medicalActions": []})[
                 "medicalActions"
-            ].append({"procedure": procedure})
+            ].append(action)
         return extras

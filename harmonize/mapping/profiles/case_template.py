@@ -31,11 +31,29 @@ from harmonize.mapping.profiles.base import (
     flag_unmapped,
     register,
 )
+from harmonize.mapping.profiles.tabular_cells import strip_spreadsheet_errors
 from harmonize.mapping.values import NA_VALUES, clean, column_or_nulls, map_distinct
 from harmonize.readers.base import ReadOptions, SourceBatch
 
 VALIDATOR = "profile:hpo-case-template"
 REQUIRED = ("individual_id", "disease_id", "sex")
+# the fixed columns the profile reads (comment and variant.comment are not read)
+READ = (
+    "PMID",
+    "title",
+    "individual_id",
+    "disease_id",
+    "disease_label",
+    "HGNC_id",
+    "gene_symbol",
+    "transcript",
+    "allele_1",
+    "allele_2",
+    "age_of_onset",
+    "age_at_last_encounter",
+    "deceased",
+    "sex",
+)
 SEX = {"M": "MALE", "F": "FEMALE", "O": "OTHER_SEX", "U": "UNKNOWN_SEX"}
 DECEASED = {"yes": "DECEASED", "no": "ALIVE", "y": "DECEASED", "n": "ALIVE"}
 _CURIE_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*:\S+$")
@@ -86,6 +104,24 @@ class CaseTemplateProfile(Profile):
 
     def configure(self, ctx: MappingContext) -> None:
         self._time = times.TimeReader(onset_terms(ctx.ontologies.get("HP")))
+        self._unusable: set[str] = set()  # columns reported as holding only error values
+
+    def clean(self, batch: SourceBatch, ctx: MappingContext) -> SourceBatch:
+        """Spreadsheet error values (``#REF!``, ``#N/A``, ...) reported and emptied, before
+        the raw checks see them, as the ``tabular`` profile does (:mod:`.tabular_cells`):
+        errors in the columns this profile reads, warnings in the others."""
+        try:
+            terms = {c.name for c in self.term_columns(batch)}
+        except MappingError:  # not a case template: map_batch says so
+            terms = set()
+        return strip_spreadsheet_errors(
+            batch,
+            ctx.findings,
+            set(READ) | terms,
+            self._unusable,
+            validator=VALIDATOR,
+            reader="the case template profile",
+        )
 
     def read_options(self, ctx: MappingContext) -> ReadOptions:
         return ReadOptions(header_rows=2, batch_size=ctx.settings.batch_size)

@@ -13,7 +13,8 @@ loose resources), references to the Patient are resolved:
   measurements;
 - ``Procedure`` -> ``medicalActions`` procedure; ``MedicationStatement`` -> treatment.
 
-Medical actions are published in the Phenopackets only (no table holds them). A coding
+Medical actions are published in the Phenopackets and in the ``procedures`` and
+``treatments`` tables (each row naming its record and field). A coding
 from a system not mapped to a CURIE prefix (:mod:`.fhir_codes`), a reference to a Patient
 that is not there and a malformed resource are errors at the record's row and field.
 """
@@ -32,6 +33,7 @@ from harmonize.mapping import times
 from harmonize.mapping.ages import onset_terms
 from harmonize.mapping.profiles import fhir_codes as codes
 from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
+from harmonize.mapping.profiles.fhir_links import plan_links
 from harmonize.mapping.profiles.fhir_resources import (
     VALIDATOR,
     Patient,
@@ -69,7 +71,7 @@ class FHIRProfile(ResourceMapping, Profile):
 
     def configure(self, ctx: MappingContext) -> None:
         self._onsets = times.TimeReader(onset_terms(ctx.ontologies.get("HP")))
-        self._told_actions = False
+        self._links = plan_links(ctx, MAPPED)  # references across files (fhir_links)
 
     # -- the batch ---------------------------------------------------------------------
     def map_batch(self, batch: SourceBatch, ctx: MappingContext) -> MappedBatch:
@@ -81,13 +83,19 @@ class FHIRProfile(ResourceMapping, Profile):
         ]
         groups: dict[str, list[Record]] = {}
         unmapped: Counter[str] = Counter()
+        links = self._links
+        moved = links.moved if links is not None else set()
         for i, (text, kind, path, group, url) in enumerate(zip(*columns, strict=True)):
-            rec = Record(
-                i, batch.rows[i].as_py(), kind or "resource", orjson.loads(text), path, url
-            )
+            row = batch.rows[i].as_py()
+            if group not in groups:  # resources of other files mapped here come first
+                here = links.at.get(group, []) if links is not None else []
+                groups[group] = [r for r in here if self._valid(r)]
+            if kind in MAPPED and (batch.file, row, path) in moved:
+                continue  # mapped with its Patient, at their last group
+            rec = Record(i, row, kind or "resource", orjson.loads(text), path, url, batch.file)
             if kind in MAPPED:
                 if self._valid(rec):
-                    groups.setdefault(group, []).append(rec)
+                    groups[group].append(rec)
             elif self._known(rec):
                 unmapped[rec.kind] += 1
         for kind, n in sorted(unmapped.items()):
@@ -114,17 +122,6 @@ class FHIRProfile(ResourceMapping, Profile):
             for patient in {id(p): p for p in patients.values()}.values():
                 if patient.actions:
                     extras[patient.pid] = {"medicalActions": patient.actions}
-        if extras and not self._told_actions:
-            self._told_actions = True
-            ctx.findings.add(
-                "info",
-                "medical-actions-in-documents",
-                "procedures and medications are published in the Phenopackets' medicalActions; "
-                "no table holds them",
-                VALIDATOR,
-                hint="nothing to do: read them from the published Phenopackets",
-                file=batch.file,
-            )
         tables = {name: pa.Table.from_pylist(rows) for name, rows in self._rows.items() if rows}
         return MappedBatch.of(extras=extras, **tables)
 
@@ -249,10 +246,16 @@ class FHIRProfile(ResourceMapping, Profile):
                 "missing-patient",
                 rec,
                 "subject.reference",
-                f"the subject {ref!r} is no Patient of this Bundle"
+                (
+                    f"the subject {ref!r} is no Patient of this submission"
+                    if self._links is not None
+                    else f"the subject {ref!r} is no Patient of this Bundle"
+                )
                 if ref
                 else "the resource names no subject",
-                "put the Patient in the same Bundle (or NDJSON file), or fix the reference",
+                "add the Patient to the submission (any of its files), or fix the reference"
+                if self._links is not None
+                else "put the Patient in the same Bundle (or NDJSON file), or fix the reference",
                 value=ref,
             )
         return patient

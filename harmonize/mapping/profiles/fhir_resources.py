@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from harmonize.mapping import times
+from harmonize.mapping.actions import with_source
 from harmonize.mapping.profiles import fhir_codes as codes
 from harmonize.mapping.profiles.base import MappingContext
 from harmonize.readers.base import SourceBatch
@@ -31,6 +32,7 @@ class Record:
     data: dict[str, Any]
     path: str | None
     url: str | None
+    file: str | None = None  # its file (None: the batch's)
 
 
 @dataclass
@@ -57,7 +59,7 @@ class ResourceMapping:
         """A table row's lineage: file, record index, field."""
         column = f"{rec.path}.{fld}" if rec.path else f"{rec.kind}.{fld}"
         return {
-            "source_file": self._batch.file,
+            "source_file": rec.file or self._batch.file,
             "source_sheet": None,
             "source_row": rec.row,
             "source_column": column,
@@ -80,7 +82,7 @@ class ResourceMapping:
             f"{name}: {message}",
             VALIDATOR,
             hint=hint,
-            file=self._batch.file,
+            file=rec.file or self._batch.file,
             row=rec.row,
             column=f"{rec.kind}.{fld}" if fld else rec.kind,
             path=(f"{rec.path}.{fld}" if fld else rec.path) if rec.path else None,
@@ -309,7 +311,15 @@ class ResourceMapping:
         )
         if performed:
             procedure["performed"] = performed
-        patient.actions.append({"procedure": procedure})
+        patient.actions.append(
+            with_source(
+                {"procedure": procedure},
+                rec.file or self._batch.file,
+                None,
+                rec.row,
+                "Procedure.code",
+            )
+        )
 
     def _medicationstatement(self, rec: Record, patient: Patient) -> None:
         if self._skipped(rec):
@@ -327,4 +337,8 @@ class ResourceMapping:
             return
         agent = self._action(rec, patient, "medicationCodeableConcept", concept, "treatment")
         if agent is not None:
-            patient.actions.append({"treatment": {"agent": agent}})
+            column = "MedicationStatement.medicationCodeableConcept"
+            action = with_source(
+                {"treatment": {"agent": agent}}, rec.file or self._batch.file, None, rec.row, column
+            )
+            patient.actions.append(action)

@@ -217,6 +217,63 @@ class DateColumn(_Strict):
     column: str
 
 
+class AlternateIdColumn(_Strict):
+    """A column of the individual's other identifiers, published as ``subject.alternateIds``.
+
+    Each cell (each item, with a ``separator``) must be a CURIE (``UKB:1000011``); with a
+    ``prefix``, a bare value becomes one (``1000011`` -> ``UKB:1000011``).
+    """
+
+    column: str
+    prefix: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    separator: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"column": value} if isinstance(value, str | int) else value
+
+
+class CauseOfDeath(CodedColumn):
+    """The cause of death: one code or label per cell, read like a disease cell."""
+
+    @model_validator(mode="after")
+    def _one(self) -> CauseOfDeath:
+        if self.separator is not None:
+            raise ValueError("a cause of death is one code per cell: remove 'separator'")
+        return self
+
+
+class VitalStatusMap(_Strict):
+    """``status`` column (value map to ALIVE / DECEASED / UNKNOWN_STATUS), cause and time of
+    death. Without a ``column``, a row with a cause or a time of death is DECEASED."""
+
+    column: str | None = None
+    values: dict[str, str] = Field(default_factory=dict)
+    cause_of_death: CauseOfDeath | None = None
+    time_of_death: AgeColumn | None = None
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _keys_as_text(cls, value: Any) -> Any:
+        return _text_keys(value)
+
+    @model_validator(mode="after")
+    def _something(self) -> VitalStatusMap:
+        if self.column is None and self.cause_of_death is None and self.time_of_death is None:
+            raise ValueError("give 'column', 'cause_of_death' or 'time_of_death'")
+        return self
+
+    def columns(self) -> list[str]:
+        cod = self.cause_of_death
+        return [
+            *([self.column] if self.column else []),
+            *([cod.column] if cod else []),
+            *([cod.label_column] if cod and cod.label_column else []),
+            *([self.time_of_death.column] if self.time_of_death else []),
+        ]
+
+
 class MappingFile(_Strict):
     # wide: one row per individual; long: one row per observation, merged per individual
     layout: Literal["wide", "long"] = "wide"
@@ -226,7 +283,8 @@ class MappingFile(_Strict):
     # with a date of birth, every date in a time column becomes an age on that date
     date_of_birth: DateColumn | None = None
     age_at_last_encounter: AgeColumn | None = None
-    vital_status: ValueMap | None = None
+    vital_status: VitalStatusMap | None = None
+    alternate_ids: list[AlternateIdColumn] = Field(default_factory=list)
     diseases: list[DiseaseColumn] = Field(default_factory=list)
     procedures: list[ProcedureColumn] = Field(default_factory=list)
     phenotypes: list[PhenotypeColumn] = Field(default_factory=list)
@@ -240,12 +298,13 @@ class MappingFile(_Strict):
         for vm in (
             self.sex,
             self.date_of_birth,
-            self.vital_status,
             self.age_at_last_encounter,
             self.consent,
         ):
             if vm is not None:
                 cols.append(vm.column)
+        cols += self.vital_status.columns() if self.vital_status else []
+        cols += [a.column for a in self.alternate_ids]
         for d in self.diseases:
             cols += [d.column, *([d.label_column] if d.label_column else [])]
             cols += [t.column for t in (d.onset, d.resolution) if t]

@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from harmonize.errors import ConfigurationError, MappingError
 from harmonize.mapping import times
+from harmonize.mapping.actions import with_source
 from harmonize.mapping.profiles import fhir_codes
 from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
 from harmonize.mapping.profiles.omop_concepts import (
@@ -463,8 +464,14 @@ class OMOPProfile(Profile):
         )
         if performed:
             procedure["performed"] = performed
-        return [{"procedure": procedure}]
+        return [
+            with_source({"procedure": procedure}, rec.file, None, rec.row, "procedure_concept_id")
+        ]
 
     def _drug(self, rec: _Record) -> list[dict[str, Any]]:
         agent = self._action_code(rec, "drug_concept_id")
-        return [{"treatment": {"agent": agent}}] if agent else []
+        if agent is None:
+            return []
+        return [
+            with_source({"treatment": {"agent": agent}}, rec.file, None, rec.row, "drug_concept_id")
+        ]

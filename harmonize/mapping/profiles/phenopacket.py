@@ -14,6 +14,7 @@ import orjson
 import pyarrow as pa
 
 from harmonize.mapping import times
+from harmonize.mapping.actions import action_rows
 from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
 from harmonize.quality.schema import canonical_form, schema_errors
 from harmonize.readers.base import SourceBatch
@@ -104,6 +105,8 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
         k: []
         for k in ("individuals", "phenotypic_features", "diseases", "variants", "measurements")
     }
+    vital = subject.get("vitalStatus") or {}
+    cause_id, cause_label = _term(vital.get("causeOfDeath"))
     out["individuals"].append(
         {
             "phenopacket_id": pid,
@@ -111,7 +114,11 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
             "sex": _enum(subject.get("sex"), "sex"),
             "date_of_birth": subject.get("dateOfBirth"),
             **_time("last_encounter", subject.get("timeAtLastEncounter")),
-            "vital_status": _enum((subject.get("vitalStatus") or {}).get("status"), "vital_status"),
+            "vital_status": _enum(vital.get("status"), "vital_status"),
+            "cause_of_death_id": cause_id,
+            "cause_of_death_label": cause_label,
+            **_time("time_of_death", vital.get("timeOfDeath")),
+            "alternate_ids": [str(a) for a in subject.get("alternateIds") or []] or None,
             "reference_id": ref.get("id"),
             "reference_description": ref.get("description"),
             "profile": "phenopacket",
@@ -181,6 +188,8 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
                 "source_column": f"measurements[{i}]",
             }
         )
+    actions = [dict(a) for a in doc.get("medicalActions") or [] if isinstance(a, dict)]
+    out.update(action_rows(pid, actions, where))
     return out
 
 

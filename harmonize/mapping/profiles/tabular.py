@@ -12,7 +12,6 @@ dates become ages (:mod:`.tabular_dates`).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,7 @@ from harmonize.consent import DataUse
 from harmonize.errors import ConfigurationError, MappingError
 from harmonize.mapping import tables as schemas
 from harmonize.mapping import times
-from harmonize.mapping.ages import normalize_age, onset_terms
+from harmonize.mapping.ages import age_converter, onset_terms
 from harmonize.mapping.profiles.base import (
     MappedBatch,
     MappingContext,
@@ -48,40 +47,17 @@ from harmonize.mapping.profiles.tabular_expectations import (
     source_columns,
 )
 from harmonize.mapping.profiles.tabular_long import merge_individuals, without_repeats
+from harmonize.mapping.profiles.tabular_subject import alternate_ids, vital_status
 from harmonize.mapping.values import as_array, column_or_nulls, map_distinct
 from harmonize.readers.base import ReadOptions, SourceBatch
 
 VALIDATOR = "profile:tabular"
 CODES = pa.list_(pa.string())
-_UNIT = {"years": "Y", "months": "M", "weeks": "W", "days": "D"}
 GENO = {
     "heterozygous": "GENO:0000135",
     "homozygous": "GENO:0000136",
     "hemizygous": "GENO:0000134",
 }
-
-
-def _half_up(number: float) -> int:
-    return math.floor(number + 0.5)
-
-
-def age_converter(fmt: str) -> Any:
-    if fmt == "iso8601":
-        return normalize_age
-
-    def convert(value: str) -> str | None:
-        try:
-            number = float(value)
-        except ValueError:
-            return normalize_age(value)
-        if not math.isfinite(number) or number < 0:  # "inf", "1e400": not an age
-            return None
-        if fmt == "years" and number != int(number):  # 2.5 -> P2Y6M; 4.99 -> P5Y, not P4Y12M
-            years, months = divmod(_half_up(number * 12), 12)
-            return f"P{years}Y{months}M" if months else f"P{years}Y"
-        return f"P{_half_up(number)}{_UNIT[fmt]}"
-
-    return convert
 
 
 @register
@@ -103,7 +79,7 @@ class TabularProfile(Profile):
 
     def read_options(self, ctx: MappingContext) -> ReadOptions:
         if self.mapping.layout == "long":  # an individual's rows must share one batch
-            return ReadOptions(batch_size=ctx.settings.limits.max_rows)
+            return ReadOptions(batch_size=ctx.settings.batch_size, group_by=self.mapping.id_column)
         return super().read_options(ctx)
 
     def raw_expectations(self, ctx: MappingContext) -> list[dict[str, Any]]:
@@ -160,9 +136,8 @@ class TabularProfile(Profile):
                 "subject_id": subject,
                 "sex": self._value_map(m.sex, {"FEMALE", "MALE", "OTHER_SEX", "UNKNOWN_SEX"}),
                 **self._time("last_encounter", m.age_at_last_encounter),
-                "vital_status": self._value_map(
-                    m.vital_status, {"ALIVE", "DECEASED", "UNKNOWN_STATUS"}
-                ),
+                **self._vital(pp_id, common),
+                "alternate_ids": alternate_ids(m.alternate_ids, ctx, batch),
                 "profile": pa.repeat(self.name, n).cast(pa.string()),
                 "consent": self._consent(),
                 **common,
@@ -225,6 +200,15 @@ class TabularProfile(Profile):
             f"use one of {sorted(vm.values) or sorted(allowed)} or extend the mapping",
         )
         return out
+
+    def _vital(self, pp_id: pa.Array, common: dict[str, pa.Array]) -> dict[str, pa.Array]:
+        vs, n = self.mapping.vital_status, self._batch.num_rows
+        if vs is None:
+            return {"vital_status": pa.nulls(n, pa.string())}
+        mapped = ValueMap(column=vs.column, values=vs.values) if vs.column else None
+        status = self._value_map(mapped, {"ALIVE", "DECEASED", "UNKNOWN_STATUS"})
+        death = self._time("time_of_death", vs.time_of_death)
+        return vital_status(vs, status, death, self._ctx, self._batch, pp_id, common)
 
     def _consent(self) -> pa.Array:
         """Each row's own DUO codes (null where the cell is empty or there is no column).

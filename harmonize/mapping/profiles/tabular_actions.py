@@ -4,8 +4,9 @@ A procedure column is read like a disease column (codes, labels or both, a value
 separator; :mod:`.tabular_diseases`), its ids are checked against the pinned releases and
 code systems exactly as the harmonized tables' ids are (:func:`harmonize_terms`, with the
 same findings at the submitter's row and column), and a procedure without a label takes
-its id, with the same warning. No harmonized table holds procedures: they reach the
-Phenopackets as the batch's ``extras``, ``{"procedure": {"code", "performed"}}``.
+its id, with the same warning. They reach the Phenopackets as the batch's ``extras``,
+``{"procedure": {"code", "performed"}}``, and the ``procedures`` table from there
+(:mod:`harmonize.mapping.actions`), with their cell as lineage.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from harmonize.mapping import times
+from harmonize.mapping.actions import with_source
 from harmonize.mapping.profiles.base import MappingContext
 from harmonize.mapping.profiles.mapping_file import ProcedureColumn
 from harmonize.mapping.profiles.tabular_diseases import CodedColumn
@@ -55,5 +57,12 @@ def procedures(
             element = times.element(times.row_parts("performed", row))
             if element:
                 procedure["performed"] = element
-            actions.setdefault(row["phenopacket_id"], []).append({"procedure": procedure})
+            action = with_source(
+                {"procedure": procedure},
+                row["source_file"],
+                row["source_sheet"],
+                row["source_row"],
+                row["source_column"],
+            )
+            actions.setdefault(row["phenopacket_id"], []).append(action)
     return {pid: {"medicalActions": found} for pid, found in actions.items()}

@@ -70,26 +70,38 @@ def strip_spreadsheet_errors(
     findings: FindingCollector,
     mapped: Collection[str],
     unusable: set[str],
+    *,
+    validator: str = VALIDATOR,
+    reader: str = "the mapping",
 ) -> SourceBatch:
     """``batch`` with every spreadsheet error cell emptied, each one reported.
 
     ``mapped`` names the columns the mapping reads; ``unusable`` collects the columns
     already reported as holding nothing but errors (kept by the caller across batches,
-    so such a column is reported once per submission).
+    so such a column is reported once per submission). ``validator`` names the profile in
+    the findings and ``reader`` what reads the columns ("the mapping", "the case template
+    profile").
     """
+    how = _How(validator, reader)
     table = batch.table
     columns = []
     for name, column in zip(table.column_names, table.columns, strict=True):
         mask = _error_mask(column)
         hits = int(pc.sum(mask).as_py() or 0)
         if hits:
-            _report(batch, findings, name, column, mask, hits, name in mapped, unusable)
+            _report(batch, findings, name, column, mask, hits, name in mapped, unusable, how)
             column = pc.if_else(mask, pa.scalar(None, column.type), column)
         columns.append(column)
     if len(columns) and any(c is not o for c, o in zip(columns, table.columns, strict=True)):
         table = pa.Table.from_arrays(columns, names=table.column_names)
         return dataclasses.replace(batch, table=table)
     return batch
+
+
+@dataclasses.dataclass(frozen=True)
+class _How:
+    validator: str
+    reader: str
 
 
 def _report(
@@ -101,9 +113,10 @@ def _report(
     hits: int,
     is_mapped: bool,
     unusable: set[str],
+    how: _How,
 ) -> None:
     level = "error" if is_mapped else "warning"
-    use = "the mapping reads this column" if is_mapped else "the mapping does not read it"
+    use = f"{how.reader} reads this column" if is_mapped else f"{how.reader} does not read it"
     cells = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     filled = int(
         pc.sum(pc.invert(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(cells), ""), True))).as_py()
@@ -119,7 +132,7 @@ def _report(
                 level,  # type: ignore[arg-type]
                 "unusable-column",
                 f"column {name!r} holds nothing but spreadsheet error values ({listed}); {use}",
-                VALIDATOR,
+                how.validator,
                 hint="the formulas behind this column failed: fix them in the spreadsheet "
                 "(or paste the values), export again, and send the file again",
                 data={"cells": hits, "codes": dict(codes)},
@@ -133,7 +146,7 @@ def _report(
             level,  # type: ignore[arg-type]
             "spreadsheet-error",
             f"spreadsheet error {code} ({MEANING[code]}) where a value should be; {use}",
-            VALIDATOR,
+            how.validator,
             hint="fix the formula in the spreadsheet (or write the value), export again, "
             "and send the file again; leave the cell empty if there is no value",
             row=batch.rows[i].as_py(),

@@ -105,6 +105,13 @@ def source_columns(m: MappingFile, table: str) -> dict[str, str]:
             ("age_at_last_encounter", m.age_at_last_encounter),
             ("consent", m.consent),
         ):
-            if source is not None:
+            if source is not None and source.column is not None:
                 named[column] = source.column
+        vs = m.vital_status
+        if vs is not None and vs.cause_of_death is not None:
+            named["cause_of_death_id"] = vs.cause_of_death.column
+        if vs is not None and vs.time_of_death is not None:
+            named["time_of_death_age"] = vs.time_of_death.column
+        if m.alternate_ids:
+            named["alternate_ids"] = m.alternate_ids[0].column
     return named
