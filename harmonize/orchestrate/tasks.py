@@ -9,9 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harmonize.orchestrate.config import settings_from_env
+
+if TYPE_CHECKING:
+    from harmonize.orchestrate.fanout import Planned
+    from harmonize.settings import Settings
 
 DAG_SOURCE = "urn:harmonize:airflow:harmonize_ingest"
 log = logging.getLogger(__name__)
@@ -47,11 +51,21 @@ def receive_events(payloads: list[Any], env: Mapping[str, str]) -> list[dict[str
 def read_received(received: list[dict[str, Any]], env: Mapping[str, str]) -> list[dict[str, Any]]:
     """The read stage for every received submission, and the ``harmonize`` tasks to map.
 
-    Each submission's :class:`~harmonize.orchestrate.fanout.Planned` is saved in its run
-    directory. Returns one unit per mapped ``harmonize`` task: ``batches`` (at most
+    A submission that reads into at most one batch (``HARMONIZE_BATCH_SIZE`` rows), or
+    whose outcome was decided at read, has nothing to fan out: it is harmonized,
+    published and announced right here (:func:`run_inline`), so it costs one task start
+    instead of three and its result goes out before the next submission is read. The same functions run as in the mapped tasks, so the checks and outputs are the
+    same. A submission that fails inline is handed to the mapped tasks instead, whose
+    retries take it up; so is every event of a submission id after one that fans out, so
+    its versions still publish in the order of their events.
+
+    Each fanned-out submission's :class:`~harmonize.orchestrate.fanout.Planned` is saved in
+    its run directory. Returns one unit per mapped ``harmonize`` task: ``batches`` (at most
     ``HARMONIZE_FANOUT`` units, default the machine's CPUs, balanced by rows) and ``runs``,
-    the run directories ``publish`` takes its submissions from (every submission is in
-    exactly one unit; those decided at read are in the first). Nothing received: ``[]``.
+    the run directories ``publish`` takes its submissions from, all in the first unit in
+    the order of their events (so a submission's versions publish in that order; they
+    were spread over the units before, and a later version could overtake an earlier
+    one). Nothing left: ``[]``.
     """
     from harmonize.orchestrate.fanout import read_submission, work_units
     from harmonize.orchestrate.stages import Received
@@ -61,20 +75,81 @@ def read_received(received: list[dict[str, Any]], env: Mapping[str, str]) -> lis
         return []
     settings = settings_from_env(env)
     stores = open_stores(settings)  # once for the run: it also rolls interrupted commits forward
-    planned = [read_submission(Received.from_dict(r), settings, stores=stores) for r in received]
+    planned = []
+    fanned: set[str] = set()  # submission ids with a version that fans out
+    bus = None
+    try:
+        for item in received:
+            p = read_submission(Received.from_dict(item), settings, stores=stores)
+            sid = p.received.submission_id
+            if len(p.batches) <= 1 and sid not in fanned:
+                bus = bus or _bus(env)
+                if run_inline(p, settings, stores=stores, bus=bus, faults=_faults(env)):
+                    continue
+                p = _left_to_harmonize(p)
+            fanned.add(sid)
+            planned.append(p)
+    finally:
+        if bus is not None:
+            bus.close()
+    if not planned:
+        return []
     units: list[dict[str, Any]] = [
         {"batches": batches, "runs": []} for batches in work_units(planned, units=fanout_width(env))
     ] or [{"batches": [], "runs": []}]
-    unit_of = {b: i for i, u in enumerate(units) for b in u["batches"]}
-    for p in planned:
-        i = unit_of[p.batches[0]] if p.batches else 0
-        units[i]["runs"].append(p.received.run_dir)
+    units[0]["runs"] = [p.received.run_dir for p in planned]  # publish keeps the event order
     return units
+
+
+def run_inline(
+    planned: Planned, settings: Settings, *, stores: Any, bus: Any, faults: Path | None = None
+) -> bool:
+    """Harmonize, publish and announce a submission of at most one batch in this task.
+
+    The functions of the mapped ``harmonize`` task and of ``publish`` (the same checks, the
+    same fault-injection hook, the same commit). ``False`` when it failed (logged): the
+    caller hands it to those tasks, whose retries take it up where it stopped.
+    """
+    from harmonize.orchestrate.fanout import harmonize_batches, publish_submission
+    from harmonize.orchestrate.faults import crash_hook
+    from harmonize.orchestrate.stages import announce
+
+    sid = planned.received.submission_id
+    try:
+        harmonize_batches(planned.batches, settings)
+        hook = crash_hook(faults, sid)
+        path = publish_submission(planned, settings, before_commit=hook, stores=stores)
+        announce(path, bus, source=DAG_SOURCE)
+    except Exception:
+        log.exception(
+            "%s failed in the receive task; the harmonize and publish tasks retry it", sid
+        )
+        return False
+    return True
+
+
+def _left_to_harmonize(planned: Planned) -> Planned:
+    """``planned`` without the batches a publish already cleared away (it failed after that)."""
+    from dataclasses import replace
+
+    from harmonize.orchestrate.fanout import RAW
+
+    kept = [
+        (b, n)
+        for b, n in zip(planned.batches, planned.rows, strict=True)
+        if (Path(b) / RAW).exists()
+    ]
+    return replace(planned, batches=tuple(b for b, _ in kept), rows=tuple(n for _, n in kept))
 
 
 def receive_and_read(payloads: list[Any], env: Mapping[str, str]) -> list[dict[str, Any]]:
     """The ``receive`` task: :func:`receive_events`, then :func:`read_received`."""
     return read_received(receive_events(payloads, env), env)
+
+
+def _faults(env: Mapping[str, str]) -> Path | None:
+    """The fault-injection directory of the crash tests (``HARMONIZE_FAULTS_DIR``), if any."""
+    return Path(env["HARMONIZE_FAULTS_DIR"]) if env.get("HARMONIZE_FAULTS_DIR") else None
 
 
 def fanout_width(env: Mapping[str, str]) -> int:
@@ -107,7 +182,7 @@ def publish_units(units: list[dict[str, Any]], env: Mapping[str, str]) -> list[d
 
     settings = settings_from_env(env)
     stores = open_stores(settings)  # once for the run: it also rolls interrupted commits forward
-    faults = Path(env["HARMONIZE_FAULTS_DIR"]) if env.get("HARMONIZE_FAULTS_DIR") else None
+    faults = _faults(env)
     results, failures = [], []
     bus = _bus(env)
     try:

@@ -3,8 +3,10 @@
 In the scheduler only, the pipeline's heavy modules are imported and its one-time work
 done (ontology indexes loaded, the Great Expectations context built, ...) before the
 LocalExecutor forks its workers, so every task process starts warm
-(harmonize.orchestrate.preload). The warm-up reads the same HARMONIZE_* variables as the
-tasks and never raises. Set HARMONIZE_PRELOAD=0 to turn both off.
+(harmonize.orchestrate.preload). So are the modules a task process imports to parse the
+ingest DAG file (DAG_MODULES: the standard provider's decorators, the event trigger), which
+each task did afresh. The warm-up reads the same HARMONIZE_* variables as the tasks and
+never raises. Set HARMONIZE_PRELOAD=0 to turn both off.
 """
 
 from __future__ import annotations
@@ -13,11 +15,23 @@ import logging
 import os
 import sys
 
+# what a task process imports when it parses dags/harmonize_ingest.py, before its task runs
+DAG_MODULES = (
+    "airflow.providers.standard.decorators.python",
+    "airflow.providers.standard.decorators.short_circuit",
+    "airflow.providers.standard.operators.python",
+    "harmonize.orchestrate.kafka_trigger",
+)
+
 if sys.argv[1:2] == ["scheduler"] and os.environ.get("HARMONIZE_PRELOAD", "1") != "0":
     from harmonize.orchestrate.preload import preload, warm
 
     _log = logging.getLogger(__name__)
     _log.info("harmonize: preloaded in %.1f s", preload())
+    try:
+        preload(DAG_MODULES)
+    except ImportError:  # a task imports them itself
+        _log.warning("harmonize: the ingest DAG's modules were not preloaded", exc_info=True)
     try:
         from harmonize.orchestrate.config import settings_from_env
 

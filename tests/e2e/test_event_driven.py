@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
+import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +103,62 @@ def test_a_submission_of_several_batches_fans_out_over_mapped_tasks(
         "AND task_id = 'harmonize' AND state = 'success' GROUP BY run_id"
     ).fetchall()
     assert max(n for _, n in mapped) >= 2  # the batches ran as separate mapped tasks
+
+
+def one_batch_submission(into: Path, prefix: str) -> tuple[Path, str]:
+    """A synthetic submission of 10 individuals: one batch (the tests' batches are 25 rows)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from synth import write_submission
+
+    sid = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    write_submission(into / sid, 10, submission_id=sid)
+    return into / sid, sid
+
+
+def task_states(home: Path, sid: str) -> dict[str, set[str]]:
+    """The states of each task of the ingest runs that took ``sid``'s events."""
+    db = sqlite3.connect(f"file:{home / 'airflow.db'}?mode=ro", uri=True)
+    rows = db.execute(
+        "SELECT ti.task_id, ti.state FROM task_instance ti JOIN dag_run r ON r.run_id = ti.run_id "
+        "AND r.dag_id = ti.dag_id JOIN dagrun_asset_event d ON d.dag_run_id = r.id "
+        "JOIN asset_event e ON e.id = d.event_id WHERE ti.dag_id = 'harmonize_ingest' "
+        "AND e.extra LIKE ?",
+        (f'%"key": "{sid}"%',),
+    ).fetchall()
+    states: dict[str, set[str]] = {}
+    for task, state in rows:
+        states.setdefault(task, set()).add(state)
+    return states
+
+
+def test_a_one_batch_submission_is_published_by_the_receive_task_alone(
+    airflow_env: Any, tmp_path: Path
+) -> None:
+    settings = airflow_env.settings
+    source, sid = one_batch_submission(tmp_path, "e2e-one")
+    submit(source, settings)
+    (result,) = wait_for(settings.events, RESULTS, for_submission(sid))
+    assert result.data["status"] == "published"
+    assert_published_once(settings, sid, result.data["bundle_id"])
+    deadline = time.monotonic() + 120  # the result goes out before the task ends
+    while (states := task_states(airflow_env.home, sid)).get("receive") != {"success"}:
+        assert time.monotonic() < deadline, states
+        time.sleep(1)
+    assert states["harmonize"] == states["publish"] == {"skipped"}  # nothing left to fan out
+
+
+def test_a_receive_task_killed_while_publishing_a_small_one_is_retried_to_one_publication(
+    airflow_env: Any, tmp_path: Path
+) -> None:
+    settings = airflow_env.settings
+    source, sid = one_batch_submission(tmp_path, "e2e-crash-one")
+    marker = airflow_env.faults_dir / f"{CRASH_BEFORE_COMMIT}{sid}"
+    marker.touch()
+    submit(source, settings)
+    (result,) = wait_for(settings.events, RESULTS, for_submission(sid), timeout_s=300)
+    assert not marker.exists()  # the receive task did crash once
+    assert result.data["status"] == "published"
+    assert_published_once(settings, sid, result.data["bundle_id"])
 
 
 def test_the_same_event_three_times_gives_one_publication(

@@ -42,7 +42,8 @@ def _probe(argv: list[str], **env: str) -> str:
         timeout=240,
         check=True,
     )
-    return done.stdout.strip()
+    # the last line: Airflow, once imported (the scheduler's DAG_MODULES), logs to stdout too
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
 
 @pytest.mark.slow
@@ -53,6 +54,24 @@ def test_the_scheduler_preloads_great_expectations_and_the_pipeline_and_warms_up
 @pytest.mark.slow
 def test_invalid_settings_skip_the_warm_up_not_the_scheduler() -> None:
     assert _probe(["airflow", "scheduler"], HARMONIZE_ON_CONFLICT="bogus") == "True True False"
+
+
+@pytest.mark.slow
+def test_the_scheduler_preloads_what_a_task_imports_to_parse_the_ingest_dag() -> None:
+    code = (
+        "import sys; sys.argv = ['airflow', 'scheduler']\n"
+        "import airflow_local_settings as s\n"
+        "print(all(m in sys.modules for m in s.DAG_MODULES), len(s.DAG_MODULES))"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(LOCAL_SETTINGS)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "True 4"
+    dag = (ROOT / "dags" / "harmonize_ingest.py").read_text()
+    assert "from harmonize.orchestrate.kafka_trigger import" in dag  # what the list mirrors
+    assert "@task.short_circuit" in dag
 
 
 def test_other_airflow_processes_stay_light() -> None:
