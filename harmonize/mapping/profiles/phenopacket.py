@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from harmonize.mapping import times
 from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
-from harmonize.quality.schema import canonical_form, schema_errors
+from harmonize.quality.schema import canonical_form, parse_text, schema_errors
 from harmonize.readers.base import SourceBatch
 
 VALIDATOR = "profile:phenopacket"
@@ -187,10 +187,9 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
 def parse_errors(text: str) -> str | None:
     """The protobuf parser's complaint about a Phenopacket v2 document, or None."""
     from google.protobuf import json_format
-    from phenopackets.schema.v2 import Phenopacket
 
     try:
-        json_format.Parse(text, Phenopacket())
+        parse_text(text)
     except json_format.ParseError as exc:
         return str(exc)
     return None
