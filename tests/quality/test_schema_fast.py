@@ -77,12 +77,35 @@ def test_fast_path_gives_jsonschemas_errors(name: str, monkeypatch: pytest.Monke
             continue  # this document has no such field to break
         fast = schema.schema_errors(copy.deepcopy(doc))
         slow = _slow(copy.deepcopy(doc), monkeypatch)
+        # the phenopacket profile decides on conforms() alone whether to try the canonical form
+        assert schema.conforms(copy.deepcopy(doc)) == (slow == []), path.name
         flagged += bool(slow)
         if fast != slow:
             differing.append((path.name, fast, slow))
     assert differing == []
     if name not in ("unchanged", "sex an enum number", "feature type without an id"):
         assert flagged, f"{name}: no document broke the schema; the test proves nothing"
+
+
+STORE = Path(__file__).resolve().parent.parent / "data" / "phenopacket-store"
+
+
+def test_same_verdicts_on_the_curated_phenopackets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raw and in protobuf's canonical spelling (most raw ones fail the schema: vcfRecord.pos
+    as a number), both validators agree on every document."""
+    paths = sorted(STORE.rglob("*.json"))
+    checked = 0
+    for path in paths:
+        doc = json.loads(path.read_text())
+        if not isinstance(doc, dict) or "metaData" not in doc:
+            continue
+        for form in (doc, schema.canonical_form(doc)):
+            assert form is not None
+            slow = _slow(copy.deepcopy(form), monkeypatch)
+            assert schema.conforms(copy.deepcopy(form)) == (slow == []), path.name
+            assert schema.schema_errors(copy.deepcopy(form)) == slow, path.name
+            checked += 1
+    assert checked >= 100, checked
 
 
 def test_shared_message_is_not_changed_by_the_metadata_walk() -> None:
