@@ -45,4 +45,5 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        access_log=False,
     )

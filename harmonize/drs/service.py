@@ -42,6 +42,14 @@ from harmonize.drs.specs import OBJECT_ID
 from harmonize.drs.stores import S3_ACCESS_ID, S3Store
 
 MAX_NESTING = 16  # bundles inside bundles, when expanding
+RENDERED_KEPT = 50_000  # rendered blobs kept per worker process (about 1 kB each)
+
+# The JSON of a blob's DrsObject is a function of its row and of the service's links and
+# access settings; the key holds all of them. A row is never changed without a new
+# updated_time (withdrawal, erasure, a metadata edit, a newer version: see Registry), and
+# the row itself is read from the database on every request: a withdrawn object is refused
+# before this cache is consulted, whatever any worker holds.
+_rendered: dict[tuple[object, ...], bytes] = {}
 
 
 class DrsObjects:
@@ -147,6 +155,34 @@ class DrsObjects:
         elif not row.is_bundle:
             methods = access_methods(row, self.root, expose_files=self.settings.expose_file_urls)
         return drs_object(row, self.links, methods=methods, contents=contents)
+
+    def describe_json(self, row: DrsObjectRow, *, expand: bool = False) -> bytes:
+        """:meth:`describe` as the route's JSON (by alias, without nulls); a blob's is kept."""
+        if row.is_bundle:  # contents hang on other rows and on the caller's access
+            return (
+                self.describe(row, expand=expand)
+                .model_dump_json(by_alias=True, exclude_none=True)
+                .encode()
+            )
+        region = self.s3.settings.region if self.s3 is not None else None
+        key = (
+            row.id,
+            row.updated_time,
+            row.deleted,
+            row.superseded_by,
+            self.links,
+            self.root,
+            self.settings.expose_file_urls,
+            self.s3 is not None,
+            region,
+        )
+        found = _rendered.get(key)
+        if found is None:
+            found = self.describe(row).model_dump_json(by_alias=True, exclude_none=True).encode()
+            if len(_rendered) >= RENDERED_KEPT:
+                _rendered.clear()
+            _rendered[key] = found
+        return found
 
     def contents(self, bundle_id: str, *, expand: bool, seen: set[str]) -> list[ContentsObject]:
         """A bundle's contents; with ``expand``, nested bundles the caller may see, recursively."""

@@ -5,6 +5,11 @@ schema with the VRSATILE schemas it refers to (draft 2019-09, BSD-3-Clause; see
 ``schemas/phenopacket-v2/PROVENANCE.txt``).
 Their ``$ref`` s use ``classpath:`` URIs, resolved here to the files beside them.
 
+Two validators read the same files. jsonschema_rs (compiled) looks first; when all it
+finds are required fields that protobuf fills in (below), the document conforms. Anything
+else goes to jsonschema, whose errors are the messages reported. The protobuf message of a
+document is parsed once and shared by the checks that read it (:func:`message`).
+
 proto3 JSON leaves default values out (an ``UNKNOWN_PROGRESS`` status, a ``0`` quantity),
 while the schema requires some of those fields. A required field that protobuf reads as
 present with its default value is therefore not missing.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,33 +49,88 @@ class SchemaError:
 
 
 @functools.cache
+def _schemas() -> dict[str, Any]:
+    """Every schema file's contents by the URIs that name it (``classpath:`` and ``$id``)."""
+    out = {}
+    for path in sorted(SCHEMA_DIR.glob("*.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        folder = "" if path.name in _OUTSIDE_V2 else "v2/"
+        out[_CLASSPATH + folder + path.name] = contents
+        out[contents["$id"]] = contents
+    return out
+
+
+def _root() -> Any:
+    return json.loads((SCHEMA_DIR / "phenopacket-schema.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
 def _validator() -> Any:
     from jsonschema import Draft201909Validator
     from referencing import Registry, Resource
 
-    resources = []
-    for path in sorted(SCHEMA_DIR.glob("*.json")):
-        contents = json.loads(path.read_text(encoding="utf-8"))
-        resource = Resource.from_contents(contents)
-        folder = "" if path.name in _OUTSIDE_V2 else "v2/"
-        resources.append((_CLASSPATH + folder + path.name, resource))
-        resources.append((contents["$id"], resource))
+    resources = [(uri, Resource.from_contents(c)) for uri, c in _schemas().items()]
     registry: Registry[Any] = Registry().with_resources(resources)
-    root = json.loads((SCHEMA_DIR / "phenopacket-schema.json").read_text(encoding="utf-8"))
-    return Draft201909Validator(root, registry=registry)
+    return Draft201909Validator(_root(), registry=registry)
+
+
+@functools.cache
+def _fast_validator() -> Any:
+    import jsonschema_rs
+
+    # formats are annotations in draft 2019-09, as jsonschema applies it above
+    return jsonschema_rs.Draft201909Validator(
+        _root(), retriever=_schemas().__getitem__, validate_formats=False
+    )
+
+
+_MESSAGES: OrderedDict[bytes, Any] = OrderedDict()
+_MESSAGES_KEPT = 1024  # a validate batch's documents (harmonize.quality.validate)
+
+
+def _remember(key: bytes, parsed: Any) -> Any:
+    _MESSAGES[key] = parsed
+    if len(_MESSAGES) > _MESSAGES_KEPT:
+        _MESSAGES.popitem(last=False)
+    return parsed
+
+
+def message(doc: dict[str, Any]) -> Any:
+    """The ``Phenopacket`` protobuf message of a document, or None if protobuf refuses it.
+
+    Parsed once for the last documents seen (by :func:`parse_text` too): read-only."""
+    import orjson
+    from google.protobuf import json_format
+    from phenopackets.schema.v2 import Phenopacket
+
+    key = orjson.dumps(doc)
+    if key in _MESSAGES:
+        _MESSAGES.move_to_end(key)
+        return _MESSAGES[key]
+    try:
+        return _remember(key, json_format.ParseDict(doc, Phenopacket()))
+    except json_format.ParseError:
+        return _remember(key, None)
+
+
+def parse_text(text: str) -> Any:
+    """``json_format.Parse`` of compact JSON text as ``orjson.dumps`` writes it (raises its
+    ``ParseError``); the message is what :func:`message` then returns for the parsed text."""
+    from google.protobuf import json_format
+    from phenopackets.schema.v2 import Phenopacket
+
+    return _remember(text.encode(), json_format.Parse(text, Phenopacket()))
 
 
 def with_defaults(doc: dict[str, Any]) -> dict[str, Any] | None:
     """The document as protobuf reads it, default values written out; None if it does not parse."""
     from google.protobuf import json_format
-    from phenopackets.schema.v2 import Phenopacket
 
-    try:
-        message = json_format.ParseDict(doc, Phenopacket())
-    except json_format.ParseError:
+    parsed = message(doc)
+    if parsed is None:
         return None
     filled: dict[str, Any] = json_format.MessageToDict(
-        message, always_print_fields_with_no_presence=True
+        parsed, always_print_fields_with_no_presence=True
     )
     return filled
 
@@ -77,13 +138,11 @@ def with_defaults(doc: dict[str, Any]) -> dict[str, Any] | None:
 def canonical_form(doc: dict[str, Any]) -> dict[str, Any] | None:
     """The document in protobuf's canonical JSON spelling (defaults left out); None if unreadable."""
     from google.protobuf import json_format
-    from phenopackets.schema.v2 import Phenopacket
 
-    try:
-        message = json_format.ParseDict(doc, Phenopacket())
-    except json_format.ParseError:
+    parsed = message(doc)
+    if parsed is None:
         return None
-    canonical: dict[str, Any] = json_format.MessageToDict(message)
+    canonical: dict[str, Any] = json_format.MessageToDict(parsed)
     return canonical
 
 
@@ -103,12 +162,36 @@ def _at(doc: Any, path: Any) -> Any:
     return doc
 
 
+def conforms(doc: dict[str, Any]) -> bool:
+    """Whether ``doc`` conforms: ``schema_errors(doc) == []``, on the compiled validator's
+    word alone (tests/quality/test_schema_fast.py holds the two to the same verdicts)."""
+    return _only_defaults_missing(doc)
+
+
+def _only_defaults_missing(doc: dict[str, Any]) -> bool:
+    """Whether the compiled validator finds nothing wrong with ``doc`` but required fields
+    that protobuf reads as present with their default values (see :func:`schema_errors`)."""
+    import jsonschema_rs
+
+    filled: dict[str, Any] | None = None
+    for error in _fast_validator().iter_errors(doc):
+        if not isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
+            return False
+        filled = filled if filled is not None else with_defaults(doc)
+        here = _at(filled, error.instance_path) if filled is not None else None
+        if not isinstance(here, dict) or error.kind.property not in here:
+            return False
+    return True
+
+
 def schema_errors(doc: dict[str, Any]) -> list[SchemaError]:
     """Every way ``doc`` breaks the official v2 JSON Schema (empty when it conforms).
 
     A required field that proto3 JSON leaves out because it holds its default value (an
     enum's first value, ``0``, ``""``) is present: protobuf reads the document with it.
     """
+    if _only_defaults_missing(doc):
+        return []
     filled: dict[str, Any] | None = None
     out = []
     for error in _validator().iter_errors(doc):

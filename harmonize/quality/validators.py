@@ -199,23 +199,22 @@ def ontology_class_ids(doc: dict[str, Any]) -> set[str]:
     """The id of every ``OntologyClass`` in a Phenopacket, as the reference's MetaData check
     finds them: by walking the protobuf message, so other ids (a variation descriptor's, a
     file's) never count."""
-    from google.protobuf import json_format
-    from phenopackets.schema.v2 import OntologyClass, Phenopacket
+    from phenopackets.schema.v2 import OntologyClass
 
-    try:
-        message = json_format.ParseDict(doc, Phenopacket())
-    except json_format.ParseError:
+    from harmonize.quality.schema import message
+
+    parsed = message(doc)  # shared with the schema checks: read-only
+    if parsed is None:
         return set()
-    message.ClearField("meta_data")
     found: set[str] = set()
-    pending: list[Any] = [message]
+    pending: list[Any] = [parsed]
     while pending:
         current = pending.pop()
         if isinstance(current, OntologyClass):
             found.add(current.id)
             continue
         for field, value in current.ListFields():
-            if field.message_type is None:
+            if field.message_type is None or (current is parsed and field.name == "meta_data"):
                 continue
             if field.label == field.LABEL_REPEATED:
                 if field.message_type.GetOptions().map_entry:

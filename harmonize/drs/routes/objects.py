@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 
 from harmonize.drs.deps import ObjectIdDep, ObjectsDep
 from harmonize.drs.schemas import BulkObjects, BulkObjectsRequest, DrsObject, ObjectRequest
@@ -13,9 +13,11 @@ router = APIRouter(prefix="/objects", tags=["Objects"])
 
 
 @router.get("/{object_id}", response_model=DrsObject, response_model_exclude_none=True)
-def get_object(object_id: ObjectIdDep, objects: ObjectsDep, expand: bool = False) -> DrsObject:
+def get_object(object_id: ObjectIdDep, objects: ObjectsDep, expand: bool = False) -> Response:
     """One object or bundle; ``expand=true`` nests the contents of nested bundles."""
-    return objects.describe(objects.lookup(object_id), expand=expand)
+    # the JSON FastAPI would write for the response model, without validating it again
+    body = objects.describe_json(objects.lookup(object_id), expand=expand)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/{object_id}", response_model=DrsObject, response_model_exclude_none=True)

@@ -16,7 +16,13 @@ import pyarrow as pa
 from harmonize.mapping import times
 from harmonize.mapping.actions import action_rows
 from harmonize.mapping.profiles.base import MappedBatch, MappingContext, Profile, register
-from harmonize.quality.schema import canonical_form, schema_errors
+from harmonize.quality.schema import (
+    SchemaError,
+    canonical_form,
+    conforms,
+    parse_text,
+    schema_errors,
+)
 from harmonize.readers.base import SourceBatch
 
 VALIDATOR = "profile:phenopacket"
@@ -196,10 +202,9 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
 def parse_errors(text: str) -> str | None:
     """The protobuf parser's complaint about a Phenopacket v2 document, or None."""
     from google.protobuf import json_format
-    from phenopackets.schema.v2 import Phenopacket
 
     try:
-        json_format.Parse(text, Phenopacket())
+        parse_text(text)
     except json_format.ParseError as exc:
         return str(exc)
     return None
@@ -238,22 +243,26 @@ class PhenopacketProfile(Profile):
                 )
                 continue
             doc = orjson.loads(text)
-            broken = schema_errors(doc)
-            canonical = canonical_form(doc) if broken else None
-            if canonical is not None and not schema_errors(canonical):
-                # proto3 JSON spellings the JSON Schema refuses (enum numbers, numbers as
-                # strings): the same Phenopacket, published in its canonical spelling
-                ctx.findings.add(
-                    "info",
-                    "canonical-spelling",
-                    "published in protobuf's canonical JSON spelling (enum names, numbers "
-                    "as numbers), which the Phenopacket v2 JSON Schema requires",
-                    VALIDATOR,
-                    hint="nothing to do; the submitted file is kept unchanged with the inputs",
-                    phenopacket_id=doc.get("id"),
-                    **loc,
-                )
-                doc, broken = canonical, []
+            # jsonschema's messages only for a document whose canonical form fails too
+            broken: list[SchemaError] = []
+            if not conforms(doc):
+                canonical = canonical_form(doc)
+                if canonical is not None and conforms(canonical):
+                    # proto3 JSON spellings the JSON Schema refuses (enum numbers, numbers as
+                    # strings): the same Phenopacket, published in its canonical spelling
+                    ctx.findings.add(
+                        "info",
+                        "canonical-spelling",
+                        "published in protobuf's canonical JSON spelling (enum names, numbers "
+                        "as numbers), which the Phenopacket v2 JSON Schema requires",
+                        VALIDATOR,
+                        hint="nothing to do; the submitted file is kept unchanged with the inputs",
+                        phenopacket_id=doc.get("id"),
+                        **loc,
+                    )
+                    doc = canonical
+                else:
+                    broken = schema_errors(doc)
             for error in broken:
                 ctx.findings.add(
                     "error",
