@@ -22,6 +22,7 @@ bound. Nothing is asserted; the exit status is 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -88,6 +89,12 @@ def main() -> int:
     parser.add_argument("--url", help="PostgreSQL URL; default: start one with infra/postgres.sh")
     parser.add_argument("--term", default="HP:0000707", help="the parent term queried")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="keep the published data (workspace and PostgreSQL cluster) in this directory "
+        "(under /tmp: the postgres user must reach it) and reuse it when --rows matches",
+    )
     args = parser.parse_args()
 
     from harmonize.pipeline import ingest
@@ -96,22 +103,48 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="harmonize-discovery-"))
     server: PostgresServer | None = None
     try:
+        data = args.cache or workdir
+        marker = data / "published.json"
+        cached = json.loads(marker.read_text()) if marker.exists() else None
+        if cached is not None and cached["rows"] != args.rows:
+            raise SystemExit(f"{data} holds {cached['rows']} rows, not {args.rows}; use another")
         url = args.url
         if url is None:
-            server = PostgresServer.start_temporary()
-            url = server.create_database()
+            if args.cache is not None:
+                data.mkdir(parents=True, exist_ok=True)
+                data.chmod(0o777)
+                server = PostgresServer.start(data / "pg")
+                url = server.url
+            else:
+                server = PostgresServer.start_temporary()
+                url = server.create_database()
+        elif cached is not None and cached["url"] != url:
+            raise SystemExit(f"{data} was published on {cached['url']}, not {url}")
         settings = Settings(
-            workspace=workdir / "workspace",
+            workspace=data / "workspace",
             registry_url=url,
             run_great_expectations=False,
             data_docs=False,
         )
-        started = time.perf_counter()
-        write_submission(workdir / "synth", args.rows)
-        result = ingest(workdir / "synth", settings)
-        if result.status != "published":
-            raise SystemExit(f"the synthetic submission was not published: {result.message}")
-        print(f"data: {args.rows} individuals published in {time.perf_counter() - started:.0f} s")
+        if cached is None:
+            started = time.perf_counter()
+            write_submission(workdir / "synth", args.rows)
+            generated = time.perf_counter() - started
+            result = ingest(workdir / "synth", settings)
+            if result.status != "published":
+                raise SystemExit(f"the synthetic submission was not published: {result.message}")
+            cached = {
+                "rows": args.rows,
+                "url": url,
+                "generate_s": round(generated, 1),
+                "ingest_s": round(time.perf_counter() - started - generated, 1),
+            }
+            if args.cache is not None:
+                marker.write_text(json.dumps(cached))
+            print(f"data: {args.rows} individuals", end=" ")
+        else:
+            print(f"data: {args.rows} individuals from {data}, first", end=" ")
+        print(f"generated in {cached['generate_s']:.0f} s, published in {cached['ingest_s']:.0f} s")
         one = f"{API}/individuals?" + urlencode(
             {"filters": args.term, "requestedGranularity": "count"}
         )
