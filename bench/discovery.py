@@ -44,10 +44,12 @@ API = "/ga4gh/beacon/v2"
 P50_MS, P99_MS, BOUND_RATIO = 100.0, 300.0, 1.5
 
 
-def bound_ms(settings: object, url: str, term: str, samples: int) -> tuple[float, int]:
-    """p50 (ms) of the one-filter count as one hand-written statement, and its count."""
+def bound_ms(settings: object, url: str, term: str, samples: int) -> tuple[float, float, int]:
+    """p50 (ms) of the one-filter count as one hand-written statement on the published
+    tables, p50 of the Beacon's own answer to it in process (no HTTP), and the count."""
     from harmonize.discovery.beacon.config import BeaconSettings
     from harmonize.discovery.beacon.engine import Beacon
+    from harmonize.discovery.beacon.request import from_get
     from harmonize.drs.registry import Registry
 
     registry = Registry(url)
@@ -59,13 +61,20 @@ def bound_ms(settings: object, url: str, term: str, samples: int) -> tuple[float
         "AND f.submission_id = i.submission_id AND f.phenopacket_id = i.phenopacket_id "
         "AND f.excluded IS NOT TRUE)"
     )
-    times, count = [], 0
+    times, answers, count = [], [], 0
     for _ in range(samples):
         start = time.perf_counter()
         count = cursor.execute(sql, [term]).fetchone()[0]
         times.append((time.perf_counter() - start) * 1000)
+    for _ in range(samples):
+        query = from_get("individuals", {"filters": term, "requestedGranularity": "count"})
+        start = time.perf_counter()
+        answered = beacon.answer(query)["responseSummary"]["numTotalResults"]
+        answers.append((time.perf_counter() - start) * 1000)
+    if answered != count:
+        print(f"MISMATCH: the Beacon counts {answered}, the hand-written statement {count}")
     registry.dispose()
-    return percentile(times, 50), int(count)
+    return percentile(times, 50), percentile(answers, 50), int(count)
 
 
 def peak_rss_mb(pids: list[int]) -> list[float]:
@@ -170,20 +179,25 @@ def main() -> int:
             servers = server_processes(supervisor.pid, server)
             results = run_phases(port, phases, args.clients, servers)
             peaks = peak_rss_mb(servers["uvicorn workers"]())
-        bound, count = bound_ms(settings, url, args.term, 50)
+        bound, inproc, count = bound_ms(settings, url, args.term, 20)
         print(f"\n{args.term}: {count} individuals; {args.clients} clients, {args.workers} workers")
         figures = {k: summarize(k, len(j), *results[k]) for k, j in phases if k != "warmup"}
         ratio = figures["one"]["p50"] / bound
         print(f"bound      one DuckDB statement in process p50 {bound:.2f} ms; ratio {ratio:.2f}x")
+        print(f"in process Beacon.answer() of 'one', no HTTP, one at a time p50 {inproc:.2f} ms")
         print("peak RSS per worker: " + ", ".join(f"{mb:.0f} MB" for mb in peaks))
         errors = int(sum(f["errors"] for f in figures.values()))
-        met = (
-            errors == 0
-            and figures["one"]["p50"] <= P50_MS
-            and figures["one"]["p99"] <= P99_MS
-            and ratio <= BOUND_RATIO
-        )
-        print(f"targets    {'met' if met else 'MISSED'}")
+        one = figures["one"]
+        targets = [
+            (f"one: p50 <= {P50_MS:.0f} ms", f"{one['p50']:.1f} ms", one["p50"] <= P50_MS),
+            (f"one: p99 <= {P99_MS:.0f} ms", f"{one['p99']:.1f} ms", one["p99"] <= P99_MS),
+            ("zero errors", str(errors), errors == 0),
+            (f"one: p50 <= {BOUND_RATIO}x the bound", f"{ratio:.2f}x", ratio <= BOUND_RATIO),
+        ]
+        for name, value, ok in targets:
+            print(f"target     {name:<28} {value:>10}  {'met' if ok else 'MISSED'}")
+        met = all(ok for _, _, ok in targets)
+        print(f"targets    {'all met' if met else 'MISSED'}")
         return 0 if met else 1
     finally:
         if server is not None:
