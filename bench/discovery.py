@@ -22,6 +22,7 @@ bound. Nothing is asserted; the exit status is 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -43,10 +44,12 @@ API = "/ga4gh/beacon/v2"
 P50_MS, P99_MS, BOUND_RATIO = 100.0, 300.0, 1.5
 
 
-def bound_ms(settings: object, url: str, term: str, samples: int) -> tuple[float, int]:
-    """p50 (ms) of the one-filter count as one hand-written statement, and its count."""
+def bound_ms(settings: object, url: str, term: str, samples: int) -> tuple[float, float, int]:
+    """p50 (ms) of the one-filter count as one hand-written statement on the published
+    tables, p50 of the Beacon's own answer to it in process (no HTTP), and the count."""
     from harmonize.discovery.beacon.config import BeaconSettings
     from harmonize.discovery.beacon.engine import Beacon
+    from harmonize.discovery.beacon.request import from_get
     from harmonize.drs.registry import Registry
 
     registry = Registry(url)
@@ -58,13 +61,20 @@ def bound_ms(settings: object, url: str, term: str, samples: int) -> tuple[float
         "AND f.submission_id = i.submission_id AND f.phenopacket_id = i.phenopacket_id "
         "AND f.excluded IS NOT TRUE)"
     )
-    times, count = [], 0
+    times, answers, count = [], [], 0
     for _ in range(samples):
         start = time.perf_counter()
         count = cursor.execute(sql, [term]).fetchone()[0]
         times.append((time.perf_counter() - start) * 1000)
+    for _ in range(samples):
+        query = from_get("individuals", {"filters": term, "requestedGranularity": "count"})
+        start = time.perf_counter()
+        answered = beacon.answer(query)["responseSummary"]["numTotalResults"]
+        answers.append((time.perf_counter() - start) * 1000)
+    if answered != count:
+        print(f"MISMATCH: the Beacon counts {answered}, the hand-written statement {count}")
     registry.dispose()
-    return percentile(times, 50), int(count)
+    return percentile(times, 50), percentile(answers, 50), int(count)
 
 
 def peak_rss_mb(pids: list[int]) -> list[float]:
@@ -88,6 +98,12 @@ def main() -> int:
     parser.add_argument("--url", help="PostgreSQL URL; default: start one with infra/postgres.sh")
     parser.add_argument("--term", default="HP:0000707", help="the parent term queried")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="keep the published data (workspace and PostgreSQL cluster) in this directory "
+        "(under /tmp: the postgres user must reach it) and reuse it when --rows matches",
+    )
     args = parser.parse_args()
 
     from harmonize.pipeline import ingest
@@ -96,22 +112,48 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="harmonize-discovery-"))
     server: PostgresServer | None = None
     try:
+        data = args.cache or workdir
+        marker = data / "published.json"
+        cached = json.loads(marker.read_text()) if marker.exists() else None
+        if cached is not None and cached["rows"] != args.rows:
+            raise SystemExit(f"{data} holds {cached['rows']} rows, not {args.rows}; use another")
         url = args.url
         if url is None:
-            server = PostgresServer.start_temporary()
-            url = server.create_database()
+            if args.cache is not None:
+                data.mkdir(parents=True, exist_ok=True)
+                data.chmod(0o777)
+                server = PostgresServer.start(data / "pg")
+                url = server.url
+            else:
+                server = PostgresServer.start_temporary()
+                url = server.create_database()
+        elif cached is not None and cached["url"] != url:
+            raise SystemExit(f"{data} was published on {cached['url']}, not {url}")
         settings = Settings(
-            workspace=workdir / "workspace",
+            workspace=data / "workspace",
             registry_url=url,
             run_great_expectations=False,
             data_docs=False,
         )
-        started = time.perf_counter()
-        write_submission(workdir / "synth", args.rows)
-        result = ingest(workdir / "synth", settings)
-        if result.status != "published":
-            raise SystemExit(f"the synthetic submission was not published: {result.message}")
-        print(f"data: {args.rows} individuals published in {time.perf_counter() - started:.0f} s")
+        if cached is None:
+            started = time.perf_counter()
+            write_submission(workdir / "synth", args.rows)
+            generated = time.perf_counter() - started
+            result = ingest(workdir / "synth", settings)
+            if result.status != "published":
+                raise SystemExit(f"the synthetic submission was not published: {result.message}")
+            cached = {
+                "rows": args.rows,
+                "url": url,
+                "generate_s": round(generated, 1),
+                "ingest_s": round(time.perf_counter() - started - generated, 1),
+            }
+            if args.cache is not None:
+                marker.write_text(json.dumps(cached))
+            print(f"data: {args.rows} individuals", end=" ")
+        else:
+            print(f"data: {args.rows} individuals from {data}, first", end=" ")
+        print(f"generated in {cached['generate_s']:.0f} s, published in {cached['ingest_s']:.0f} s")
         one = f"{API}/individuals?" + urlencode(
             {"filters": args.term, "requestedGranularity": "count"}
         )
@@ -137,20 +179,25 @@ def main() -> int:
             servers = server_processes(supervisor.pid, server)
             results = run_phases(port, phases, args.clients, servers)
             peaks = peak_rss_mb(servers["uvicorn workers"]())
-        bound, count = bound_ms(settings, url, args.term, 50)
+        bound, inproc, count = bound_ms(settings, url, args.term, 20)
         print(f"\n{args.term}: {count} individuals; {args.clients} clients, {args.workers} workers")
         figures = {k: summarize(k, len(j), *results[k]) for k, j in phases if k != "warmup"}
         ratio = figures["one"]["p50"] / bound
         print(f"bound      one DuckDB statement in process p50 {bound:.2f} ms; ratio {ratio:.2f}x")
+        print(f"in process Beacon.answer() of 'one', no HTTP, one at a time p50 {inproc:.2f} ms")
         print("peak RSS per worker: " + ", ".join(f"{mb:.0f} MB" for mb in peaks))
         errors = int(sum(f["errors"] for f in figures.values()))
-        met = (
-            errors == 0
-            and figures["one"]["p50"] <= P50_MS
-            and figures["one"]["p99"] <= P99_MS
-            and ratio <= BOUND_RATIO
-        )
-        print(f"targets    {'met' if met else 'MISSED'}")
+        one = figures["one"]
+        targets = [
+            (f"one: p50 <= {P50_MS:.0f} ms", f"{one['p50']:.1f} ms", one["p50"] <= P50_MS),
+            (f"one: p99 <= {P99_MS:.0f} ms", f"{one['p99']:.1f} ms", one["p99"] <= P99_MS),
+            ("zero errors", str(errors), errors == 0),
+            (f"one: p50 <= {BOUND_RATIO}x the bound", f"{ratio:.2f}x", ratio <= BOUND_RATIO),
+        ]
+        for name, value, ok in targets:
+            print(f"target     {name:<28} {value:>10}  {'met' if ok else 'MISSED'}")
+        met = all(ok for _, _, ok in targets)
+        print(f"targets    {'all met' if met else 'MISSED'}")
         return 0 if met else 1
     finally:
         if server is not None:

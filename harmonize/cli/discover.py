@@ -74,7 +74,10 @@ def discover(
         create=False,
     )
     auth = AuthSettings()
-    beacon = Beacon(settings, registry, BeaconSettings(), visa_value=auth.visa_value)
+    # a curator holding the workspace is not asked for a data use (the HTTP Beacon asks)
+    beacon = Beacon(
+        settings, registry, BeaconSettings(require_data_use=False), visa_value=auth.visa_value
+    )
     variant = {k: v for k, v in (("geneId", gene), ("genomicAlleleShortForm", allele)) if v}
     query = Query(
         entry=entry,

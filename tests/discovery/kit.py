@@ -132,7 +132,9 @@ def client(settings: Settings, beacon: BeaconSettings | None = None) -> TestClie
     web = WebSettings(
         drs=drs,
         pipeline=settings,
-        beacon=beacon or BeaconSettings(recheck_seconds=0, budget_queries=0),
+        # records on a visa alone: these tests are about grants; test_data_use.py about uses
+        beacon=beacon
+        or BeaconSettings(recheck_seconds=0, budget_queries=0, require_data_use=False),
     )
     return TestClient(create_app(web))
 

@@ -46,11 +46,17 @@ def test_protected_counts_are_zero_or_at_least_the_threshold(count: int) -> None
 
 
 def test_budget_is_per_client_and_window() -> None:
-    budget = Budget(3, 10)
+    from sqlalchemy import create_engine
+
+    from harmonize.db import upgrade
+
+    engine = create_engine("sqlite://")
+    upgrade(engine)
+    budget = Budget(engine, 3, 10)
     assert [budget.spend("a", now=t) for t in (0, 1, 2, 3)] == [True, True, True, False]
     assert budget.spend("b", now=3)
     assert budget.spend("a", now=10.5)
-    assert Budget(0, 10).spend("a", now=0)
+    assert Budget(engine, 0, 10).spend("a", now=0)
 
 
 def test_the_service_serves_the_beacon_unless_disabled(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from harmonize.discovery.beacon.catalog import index
 from harmonize.discovery.beacon.errors import BeaconRequestError
 from harmonize.discovery.beacon.filters import DAYS_MACRO, Terms
 from harmonize.discovery.beacon.plan import compile_query
@@ -17,9 +18,10 @@ def con() -> duckdb.DuckDBPyConnection:
     con.execute(DAYS_MACRO)
     con.execute(
         "CREATE TABLE individuals AS SELECT * FROM (VALUES "
-        "('s', 'a', 'd1', 'FEMALE', 'P3Y', 1), ('s', 'b', 'd1', 'MALE', 'P36M', 1), "
-        "('s', 'c', 'd2', 'MALE', 'P2Y11M', 1)) "
-        "t(submission_id, phenopacket_id, dataset, sex, age_at_last_encounter, submission_version)"
+        "('s', 'a', 'd1', 'FEMALE', 'P3Y', 1, NULL::VARCHAR[]), "
+        "('s', 'b', 'd1', 'MALE', 'P36M', 1, NULL), ('s', 'c', 'd2', 'MALE', 'P2Y11M', 1, NULL)) "
+        "t(submission_id, phenopacket_id, dataset, sex, age_at_last_encounter, "
+        "submission_version, consent)"
     )
     con.execute(
         "CREATE TABLE variants AS SELECT * FROM (VALUES "
@@ -31,6 +33,11 @@ def con() -> duckdb.DuckDBPyConnection:
         "t(submission_id, phenopacket_id, variant_id, gene_id, gene_symbol, hgvs, hgvs_syntax, "
         "description)"
     )
+    con.execute(
+        "CREATE TABLE phenotypic_features (submission_id VARCHAR, phenopacket_id VARCHAR, "
+        "term_id VARCHAR, excluded BOOLEAN)"
+    )
+    index(con)
     return con
 
 
@@ -66,3 +73,23 @@ def test_gene_counts_distinct_variants_and_filters_apply_to_carriers(
     # P36M equals P3Y; P2Y11M is younger
     assert _counts(con, {"geneId": "G1", "filters": "age:>=P3Y"}) == {"d1": 1}
     assert _counts(con, {"filters": "age:<P3Y"}) == {"d2": 2}
+
+
+def test_consents_limit_the_individuals(con: duckdb.DuckDBPyConnection) -> None:
+    """Records are limited per individual: only consent lists that permit the use match."""
+    con.execute(
+        "UPDATE individuals SET consent = CASE phenopacket_id WHEN 'a' THEN ['DUO:0000007'] "
+        "WHEN 'b' THEN ['DUO:0000006', 'DUO:0000021'] END"
+    )
+    index(con)
+    query = from_get("individuals", {})
+    terms = Terms(lambda _: True)
+
+    def counts(consents: list[str] | None) -> dict[str, int]:
+        plan = compile_query(query, terms, datasets=["d1", "d2"], max_filters=10, consents=consents)
+        return dict(con.execute(plan.counts, plan.count_params).fetchall())
+
+    assert counts(None) == {"d1": 2, "d2": 1}
+    assert counts(["DUO:0000007"]) == {"d1": 1}
+    assert counts(["DUO:0000006|DUO:0000021"]) == {"d1": 1}
+    assert counts([]) == {}  # c has no consent at all: never matched

@@ -53,6 +53,8 @@ class BeaconSettings(StrictModel):
     budget_queries: int = Field(default=1000, ge=0)  # per client and window; 0: unlimited
     budget_window_seconds: int = Field(default=3600, ge=1)
     recheck_seconds: float = Field(default=1.0, ge=0)  # how often a new publication is looked for
+    # records (and true counts) need a declared data use that consent permits (see engine)
+    require_data_use: bool = True
 
     def policy(self, dataset: str) -> DatasetPolicy:
         """The rules of ``dataset``: its own entry, else the Beacon-wide defaults."""

@@ -7,6 +7,11 @@ match the exact term only, which is its own closure). ``values`` maps filter ter
 the column's own codes (sex). An alphanumeric filter id maps to a column compared as a
 ``duration`` (ISO 8601) or a ``number``; any other CURIE with an operator is a measurement
 of that assay (``measurements.assay_id``, compared on ``measurements.value``).
+
+Two fields read what each snapshot precomputes once (:mod:`.catalog`) instead of the
+published columns: ``index`` names a table of (``hz_id``, ``term_id``) pairs, one per
+matching (observed, not excluded) row, so a term filter is a semi-join on integers; a
+duration's ``days_column`` holds the column already converted to days.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class OntologyField:
     values: dict[str, str] = field(default_factory=dict)  # filter term -> column value
     labels: dict[str, str] = field(default_factory=dict)  # filter term -> label
     scopes: tuple[str, ...] = ("individual",)
+    index: str | None = None  # a per-snapshot (hz_id, term_id) table of the matching rows
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class ValueField:
     label: str
     scopes: tuple[str, ...] = ("individual",)
     also: tuple[str, ...] = ()  # more tables with the same column, ORed (any of them matches)
+    days_column: str | None = None  # a duration already in days, precomputed per snapshot
 
 
 _SEX = {
@@ -61,7 +68,12 @@ def _disease() -> OntologyField:
 
 ONTOLOGY: dict[str, OntologyField] = {
     "HP": OntologyField(
-        "phenotypic_features", "term_id", "term_label", excluded="excluded", closure="HP"
+        "phenotypic_features",
+        "term_id",
+        "term_label",
+        excluded="excluded",
+        closure="HP",
+        index="hz_features",
     ),
     "OMIM": _disease(),
     "ORPHA": _disease(),
@@ -75,9 +87,19 @@ ONTOLOGY: dict[str, OntologyField] = {
 
 ALPHANUMERIC: dict[str, ValueField] = {
     # age at the last encounter; PATO:0000011 is "age"
-    "age": ValueField("individuals", "age_at_last_encounter", "duration", "age at last encounter"),
+    "age": ValueField(
+        "individuals",
+        "age_at_last_encounter",
+        "duration",
+        "age at last encounter",
+        days_column="hz_age_days",
+    ),
     "PATO:0000011": ValueField(
-        "individuals", "age_at_last_encounter", "duration", "age at last encounter"
+        "individuals",
+        "age_at_last_encounter",
+        "duration",
+        "age at last encounter",
+        days_column="hz_age_days",
     ),
     # age at onset of a phenotypic feature or a disease (EFO:0004847 "age at onset")
     "EFO:0004847": ValueField(

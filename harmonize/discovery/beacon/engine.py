@@ -4,8 +4,13 @@
 (:mod:`.plan`), counts per dataset, and decides what the caller may see:
 
 - **record** granularity only for the datasets whose ``ControlledAccessGrants`` visa the
-  caller holds (the DRS visa value of the dataset); the search is then limited to those
-  datasets and counts are true counts;
+  caller holds (the DRS visa value of the dataset) *and* whose consent permits the data use
+  the caller declares (``dataUse``, a DUO permission, with the ``dataUseModifiers`` the
+  caller meets; :meth:`harmonize.consent.DataUse.permits`, with the pinned DUO release's
+  hierarchy when there is one). Records then come only from the individuals whose consent
+  permits that use; the search is limited to those datasets and counts are true counts.
+  A grant without a declared use (when ``require_data_use``), or for a dataset none of
+  whose individuals' consent permits the use, counts as no grant: public rules apply;
 - otherwise **count** (or **boolean** where a dataset's policy says so), every count of a
   dataset the caller holds no grant for passing through :func:`.privacy.protect`.
 
@@ -14,6 +19,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +33,8 @@ from harmonize.discovery.beacon.request import Query
 from harmonize.discovery.beacon.responses import meta
 from harmonize.discovery.tables import Snapshot, Snapshots
 from harmonize.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class Beacon:
@@ -50,6 +58,9 @@ class Beacon:
             pipeline, registry, prepare=self._prepare, recheck_seconds=settings.recheck_seconds
         )
         self.terms = Terms(self._known, self._primary)
+        from harmonize.consent import DataUse
+
+        self.data_use = DataUse.of(self.ontologies)
 
     def _prepare(self, snapshot: Snapshot) -> None:
         catalog.prepare(snapshot, self.ontologies.get("HP"))
@@ -101,16 +112,69 @@ class Beacon:
             return records.dataset_collection(self, snapshot, query)
         known = catalog.datasets(snapshot)
         searched = self._searched(query, known)
-        granted = [d for d in searched if self.visa_value(d) in grants]
+        held = [d for d in searched if self.visa_value(d) in grants]
+        consents = self._consents(query, known, held)
+        granted = [d for d in held if consents is None or set(known[d].consents) & consents]
         if query.granularity == "record" and granted:
-            return self._records(snapshot, query, granted)
-        return self._aggregate(snapshot, query, searched, set(granted))
+            log.info(
+                "beacon records of %s for dataUse %s, modifiers met %s",
+                ",".join(granted),
+                query.data_use,
+                ",".join(query.data_use_modifiers) or "none",
+            )
+            allowed = None if consents is None else sorted(consents)
+            return self._records(snapshot, query, granted, allowed)
+        body = self._aggregate(snapshot, query, searched, set(granted))
+        if query.granularity == "record" and held:
+            body["info"]["dataUse"] = (
+                f"no records: {self._refusal(query)}; counts follow the public rules"
+            )
+        return body
+
+    def _consents(
+        self, query: Query, known: dict[str, catalog.Dataset], held: list[str]
+    ) -> set[str] | None:
+        """The consent lists (``hz_consent`` keys) that permit the declared use; None when
+        no use is declared and none is required (every individual of a granted dataset)."""
+        use = query.data_use
+        if use is None:
+            return set() if self.settings.require_data_use else None
+        problem = self.data_use.use_problem(use)
+        if problem is not None:
+            raise BeaconRequestError(
+                f"dataUse {use} {problem}", hint="declare a DUO data use permission"
+            )
+        for modifier in query.data_use_modifiers:
+            if self.data_use.kind(modifier) != "modifier":
+                raise BeaconRequestError(
+                    f"dataUseModifiers {modifier} is not a DUO data use modifier",
+                    hint="list the DUO modifiers (conditions) you meet, e.g. DUO:0000021",
+                )
+        keys = {key for d in held for key in known[d].consents}
+        meets = set(query.data_use_modifiers)
+        return {k for k in keys if k and self.data_use.permits(k.split("|"), use, meets)}
+
+    def _refusal(self, query: Query) -> str:
+        if query.data_use is None and self.settings.require_data_use:
+            return "records need a declared data use (dataUse=DUO:...) that consent permits"
+        return (
+            f"the consent of the granted datasets does not permit {query.data_use} "
+            f"for a caller meeting {list(query.data_use_modifiers) or 'no modifiers'}"
+        )
 
     def _counts(
-        self, snapshot: Snapshot, query: Query, datasets: list[str]
+        self,
+        snapshot: Snapshot,
+        query: Query,
+        datasets: list[str],
+        consents: list[str] | None = None,
     ) -> tuple[Any, dict[str, int]]:
         plan = compile_query(
-            query, self.terms, datasets=datasets, max_filters=self.settings.max_filters
+            query,
+            self.terms,
+            datasets=datasets,
+            max_filters=self.settings.max_filters,
+            consents=consents,
         )
         cursor = snapshot.cursor()
         counts = {d: int(n) for d, n in cursor.execute(plan.counts, plan.count_params).fetchall()}
@@ -149,8 +213,10 @@ class Beacon:
             )
         return body
 
-    def _records(self, snapshot: Snapshot, query: Query, granted: list[str]) -> dict[str, Any]:
-        (plan, cursor), counts = self._counts(snapshot, query, granted)
+    def _records(
+        self, snapshot: Snapshot, query: Query, granted: list[str], consents: list[str] | None
+    ) -> dict[str, Any]:
+        (plan, cursor), counts = self._counts(snapshot, query, granted, consents)
         total = sum(counts.values())
         if query.individual_id is not None and query.entry == "individuals" and total == 0:
             raise BeaconRequestError(

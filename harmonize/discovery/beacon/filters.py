@@ -1,8 +1,9 @@
 """Beacon filters: read from a GET string or a POST body, checked, compiled to SQL.
 
-Every filter becomes one SQL condition on the individual (alias ``i`` of the
-``individuals`` view); :func:`compile_filters` ANDs them. Terms are bound as parameters,
-never pasted into the SQL. Which column a filter reads is :mod:`.definitions`' business.
+Every filter becomes one SQL condition on the individual (alias ``i`` of the snapshot's
+``hz_people`` table: the ``individuals`` view with an integer ``hz_id``);
+:func:`compile_filters` ANDs them. Terms are bound as parameters, never pasted into the SQL.
+Which column a filter reads is :mod:`.definitions`' business.
 
 >>> [f.id for f in parse_get("HP:0001250,age:>=P10Y")]
 ['HP:0001250', 'age']
@@ -163,6 +164,12 @@ def _ontology(f: Filter, prefix: str, spec: OntologyField, terms: Terms) -> Cond
             f"unknown {prefix} term: not in the pinned release nor of the prefix's id syntax",
             hint="check the id; /filtering_terms lists the terms in the data",
         )
+    if spec.index is not None:  # observed rows only, by the individual's integer id
+        term, match = f.id, "term_id = ?"
+        if spec.closure and f.descendants:
+            term = terms.primary(f.id)
+            match = "term_id IN (SELECT term_id FROM hz_closure WHERE ancestor_id = ?)"
+        return Condition(f"i.hz_id IN (SELECT hz_id FROM {spec.index} WHERE {match})", [term])
     excluded = f" AND t.{spec.excluded} IS NOT TRUE" if spec.excluded else ""
     if spec.closure and f.descendants:
         match = f"t.{spec.column} IN (SELECT term_id FROM hz_closure WHERE ancestor_id = ?)"
@@ -186,7 +193,8 @@ def _value(f: Filter, spec: ValueField, assay: str | None) -> Condition:
             raise FilterError(
                 f.id, f"value {f.value!r} is not an ISO 8601 duration", hint="e.g. P10Y or P6M2D"
             ) from None
-        predicate = f"hz_days(t.{spec.column}) {op} ?"
+        in_days = f"t.{spec.days_column}" if spec.days_column else f"hz_days(t.{spec.column})"
+        predicate = f"{in_days} {op} ?"
     else:
         try:
             bound = float(f.value)

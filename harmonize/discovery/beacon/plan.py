@@ -2,7 +2,8 @@
 
 A plan counts matches per dataset (``counts``) and pages records (``page``), both over the
 same ``FROM ... WHERE``: the individuals (alias ``i``) that pass every filter, the scoping
-parameters and the datasets searched; for ``g_variants``, the variants (alias ``v``) those
+parameters and the datasets searched (``hz_people``: the current ``individuals`` with
+an integer ``hz_id``, built once per snapshot by :func:`.catalog.index`); for ``g_variants``, the variants (alias ``v``) those
 individuals carry, one entry per dataset and variant. Every value is a bound parameter.
 """
 
@@ -70,20 +71,31 @@ def _variant_conditions(variant: dict[str, str]) -> tuple[list[str], list[Any]]:
     return sql, params
 
 
-def compile_query(query: Query, terms: Terms, *, datasets: list[str], max_filters: int) -> Plan:
-    """The plan of ``query`` over ``datasets`` (the datasets it may search)."""
+def compile_query(
+    query: Query,
+    terms: Terms,
+    *,
+    datasets: list[str],
+    max_filters: int,
+    consents: list[str] | None = None,
+) -> Plan:
+    """The plan of ``query`` over ``datasets`` (the datasets it may search), limited to the
+    individuals whose consent list (``hz_consent``) is one of ``consents`` when given."""
     condition = compile_filters(query.filters, terms, limit=max_filters)
     where = [f"({condition.sql})"]
     params: list[Any] = list(condition.params)
     where.append("i.dataset IN (SELECT unnest(?::VARCHAR[]))")
     params.append(list(datasets))
+    if consents is not None:
+        where.append("i.hz_consent IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(consents))
     if query.individual_id is not None:
         where.append("i.phenopacket_id = ?")
         params.append(query.individual_id)
     if query.entry == "g_variants":
         extra, extra_params = _variant_conditions(query.variant)
         source = (
-            "variants v JOIN individuals i ON v.submission_id = i.submission_id "
+            "variants v JOIN hz_people i ON v.submission_id = i.submission_id "
             "AND v.phenopacket_id = i.phenopacket_id"
         )
         where += [f"{VARIANT_KEY} IS NOT NULL", *extra]
@@ -99,7 +111,7 @@ def compile_query(query: Query, terms: Terms, *, datasets: list[str], max_filter
             f"{body} GROUP BY i.dataset, key ORDER BY i.dataset, key LIMIT ? OFFSET ?"
         )
         return Plan(counts, params, page, [*params, query.limit, query.skip])
-    body = f"FROM individuals i WHERE {' AND '.join(where)}"
+    body = f"FROM hz_people i WHERE {' AND '.join(where)}"
     counts = f"SELECT i.dataset, count(*) {body} GROUP BY i.dataset"
     page = (
         "SELECT i.dataset, i.submission_id, i.phenopacket_id, i.sex, i.age_at_last_encounter, "

@@ -5,12 +5,20 @@ becomes 0 (and ``exists`` false), else it is rounded down to the dataset's multi
 Booleans are derived from the protected count, so a boolean never says "at least one"
 about fewer individuals than the threshold.
 
+The per-client query :class:`Budget` is one counter per client and fixed window in the
+registry database (``beacon_budget``), bumped by one atomic upsert per query, so every
+worker process (and every app on the same registry) spends from the same budget.
+
 >>> from harmonize.discovery.beacon.config import DatasetPolicy
 >>> protect(3, DatasetPolicy()), protect(7, DatasetPolicy(rounding=5))
 (Shown(count=0, suppressed=True), Shown(count=5, suppressed=False))
 >>> protect(0, DatasetPolicy())
 Shown(count=0, suppressed=False)
->>> budget = Budget(2, 60)
+>>> from sqlalchemy import create_engine
+>>> from harmonize.db import upgrade
+>>> engine = create_engine("sqlite://")
+>>> upgrade(engine)
+>>> budget = Budget(engine, 2, 60)
 >>> budget.spend("a", now=0), budget.spend("a", now=1), budget.spend("a", now=2)
 (True, True, False)
 >>> budget.spend("a", now=61)
@@ -19,10 +27,12 @@ True
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Table, delete
+from sqlalchemy.exc import SQLAlchemyError
 
 from harmonize.discovery.beacon.config import DatasetPolicy
 
@@ -53,28 +63,72 @@ def protect(count: int, policy: DatasetPolicy) -> Shown:
     return Shown(count, False)
 
 
-class Budget:
-    """At most ``queries`` per client in any ``window`` seconds (0 queries: unlimited).
+metadata = MetaData()
+budget_table = Table(
+    "beacon_budget",
+    metadata,
+    Column("client", String(64), primary_key=True),  # a hash of the token, or the address
+    Column("window_start", BigInteger, primary_key=True),  # epoch seconds
+    Column("spent", Integer, nullable=False),
+)
 
-    Kept in the worker's memory: with N workers a client may spend up to N budgets.
+
+class BudgetUnavailable(Exception):
+    """The budget's database cannot be reached: the query is refused, not let through."""
+
+
+class Budget:
+    """At most ``queries`` per client in each fixed ``window`` of seconds (0: unlimited).
+
+    Windows start at multiples of ``window`` seconds of the epoch, the same in every process
+    (wall-clock time). Each query is one ``INSERT ... ON CONFLICT DO UPDATE SET spent =
+    spent + 1 RETURNING spent`` (PostgreSQL and SQLite alike), so concurrent workers never
+    lose a spend. A fixed window lets a client spend two budgets back to back across a
+    window's edge; no more.
     """
 
-    def __init__(self, queries: int, window: float) -> None:
+    def __init__(self, engine: Engine | None, queries: int, window: float) -> None:
+        self.engine = engine
         self.queries = queries
-        self.window = window
-        self._spent: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self.window = int(window)
+        self._swept = -1  # the window whose older rows this process has deleted
+
+    def _upsert(self, client: str, start: int) -> Any:
+        values = {"client": client, "window_start": start, "spent": 1}
+        if self.engine is not None and self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            pg = pg_insert(budget_table).values(values)
+            return pg.on_conflict_do_update(
+                index_elements=["client", "window_start"],
+                set_={"spent": budget_table.c.spent + 1},
+            ).returning(budget_table.c.spent)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        lite = sqlite_insert(budget_table).values(values)
+        return lite.on_conflict_do_update(
+            index_elements=["client", "window_start"],
+            set_={"spent": budget_table.c.spent + 1},
+        ).returning(budget_table.c.spent)
 
     def spend(self, client: str, *, now: float | None = None) -> bool:
-        """Record one query of ``client``; False when its budget is already used up."""
-        if self.queries <= 0:
+        """Record one query of ``client``; False when its budget is already used up.
+
+        Raises :class:`BudgetUnavailable` when the database cannot be reached."""
+        if self.queries <= 0 or self.engine is None:
             return True
-        moment = time.monotonic() if now is None else now
-        with self._lock:
-            spent = self._spent.setdefault(client, deque())
-            while spent and spent[0] <= moment - self.window:
-                spent.popleft()
-            if len(spent) >= self.queries:
-                return False
-            spent.append(moment)
-            return True
+        moment = time.time() if now is None else now
+        start = int(moment // self.window) * self.window
+        try:
+            with self.engine.begin() as conn:
+                spent = int(conn.execute(self._upsert(client[:64], start)).scalar_one())
+        except SQLAlchemyError as exc:
+            raise BudgetUnavailable(str(exc).splitlines()[0]) from exc
+        if start != self._swept:  # once per window and process: drop the windows gone by
+            self._swept = start
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(delete(budget_table).where(budget_table.c.window_start < start))
+            except SQLAlchemyError:  # housekeeping only; another process may be at it
+                self._swept = -1
+        return spent <= self.queries

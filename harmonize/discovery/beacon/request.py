@@ -47,6 +47,8 @@ class Query:
     individual_id: str | None = None  # /individuals/{id}, /individuals/{id}/g_variants
     dataset_id: str | None = None  # /datasets/{id}, /datasets/{id}/individuals
     variant: dict[str, str] = field(default_factory=dict)  # g_variants request parameters
+    data_use: str | None = None  # the caller's purpose: a DUO data use permission
+    data_use_modifiers: tuple[str, ...] = ()  # DUO modifiers the caller declares to meet
     received: dict[str, Any] = field(default_factory=dict)  # as given, for the summary
 
 
@@ -100,6 +102,19 @@ def _variant(params: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
+def _data_use(params: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    """``dataUse`` (one DUO permission) and ``dataUseModifiers`` (a list or comma-separated)."""
+    use = params.get("dataUse")
+    if use is not None and not isinstance(use, str):
+        raise BeaconRequestError(f"dataUse must be one DUO code such as DUO:0000006, not {use!r}")
+    modifiers = params.get("dataUseModifiers") or []
+    if isinstance(modifiers, str):
+        modifiers = [m.strip() for m in modifiers.split(",") if m.strip()]
+    if not isinstance(modifiers, list) or not all(isinstance(m, str) for m in modifiers):
+        raise BeaconRequestError(f"dataUseModifiers must be a list of DUO codes, not {modifiers!r}")
+    return (use.strip() or None) if use else None, tuple(modifiers)
+
+
 def from_get(entry: Entry, params: Mapping[str, Any]) -> Query:
     """A query from GET query parameters."""
     return Query(
@@ -115,6 +130,8 @@ def from_get(entry: Entry, params: Mapping[str, Any]) -> Query:
         limit=_integer("limit", params.get("limit"), 10),
         datasets=_names(params.get("datasets")),
         variant=_variant(params),
+        data_use=_data_use(params)[0],
+        data_use_modifiers=_data_use(params)[1],
         received={k: v for k, v in params.items()},
     )
 
@@ -148,5 +165,7 @@ def from_post(entry: Entry, body: Any) -> Query:
         limit=_integer("limit", pagination.get("limit"), 10),
         datasets=_names(datasets),
         variant=_variant(parameters),
+        data_use=_data_use(parameters)[0],
+        data_use_modifiers=_data_use(parameters)[1],
         received=query,
     )

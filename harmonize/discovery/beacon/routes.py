@@ -4,7 +4,8 @@ GET takes query parameters, POST a ``beaconRequestBody``; both reach the same
 :meth:`Beacon.answer`. Credentials are the DRS service's: a bearer JWT (a GA4GH Passport
 whose ControlledAccessGrants visas name datasets), checked by the same
 :class:`~harmonize.drs.auth.Authority`. Each client (its token, else its address) has a
-query budget; past it the answer is HTTP 429.
+query budget, kept in the registry database and so shared by every worker; past it the
+answer is HTTP 429 (503 when the budget cannot be checked).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from harmonize.discovery.beacon import info
 from harmonize.discovery.beacon.config import PREFIX, BeaconSettings
 from harmonize.discovery.beacon.engine import Beacon
 from harmonize.discovery.beacon.errors import BeaconRequestError
-from harmonize.discovery.beacon.privacy import Budget
+from harmonize.discovery.beacon.privacy import Budget, BudgetUnavailable
 from harmonize.discovery.beacon.request import Entry, Query, from_get, from_post
 from harmonize.discovery.beacon.responses import error
 
@@ -38,7 +39,9 @@ class BeaconState:
     def __init__(self, app: FastAPI, settings: BeaconSettings) -> None:
         self.app = app
         self.settings = settings
-        self.budget = Budget(settings.budget_queries, settings.budget_window_seconds)
+        self.budget = Budget(
+            app.state.registry.engine, settings.budget_queries, settings.budget_window_seconds
+        )
         self._beacon: Beacon | None = None
         self._lock = threading.Lock()
 
@@ -105,7 +108,15 @@ def _client(request: Request) -> str:
 async def _answer(request: Request, entry: Entry, **scope: str) -> JSONResponse:
     state = _state(request)
     settings = state.settings
-    if not state.budget.spend(_client(request)):
+    try:
+        allowed = await run_in_threadpool(state.budget.spend, _client(request))
+    except BudgetUnavailable as unavailable:
+        log.warning("beacon query budget cannot be checked: %s", unavailable)
+        refused = BeaconRequestError(
+            "the query budget cannot be checked right now", status=503, hint="try again later"
+        )
+        return _failure(settings, refused, entry)
+    if not allowed:
         exc = BeaconRequestError(
             "query budget used up for this client",
             status=429,
