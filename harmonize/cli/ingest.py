@@ -48,8 +48,6 @@ def check_mapping(source: Path, profile: str | None, mapping: Path | None) -> No
     file, are the pipeline's to report.
     """
     from harmonize.errors import SubmissionError
-    from harmonize.mapping.profiles.mapping_file import load_mapping
-    from harmonize.mapping.profiles.redcap_mapping import load_redcap_mapping
     from harmonize.submission.manifest import load_manifest
 
     named = None
@@ -64,8 +62,12 @@ def check_mapping(source: Path, profile: str | None, mapping: Path | None) -> No
     if path is None or not path.is_file():
         return
     if profile == "tabular":
+        from harmonize.mapping.profiles.mapping_file import load_mapping
+
         load_mapping(path)
     elif profile == "redcap":
+        from harmonize.mapping.profiles.redcap_mapping import load_redcap_mapping
+
         load_redcap_mapping(path)
 
 

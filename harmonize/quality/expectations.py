@@ -85,6 +85,9 @@ class SuiteResult:
 @functools.lru_cache(maxsize=1)
 def batch_definition() -> BatchDefinition[Any]:
     """One ephemeral context per process, quiet (no progress bars, no analytics)."""
+    from harmonize.quality.gx_import import import_gx
+
+    import_gx()  # first: defers what only unused expectations import
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,

@@ -144,6 +144,9 @@ def gx_suite(name: str, expectations_json: str) -> ExpectationSuite:
     ``ExpectationSuite(expectations=[dict, ...])`` would log and drop an invalid
     expectation, so each one is built here first.
     """
+    from harmonize.quality.gx_import import import_gx
+
+    import_gx()  # first: defers what only unused expectations import
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,

@@ -167,15 +167,22 @@ def register(cls: type[Profile]) -> type[Profile]:
 
 
 def profiles() -> dict[str, type[Profile]]:
-    import harmonize.mapping.profiles.builtin  # noqa: F401  (registers the built-in profiles)
+    from harmonize.mapping.profiles.builtin import import_all
 
+    import_all()  # registers the built-in profiles
     return dict(_PROFILES)
 
 
 def get_profile(name: str) -> Profile:
-    from harmonize.errors import ConfigurationError
+    """The profile ``name``: a built-in one imports its own module only."""
+    import importlib
 
-    found = profiles()
+    from harmonize.errors import ConfigurationError
+    from harmonize.mapping.profiles.builtin import MODULES
+
+    if name not in _PROFILES and name in MODULES:
+        importlib.import_module(MODULES[name])
+    found = _PROFILES if name in _PROFILES else profiles()
     if name not in found:
         raise ConfigurationError(
             f"unknown profile {name!r}", hint=f"choose one of: {', '.join(sorted(found))}"
