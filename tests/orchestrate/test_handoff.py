@@ -18,7 +18,7 @@ from harmonize.settings import Settings
 from tests.orchestrate.conftest import drain
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from synth import write_submission  # noqa: E402
+from synth import write_submission
 
 
 def test_tasks_on_hosts_sharing_only_s3_publish_a_fanned_out_run(
