@@ -36,7 +36,7 @@ from tests.support.netns import NETNS, Hosts, ScaleServices
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from synth import write_submission
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(3600)]
 
 ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = ROOT / "infra" / "airflow.sh"
@@ -44,6 +44,7 @@ AIRFLOW = ROOT / "infra" / "airflow.sh"
 LARGE = int(os.environ.get("HARMONIZE_SCALE_ROWS", "100000"))
 BATCH = max(LARGE // 16, 500)  # rows per raw batch: 16 batches over FANOUT mapped tasks
 FANOUT = 4
+WAIT = 1800  # seconds for a result: the machine these run on is shared and often loaded
 
 
 @dataclass
@@ -180,7 +181,7 @@ def test_a_large_submission_fans_out_over_both_hosts(
     sid = f"fan-{LARGE}"
     write_submission(tmp_path / "in" / sid, LARGE, submission_id=sid)
     sids = submit_all(services, [tmp_path / "in" / sid], tmp_path / "submitter")
-    check_published_once(services, sids, "fan")
+    check_published_once(services, sids, "fan", WAIT)
     tis = [t for t in wait_tasks_done(celery_airflow) if t["run_id"] not in before]
     mapped = [t for t in tis if t["task_id"] == "harmonize" and t["state"] == "success"]
     assert len(mapped) == FANOUT, tis
@@ -190,11 +191,12 @@ def test_a_large_submission_fans_out_over_both_hosts(
         celery_airflow.hostname(2),
     }, mapped
     assert sid in published_on_s3(services)
+    argv = [str(Path(sys.executable).with_name("harmonize")), "verify"]
+    argv += ["-w", str(tmp_path / "verifier"), "--registry-url", services.registry_url]
+    argv += ["--warehouse", f"s3://{services.bucket}/warehouse"]
+    argv += ["--s3-endpoint-url", services.s3_endpoint]
     verify = subprocess.run(
-        [str(Path(sys.executable).with_name("harmonize")), "verify"]
-        + ["-w", str(tmp_path / "verifier"), "--registry-url", services.registry_url]
-        + ["--warehouse", f"s3://{services.bucket}/warehouse"]
-        + ["--s3-endpoint-url", services.s3_endpoint],
+        argv,
         capture_output=True,
         text=True,
         timeout=600,
@@ -263,8 +265,8 @@ def test_a_killed_worker_host_s_task_is_retried_on_the_other(
         check=False,
     )
     assert killed.returncode == 0, killed.stderr
-    check_published_once(services, sids, "loss")
-    tis = [t for t in wait_tasks_done(celery_airflow, 900) if t["run_id"] not in before]
+    check_published_once(services, sids, "loss", WAIT)
+    tis = [t for t in wait_tasks_done(celery_airflow, WAIT) if t["run_id"] not in before]
     assert {t["state"] for t in tis} <= {"success", "skipped"}, tis
     for lost in running:
         (again,) = [
