@@ -11,7 +11,13 @@
 #       The ingest DAG's trigger reads the broker (--kafka or HARMONIZE_KAFKA) from
 #       HARMONIZE_EVENTS_URL, set here unless given. HARMONIZE_* variables in the caller's environment
 #       (workspace, events URL, landing, scan schedule ...) reach the tasks.
-#   infra/airflow.sh stop DIR      stop every process started from DIR (TERM, then KILL)
+#   infra/airflow.sh start DIR --executor celery --workers N --db postgresql+psycopg://...
+#       [--netns NAME]: the CeleryExecutor, Redis as its broker, PostgreSQL as metadata DB
+#       and result backend, and N Celery workers, each on its own "host" (a network
+#       namespace with its own address, hostname and empty workspace DIR/hosts/hI). See
+#       infra/airflow-celery.sh for the namespace setup. Needs root.
+#   infra/airflow.sh stop DIR      stop every process started from DIR (TERM, then KILL);
+#                                  with Celery also the workers, Redis and the namespaces
 #   infra/airflow.sh status DIR    which processes run; exit 1 if any is down
 #   infra/airflow.sh env DIR       print the environment to `source` for `airflow` commands
 #
@@ -23,6 +29,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PROCESSES=(api-server scheduler dag-processor triggerer)
 DAG_IDS=(harmonize_ingest harmonize_landing_scan harmonize_ontology_refresh)
+# shellcheck source=infra/airflow-celery.sh
+source "$ROOT/infra/airflow-celery.sh"
 
 die() {
     echo "airflow.sh: $*" >&2
@@ -30,7 +38,8 @@ die() {
 }
 
 usage() {
-    echo "usage: $0 start DIR [--db URL] [--kafka HOST:PORT] | stop DIR | status DIR | env DIR" >&2
+    echo "usage: $0 start DIR [--db URL] [--kafka HOST:PORT] [--executor local|celery]" \
+        "[--workers N] [--netns NAME] | stop DIR | status DIR | env DIR" >&2
     exit 2
 }
 
@@ -49,7 +58,7 @@ free_port() {
 }
 
 write_env() {
-    local dir=$1 db=$2 kafka=$3 port=$4 secret
+    local dir=$1 db=$2 kafka=$3 port=$4 host=${5:-127.0.0.1} secret
     secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
     {
         echo "export AIRFLOW_HOME='$dir'"
@@ -63,7 +72,7 @@ write_env() {
         echo "export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG=8"
         echo "export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False"
         echo "export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True"
-        echo "export AIRFLOW__CORE__EXECUTION_API_SERVER_URL='http://127.0.0.1:$port/execution/'"
+        echo "export AIRFLOW__CORE__EXECUTION_API_SERVER_URL='http://$host:$port/execution/'"
         echo "export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN='$db'"
         # Airflow's async engine would default to asyncpg; psycopg 3 (installed) is async too
         if [[ $db == postgresql+psycopg://* ]]; then
@@ -74,7 +83,7 @@ write_env() {
         echo "export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=$AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"
         echo "export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=$AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"
         echo "export AIRFLOW__API__PORT=$port"
-        echo "export AIRFLOW__API__BASE_URL='http://127.0.0.1:$port'"
+        echo "export AIRFLOW__API__BASE_URL='http://$host:$port'"
         echo "export AIRFLOW__API__WORKERS=1"
         echo "export AIRFLOW__API_AUTH__JWT_SECRET='$secret'"
         echo "export AIRFLOW__API_AUTH__JWT_ISSUER=harmonize-airflow"
@@ -94,17 +103,22 @@ write_env() {
             [[ $var == HARMONIZE_* ]] && printf 'export %s=%q\n' "$var" "${!var}"
         done < <(env)
         [[ -n ${HARMONIZE_EVENTS_URL:-} ]] || echo "export HARMONIZE_EVENTS_URL=kafka://$kafka"
+        [[ $host == 127.0.0.1 ]] || celery_env "$dir" "$db"
     } >"$dir/airflow.env"
 }
 
 cmd_start() {
     local dir=${1:-} db=${AIRFLOW_DB_URL:-} kafka=${HARMONIZE_KAFKA:-127.0.0.1:9092}
+    local executor=local workers=2 netns="" host=127.0.0.1
     [[ -n $dir ]] || usage
     shift
     while (($#)); do
         case $1 in
             --db) db=$2; shift 2 ;;
             --kafka) kafka=$2; shift 2 ;;
+            --executor) executor=$2; shift 2 ;;
+            --workers) workers=$2; shift 2 ;;
+            --netns) netns=$2; shift 2 ;;
             *) usage ;;
         esac
     done
@@ -114,12 +128,22 @@ cmd_start() {
         die "Airflow already runs from $dir (stop it first)"
     fi
     [[ -n $db ]] || db="sqlite:///$dir/airflow.db"
+    case $executor in
+        local) ;;
+        celery)
+            [[ $db == postgresql* ]] || die "--executor celery needs --db postgresql+psycopg://..."
+            [[ $workers =~ ^[1-9][0-9]?$ ]] || die "--workers must be 1..99"
+            celery_prepare "$dir" "$workers" "$netns"
+            host=$(celery_api_address "$dir")
+            ;;
+        *) usage ;;
+    esac
     local port airflow
     port=$(free_port)
     export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=$(free_port)
     export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=$(free_port)
     airflow=$(airflow_bin)
-    write_env "$dir" "$db" "$kafka" "$port"
+    write_env "$dir" "$db" "$kafka" "$port" "$host"
     # shellcheck disable=SC1091
     source "$dir/airflow.env"
     # compiled term indexes before the scheduler starts: its warm-up loads them for every task
@@ -140,7 +164,7 @@ cmd_start() {
         echo $! >"$dir/run/$p.pid"
     done
     local deadline=$((SECONDS + ${AIRFLOW_START_TIMEOUT:-180}))
-    until curl -fsS "http://127.0.0.1:$port/api/v2/monitor/health" >/dev/null 2>&1; do
+    until curl -fsS "http://$host:$port/api/v2/monitor/health" >/dev/null 2>&1; do
         ((SECONDS < deadline)) || { cmd_stop "$dir"; die "api-server did not answer (see $dir/logs)"; }
         check_alive "$dir" || { cmd_stop "$dir"; die "an Airflow process died (see $dir/logs)"; }
         sleep 1
@@ -150,7 +174,10 @@ cmd_start() {
         cmd_stop "$dir"
         die "the harmonize DAGs were not parsed (see $dir/logs/dag-processor.log)"
     }
-    echo "http://127.0.0.1:$port"
+    if [[ $executor == celery ]]; then
+        celery_start_workers "$dir" "$workers" || { cmd_stop "$dir"; die "the Celery workers did not start"; }
+    fi
+    echo "http://$host:$port"
 }
 
 check_alive() {
@@ -173,6 +200,15 @@ cmd_status() {
             down=1
         fi
     done
+    for p in $(celery_workers "$dir"); do
+        pid=$(cat "$dir/run/worker-$p.pid" 2>/dev/null || true)
+        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+            echo "celery worker $p running (pid $pid)"
+        else
+            echo "celery worker $p stopped"
+            down=1
+        fi
+    done
     return $down
 }
 
@@ -191,6 +227,7 @@ cmd_stop() {
         kill -KILL -- "-$pid" 2>/dev/null || true
         rm -f "$dir/run/$p.pid"
     done
+    celery_stop "$dir"
 }
 
 case ${1:-} in

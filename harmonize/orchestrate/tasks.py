@@ -67,6 +67,7 @@ def read_received(received: list[dict[str, Any]], env: Mapping[str, str]) -> lis
     were spread over the units before, and a later version could overtake an earlier
     one). Nothing left: ``[]``.
     """
+    from harmonize.orchestrate import handoff
     from harmonize.orchestrate.fanout import read_submission, work_units
     from harmonize.orchestrate.stages import Received
     from harmonize.pipeline import open_stores
@@ -94,6 +95,8 @@ def read_received(received: list[dict[str, Any]], env: Mapping[str, str]) -> lis
             bus.close()
     if not planned:
         return []
+    for p in planned:  # for tasks on other hosts, when the warehouse is an object store
+        handoff.push(Path(p.received.run_dir), settings)
     units: list[dict[str, Any]] = [
         {"batches": batches, "runs": []} for batches in work_units(planned, units=fanout_width(env))
     ] or [{"batches": [], "runs": []}]
@@ -160,10 +163,25 @@ def fanout_width(env: Mapping[str, str]) -> int:
 
 
 def harmonize_unit(unit: dict[str, Any], env: Mapping[str, str]) -> list[str]:
-    """Check, map and check a unit's raw batches (one mapped task)."""
+    """Check, map and check a unit's raw batches (one mapped task).
+
+    With an object store the unit's runs are pulled onto this host first and each batch's
+    output is pushed back (:mod:`harmonize.orchestrate.handoff`).
+    """
+    from harmonize.orchestrate import handoff
     from harmonize.orchestrate.fanout import harmonize_batches
 
-    return harmonize_batches(unit["batches"], settings_from_env(env))
+    settings = settings_from_env(env)
+    if not handoff.shared(settings):
+        return harmonize_batches(unit["batches"], settings)
+    handoff.pull({str(Path(b).parent.parent) for b in unit["batches"]}, settings)
+    done = []
+    for batch in unit["batches"]:
+        local = handoff.local_batch(batch, settings)
+        harmonize_batches([str(local)], settings)
+        handoff.push(local.parent.parent, settings, under=f"batches/{local.name}")
+        done.append(str(local))
+    return done
 
 
 def publish_units(units: list[dict[str, Any]], env: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -175,6 +193,7 @@ def publish_units(units: list[dict[str, Any]], env: Mapping[str, str]) -> list[d
     and announces them again (at least once: consumers dedupe on the submission id and
     sha-256). Returns the results (small) for the task's XCom.
     """
+    from harmonize.orchestrate import handoff
     from harmonize.orchestrate.fanout import Planned, publish_submission
     from harmonize.orchestrate.faults import crash_hook
     from harmonize.orchestrate.stages import announce
@@ -188,11 +207,13 @@ def publish_units(units: list[dict[str, Any]], env: Mapping[str, str]) -> list[d
     try:
         for run_dir in (r for unit in units for r in unit["runs"]):
             try:
-                planned = Planned.load(Path(run_dir))
+                local = handoff.pull([run_dir], settings)[run_dir]
+                planned = Planned.load(local)
                 got = planned.received
                 hook = crash_hook(faults, got.submission_id)
                 path = publish_submission(planned, settings, before_commit=hook, stores=stores)
                 results.append(announce(path, bus, source=DAG_SOURCE).model_dump(mode="json"))
+                handoff.push(local, settings, under=path.name)
             except Exception as exc:  # the others still publish; this task is then retried
                 log.exception("publishing %s failed", run_dir)
                 failures.append(f"{Path(run_dir).name}: {exc!r}")

@@ -165,11 +165,13 @@ def wait_for_members(services: ScaleServices, n: int, workers: Workers) -> None:
         admin.close()
 
 
-def results_for(services: ScaleServices, sids: set[str], group: str) -> dict[str, list[str]]:
+def results_for(
+    services: ScaleServices, sids: set[str], group: str, timeout: float = 600
+) -> dict[str, list[str]]:
     """Every status announced on harmonize.results for ``sids``, until each has one."""
     bus = open_bus(services.events_url)
     got: dict[str, list[str]] = {}
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + timeout
     try:
         while set(got) < sids and time.monotonic() < deadline:
             for message in bus.consume(RESULTS, group=group, timeout_s=2, max_messages=100):
@@ -213,8 +215,10 @@ def publications(services: ScaleServices, sids: set[str]) -> dict[str, list[int]
         registry.dispose()
 
 
-def check_published_once(services: ScaleServices, sids: set[str], tag: str) -> None:
-    announced = results_for(services, sids, f"check-results-{tag}")
+def check_published_once(
+    services: ScaleServices, sids: set[str], tag: str, timeout: float = 600
+) -> None:
+    announced = results_for(services, sids, f"check-results-{tag}", timeout)
     assert set(announced) == sids, sorted(sids - set(announced))
     assert all(set(statuses) == {"published"} for statuses in announced.values()), announced
     assert publications(services, sids) == {sid: [1] for sid in sids}

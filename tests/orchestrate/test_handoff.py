@@ -1,0 +1,92 @@
+"""The ingest DAG's task bodies on three "hosts" that share only S3 and the registry.
+
+Each task body runs with a workspace of its own (as Celery workers on separate hosts
+would): the run directories reach the next task through the S3 warehouse (moto), and the
+landed submission is fetched again from the S3 landing store.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from harmonize.events import SUBMISSIONS
+from harmonize.intake import submit
+from harmonize.settings import Settings
+from tests.orchestrate.conftest import drain
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from synth import write_submission
+
+
+def test_tasks_on_hosts_sharing_only_s3_publish_a_fanned_out_run(
+    settings: Settings,
+    moto_endpoint: str,
+    warehouse_bucket: str,
+    tmp_path: Path,
+) -> None:
+    from harmonize.events import open_bus
+    from harmonize.orchestrate.tasks import harmonize_unit, publish_units, receive_and_read
+    from harmonize.orchestrate.trigger import message_payload
+
+    shared = settings.model_copy(
+        update={
+            "registry_url": f"sqlite:///{tmp_path / 'registry.sqlite'}",  # as PostgreSQL
+            "warehouse_url": f"s3://{warehouse_bucket}/warehouse",
+            "landing_url": f"s3://{warehouse_bucket}/landing",
+            "s3_endpoint_url": moto_endpoint,
+            "workspace": tmp_path / "submitter",
+        }
+    )
+
+    def host(name: str) -> dict[str, str]:
+        return {
+            "HARMONIZE_WORKSPACE": str(tmp_path / name),
+            "HARMONIZE_EVENTS_URL": shared.events,
+            "HARMONIZE_LANDING_URL": shared.landing,
+            "HARMONIZE_WAREHOUSE": str(shared.warehouse_url),
+            "HARMONIZE_REGISTRY_URL": str(shared.registry_url),
+            "HARMONIZE_S3_ENDPOINT_URL": moto_endpoint,
+            "HARMONIZE_ONTOLOGY_CACHE": str(shared.cache_dir),
+            "HARMONIZE_ON_CONFLICT": shared.on_conflict,
+            "HARMONIZE_BATCH_SIZE": "30",
+            "HARMONIZE_FANOUT": "2",
+        }
+
+    bus: Any = open_bus(shared.events)
+    try:
+        for sid, rows in (("hand-big", 70), ("hand-small", 10)):
+            write_submission(tmp_path / "in" / sid, rows, submission_id=sid)
+            submit(tmp_path / "in" / sid, shared, bus=bus)
+        payloads = [message_payload(m) for m in drain(bus, SUBMISSIONS)]
+    finally:
+        bus.close()
+    units = receive_and_read(payloads, host("h1"))
+    assert len(units) == 2
+    shutil.rmtree(tmp_path / "h1")  # the reading host's disk is gone: everything is on S3
+    done = [harmonize_unit(unit, host(f"h{2 + i}")) for i, unit in enumerate(units)]
+    for i, batches in enumerate(done):
+        assert all(b.startswith(str(tmp_path / f"h{2 + i}")) for b in batches), batches
+    results = publish_units(units, host("h4"))
+    assert sorted((r["submission_id"], r["status"]) for r in results) == [
+        ("hand-big", "published"),
+        ("hand-small", "published"),
+    ]
+    # a retry on yet another host finds them published and announces them again
+    again = publish_units(units, host("h5"))
+    assert sorted(r["submission_id"] for r in again) == ["hand-big", "hand-small"]
+    assert not (tmp_path / "h1").exists()
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint)
+    keys = [
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=warehouse_bucket, Prefix="warehouse/published/phenopackets/"
+        )
+        for o in page.get("Contents", [])
+    ]
+    assert {k.split("/")[3] for k in keys} == {"hand-big", "hand-small"}
+    assert sum(1 for k in keys if k.split("/")[3] == "hand-big") >= 70  # every individual
