@@ -7,22 +7,18 @@ the version folder the commit adds), one Phenopacket JSON per individual, the ac
 input files and the quality report. Every file's size and
 sha-256 are computed as it is written, so registration never re-reads them, and each
 file's record is appended to ``files.jsonl`` there rather than kept in memory: a
-million phenopackets cost a file on disk, not a million objects. A batch of at least
-:data:`PARALLEL_DOCUMENTS` Phenopackets is written by two threads, half each (opening,
-writing and hashing files release the GIL); the records keep the documents' order.
+million phenopackets cost a file on disk, not a million objects.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import mimetypes
 import os
 import re
 import shutil
 from collections.abc import Iterator, Mapping
-from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,8 +44,6 @@ MIME = {
 
 
 FILES = "files.jsonl"
-# a batch of at least this many Phenopackets is written by two threads, half each
-PARALLEL_DOCUMENTS = 2_000
 _UNSAFE = re.compile(r"[^\w.-]")
 
 
@@ -125,19 +119,29 @@ class Stage:
         individual has its own, which their DRS objects then carry; ``subjects`` the
         subject id of those whose individuals row has one (see :func:`subjects_of`), which
         the commit streams into the subject index."""
-        names = [f"{safe_name(doc['id'])}.json" for doc in docs]
-        write = functools.partial(_write_documents, self.root / self.pp_dir, self.pp_dir)
+        base = str(self.root / self.pp_dir)
+        lines = []
         try:
-            if len(docs) < PARALLEL_DOCUMENTS or len(set(names)) < len(names):
-                lines = write(docs, names, consent, subjects)  # shared names: in order
-            else:  # two threads: the file system calls and hashing release the GIL
-                half = len(docs) // 2
-                future = _pool().submit(write, docs[half:], names[half:], consent, subjects)
-                try:
-                    lines = write(docs[:half], names[:half], consent, subjects)
-                finally:
-                    futures.wait([future])
-                lines += future.result()
+            for doc in docs:
+                data = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+                name = f"{safe_name(doc['id'])}.json"
+                with open(os.path.join(base, name), "wb") as fh:
+                    fh.write(data)
+                row: tuple[Any, ...] = (
+                    f"{self.pp_dir}/{name}",
+                    len(data),
+                    hashlib.sha256(data).hexdigest(),
+                    "application/json",
+                    "published",
+                    name,
+                )
+                own = consent.get(doc["id"]) if consent else None
+                subject = subjects.get(doc["id"]) if subjects else None
+                if subject is not None:
+                    row = (*row, own, subject)
+                elif own is not None:
+                    row = (*row, own)
+                lines.append(orjson.dumps(row))
             if lines:
                 self._records.write(b"\n".join(lines) + b"\n")
                 self.count += len(lines)
@@ -255,45 +259,6 @@ def safe_name(name: str) -> str:
     'PMID_1_Famille_é_.._x'
     """
     return _UNSAFE.sub("_", name).lstrip(".") or "phenopacket"
-
-
-@functools.cache
-def _pool() -> futures.ThreadPoolExecutor:
-    return futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="harmonize-documents")
-
-
-def _write_documents(
-    folder: Path,
-    rel: str,
-    docs: list[dict[str, Any]],
-    names: list[str],
-    consent: Mapping[str, list[str]] | None,
-    subjects: Mapping[str, str] | None,
-) -> list[bytes]:
-    """Write each document to ``folder/name`` (``rel`` from the staging root); the
-    files' records, in order."""
-    base = str(folder)
-    lines = []
-    for doc, name in zip(docs, names, strict=True):
-        data = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
-        with open(os.path.join(base, name), "wb") as fh:
-            fh.write(data)
-        row: tuple[Any, ...] = (
-            f"{rel}/{name}",
-            len(data),
-            hashlib.sha256(data).hexdigest(),
-            "application/json",
-            "published",
-            name,
-        )
-        own = consent.get(doc["id"]) if consent else None
-        subject = subjects.get(doc["id"]) if subjects else None
-        if subject is not None:
-            row = (*row, own, subject)
-        elif own is not None:
-            row = (*row, own)
-        lines.append(orjson.dumps(row))
-    return lines
 
 
 def subjects_of(individuals: pa.Table) -> dict[str, str]:
