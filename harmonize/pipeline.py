@@ -379,6 +379,7 @@ def _harmonize(
     progress: Progress | None,
 ) -> Run:
     from harmonize.consent.rows import own_consent
+    from harmonize.publish.stage import subjects_of
 
     work = Harmonizer(submission, settings, findings)
     counts: dict[str, int] = {}
@@ -386,7 +387,8 @@ def _harmonize(
         for batch in work.read(file):
             mapped, docs = work.batch(batch)
             stage.write_tables(mapped.tables)
-            stage.write_documents(docs, own_consent(mapped.tables["individuals"]))
+            individuals = mapped.tables["individuals"]
+            stage.write_documents(docs, own_consent(individuals), subjects_of(individuals))
             for name, table in mapped.tables.items():
                 counts[name] = counts.get(name, 0) + table.num_rows
             if progress is not None:

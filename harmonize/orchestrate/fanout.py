@@ -216,7 +216,7 @@ def _harmonize_batch(
 ) -> None:
     """One batch; ``runs`` keeps each run's plan and received submission across batches."""
     from harmonize.harmonizer import Harmonizer
-    from harmonize.publish.stage import Stage
+    from harmonize.publish.stage import Stage, subjects_of
     from harmonize.quality.html import write_text_atomic
     from harmonize.submission.receive import receive
 
@@ -250,7 +250,8 @@ def _harmonize_batch(
             if table.num_rows:
                 _write_ipc(path / "tables" / f"{table_name}.arrow", table)
         stage = Stage(path, submission.id)
-        stage.write_documents(docs, own_consent(mapped.tables["individuals"]))
+        individuals = mapped.tables["individuals"]
+        stage.write_documents(docs, own_consent(individuals), subjects_of(individuals))
         stage.seal()
         outcome = {
             "findings": findings.dump(),

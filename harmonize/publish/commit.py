@@ -47,6 +47,8 @@ from harmonize.warehouse.rows import lifecycle_batches
 
 JOURNAL = "commit.json"
 LOCK = ".lock"
+# a journal's flag: its stage's Phenopacket records carry their subjects (older ones do not)
+STAGED_SUBJECTS = "staged_subjects"
 VERSIONED = ("published/phenopackets/", "published/inputs/", "published/reports/")
 
 
@@ -146,21 +148,60 @@ def plan(
         "previous_bundle": previous.bundle_id if previous else None,
         "counts": counts,
         "bundle": {"id": bundle, "name": submission_id, "description": description},
+        STAGED_SUBJECTS: True,
     }
 
 
+class SubjectIndex:
+    """Which Phenopacket object holds which subject (hashed): what a withdrawal looks up.
+
+    Rows are added as the staged files stream by and written ``chunk`` at a time into the
+    registry transaction ``conn``, so memory does not grow with the submission.
+    """
+
+    def __init__(self, conn: Any, journal: dict[str, Any], chunk: int = 5000) -> None:
+        self.conn, self.chunk = conn, chunk
+        self.sid, self.version = journal["submission_id"], journal["version"]
+        self.dataset = journal["dataset"]
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, object_id: str, subject: str) -> None:
+        self.rows.append(
+            {
+                "object_id": object_id,
+                "dataset": self.dataset,
+                "subject_hash": ledger.subject_hash(self.dataset, subject),
+                "submission_id": self.sid,
+                "version": self.version,
+            }
+        )
+        if len(self.rows) >= self.chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        ledger.index_subjects(self.conn, self.rows)
+        self.rows = []
+
+
 def _specs(
-    stage_root: Path, journal: dict[str, Any], phenopackets: dict[str, str]
+    stage_root: Path, journal: dict[str, Any], index: SubjectIndex | dict[str, str]
 ) -> Iterator[ObjectSpec]:
-    """The DRS objects of the staged files, streamed (ids are derived from content);
-    fills ``phenopackets`` with each Phenopacket file's object id, by file name."""
+    """The DRS objects of the staged files, streamed (ids are derived from content).
+
+    Each Phenopacket file's subject goes to the subject ``index``; a journal of a stage
+    written before its records carried subjects gets a dict instead, filled with each
+    Phenopacket file's object id by file name (see :func:`_legacy_subject_index`).
+    """
     sid, version = journal["submission_id"], journal["version"]
     created = datetime.fromisoformat(journal["created"])
     for f in staged_files(stage_root):
         rel = versioned(f.rel, sid, version)
         oid = drs_id(sid, rel, f.sha256)
         if f.role == "published" and f.rel.startswith("published/phenopackets/"):
-            phenopackets[f.name] = oid
+            if isinstance(index, dict):
+                index[f.name] = oid
+            elif f.subject is not None:
+                index.add(oid, f.subject)
         yield ObjectSpec(
             id=oid,
             name=f.name,
@@ -179,11 +220,12 @@ def _specs(
         )
 
 
-def _subject_index(
+def _legacy_subject_index(
     stage_root: Path, journal: dict[str, Any], objects: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """Which Phenopacket object holds which subject (hashed): what a withdrawal looks up.
-    ``objects``: each Phenopacket file's object id, by file name (see :func:`_specs`)."""
+    """The subject index of a stage whose records name no subjects (an older Harmonize's,
+    rolled forward): from the staged individuals table. ``objects``: each Phenopacket
+    file's object id, by file name (see :func:`_specs`)."""
     import pyarrow.parquet as pq
 
     from harmonize.publish.stage import safe_name
@@ -303,13 +345,17 @@ def apply_journal(
         consent=journal["consent"],
     )
     with registry.transaction() as conn:
-        phenopackets: dict[str, str] = {}
+        legacy: dict[str, str] = {}
+        index = SubjectIndex(conn, journal) if journal.get(STAGED_SUBJECTS) else legacy
         journal["objects"] = register_stream(
-            conn, _specs(stage_root, journal, phenopackets), header, registry.chunk
+            conn, _specs(stage_root, journal, index), header, registry.chunk
         )
+        if isinstance(index, SubjectIndex):
+            index.flush()
+        else:
+            ledger.index_subjects(conn, _legacy_subject_index(stage_root, journal, legacy))
         if journal["previous_bundle"]:
             registry.supersede(conn, journal["previous_bundle"], header.id)
-        ledger.index_subjects(conn, _subject_index(stage_root, journal, phenopackets))
         ledger.commit(conn, seq, table_versions, {"rows": journal["counts"]})
     state.set_status(
         sid, journal["manifest_sha256"], "published", bundle_id=header.id, detail="committed"
@@ -377,7 +423,11 @@ def _no_late_withdrawal(stage_root: Path, registry: Registry, dataset: str, sid:
         return
     import pyarrow.parquet as pq
 
-    subjects = pq.read_table(staged, columns=["subject_id"]).column("subject_id").to_pylist()
+    subjects = (
+        s
+        for batch in pq.ParquetFile(staged).iter_batches(batch_size=65_536, columns=["subject_id"])
+        for s in batch.column(0).to_pylist()
+    )
     if any(s is not None and subject_hash(dataset, s) in withdrawn for s in subjects):
         raise PublishError(
             "an individual of this submission was withdrawn while it was being processed",

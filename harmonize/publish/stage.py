@@ -56,6 +56,7 @@ class StagedFile:
     role: Role
     name: str  # DRS object name
     consent: list[str] | None = None  # a Phenopacket's own DUO codes; None: the submission's
+    subject: str | None = None  # a Phenopacket's subject id (its individuals row's), if any
 
 
 def mime_of(path: str) -> str:
@@ -109,10 +110,15 @@ class Stage:
             ) from exc
 
     def write_documents(
-        self, docs: list[dict[str, Any]], consent: Mapping[str, list[str]] | None = None
+        self,
+        docs: list[dict[str, Any]],
+        consent: Mapping[str, list[str]] | None = None,
+        subjects: Mapping[str, str] | None = None,
     ) -> None:
         """Write Phenopackets; ``consent`` gives the DUO codes of those (by id) whose
-        individual has its own, which their DRS objects then carry."""
+        individual has its own, which their DRS objects then carry; ``subjects`` the
+        subject id of those whose individuals row has one (see :func:`subjects_of`), which
+        the commit streams into the subject index."""
         base = str(self.root / self.pp_dir)
         lines = []
         try:
@@ -129,7 +135,11 @@ class Stage:
                     "published",
                     name,
                 )
-                if consent and (own := consent.get(doc["id"])) is not None:
+                own = consent.get(doc["id"]) if consent else None
+                subject = subjects.get(doc["id"]) if subjects else None
+                if subject is not None:
+                    row = (*row, own, subject)
+                elif own is not None:
                     row = (*row, own)
                 lines.append(orjson.dumps(row))
             if lines:
@@ -161,8 +171,12 @@ class Stage:
                     os.link(other / f.rel, dest)
                 except OSError:
                     shutil.copyfile(other / f.rel, dest)
-                row = (f.rel, f.size, f.sha256, f.mime_type, f.role, f.name)
-                lines.append(orjson.dumps(row if f.consent is None else (*row, f.consent)))
+                row: tuple[Any, ...] = (f.rel, f.size, f.sha256, f.mime_type, f.role, f.name)
+                if f.subject is not None:
+                    row = (*row, f.consent, f.subject)
+                elif f.consent is not None:
+                    row = (*row, f.consent)
+                lines.append(orjson.dumps(row))
             if lines:
                 self._records.write(b"\n".join(lines) + b"\n")
                 self.count += len(lines)
@@ -245,6 +259,13 @@ def safe_name(name: str) -> str:
     'PMID_1_Famille_é_.._x'
     """
     return _UNSAFE.sub("_", name).lstrip(".") or "phenopacket"
+
+
+def subjects_of(individuals: pa.Table) -> dict[str, str]:
+    """Phenopacket id -> subject id, for the rows of ``individuals`` that have both."""
+    pids = individuals.column("phenopacket_id").to_pylist()
+    subjects = individuals.column("subject_id").to_pylist()
+    return {p: s for p, s in zip(pids, subjects, strict=True) if p is not None and s is not None}
 
 
 def staged_files(root: Path) -> Iterator[StagedFile]:

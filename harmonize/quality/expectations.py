@@ -116,6 +116,32 @@ def _frame(table: pa.Table) -> pd.DataFrame:
     return pa.Table.from_arrays(columns, names=table.column_names).to_pandas()
 
 
+# expectations that read nothing but the columns they name (and the row count)
+_TABLE_WIDE = ("row_condition", "condition_parser")
+
+
+def _read_columns(table: pa.Table, expectations: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """The columns of ``table`` the expectations read: GX then converts only those.
+
+    A column expectation reads its own columns; ``expect_table_row_count_to_be_between``
+    only the row count. Any other table-level expectation (one about the column set, say)
+    or a ``row_condition`` (which may name any column) gets the whole table. One column is
+    always kept, so the frame has the table's rows.
+    """
+    wanted: dict[str, None] = {}
+    for exp in expectations:
+        kind = exp["type"]
+        if any(k in exp["kwargs"] for k in _TABLE_WIDE):
+            return table
+        columns = expectation_columns(exp)
+        if not columns and kind != "expect_table_row_count_to_be_between":
+            return table
+        wanted.update(dict.fromkeys(c for c in columns if c in table.column_names))
+    if not wanted and table.num_columns:
+        return table.select([0])
+    return table.select(list(wanted))
+
+
 # --------------------------------------------------------------------------- run
 
 
@@ -160,7 +186,7 @@ def run_suite(
     if origin is None:
         origin = _origin(locate(0)) if table.num_rows else Location()
     built = gx_suite(spec.name, json.dumps(runnable, sort_keys=True))
-    frame = _frame(table)
+    frame = _frame(_read_columns(table, runnable))
     result_format = {
         "result_format": "SUMMARY",  # COMPLETE lists every unexpected row: too slow at 100k
         "partial_unexpected_count": max(max_examples, 1),

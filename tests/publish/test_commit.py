@@ -138,7 +138,7 @@ def test_a_storage_failure_while_staging_is_transient_and_leaves_nothing(
 ) -> None:
     settings = settings_for(tmp_path / "ws", ontology_cache)
 
-    def broken(self: Stage, docs: list, consent: object = None) -> None:
+    def broken(self: Stage, docs: list, consent: object = None, subjects: object = None) -> None:
         raise PublishError("disk full", submission_id=self.submission_id)
 
     monkeypatch.setattr(Stage, "write_documents", broken)
@@ -151,3 +151,80 @@ def test_a_storage_failure_while_staging_is_transient_and_leaves_nothing(
     assert [h["status"] for h in store.history("suox-isod")] == ["received", "processing", "failed"]
     monkeypatch.undo()
     assert ingest(submissions / "suox-isod", settings).status == "published"
+
+
+def subject_index(settings: Settings) -> set[tuple[str, str, str, int]]:
+    """The subject index: (object path, subject hash, submission, version) per row."""
+    from sqlalchemy import select
+
+    from harmonize.drs.models import DrsObjectRow
+    from harmonize.warehouse.ledger import SubjectObjectRow
+
+    registry = Registry(settings.registry)
+    with registry.session() as session:
+        query = select(
+            DrsObjectRow.path,
+            SubjectObjectRow.subject_hash,
+            SubjectObjectRow.submission_id,
+            SubjectObjectRow.version,
+        ).join(DrsObjectRow, DrsObjectRow.id == SubjectObjectRow.object_id)
+        return {tuple(row) for row in session.execute(query)}  # type: ignore[misc]
+
+
+def expected_index(settings: Settings, sid: str, dataset: str) -> set[tuple[str, str, str, int]]:
+    """One row per published individual with a subject: its Phenopacket file's object."""
+    from harmonize.publish.stage import safe_name
+    from harmonize.warehouse.ledger import subject_hash
+
+    individuals = Warehouse.of(settings).read("individuals", current(Registry(settings.registry)))
+    return {
+        (f"published/phenopackets/{sid}/v1/{safe_name(pid)}.json", subject_hash(dataset, s), sid, 1)
+        for pid, s in zip(
+            individuals.column("phenopacket_id").to_pylist(),
+            individuals.column("subject_id").to_pylist(),
+            strict=True,
+        )
+        if s is not None
+    }
+
+
+def test_the_subject_index_names_each_phenopacket_of_a_subject(
+    tmp_path: Path, ontology_cache: Path, submissions: Path
+) -> None:
+    """The commit streams the index from the staged records (bounded memory at 1M)."""
+    settings = settings_for(tmp_path / "ws", ontology_cache)
+    result = ingest(submissions / "suox-isod", settings)
+    assert result.status == "published"
+    index = subject_index(settings)
+    assert len(index) == 35
+    assert index == expected_index(settings, "suox-isod", "phenopacket-store")
+
+
+def test_a_stage_without_subjects_in_its_records_is_indexed_from_its_table(
+    tmp_path: Path, ontology_cache: Path, submissions: Path
+) -> None:
+    """A journal staged by an older Harmonize (records without subjects, no flag) rolls
+    forward with the same subject index as a current one."""
+    import orjson
+
+    from harmonize.publish.commit import JOURNAL, STAGED_SUBJECTS
+    from harmonize.publish.stage import FILES
+
+    ws = tmp_path / "ws"
+    run_child(ws, ontology_cache, "before-registry", submissions / "suox-isod")
+    stage_root = ws / "staging" / "suox-isod"
+    journal = orjson.loads((stage_root / JOURNAL).read_bytes())
+    assert journal.pop(STAGED_SUBJECTS) is True
+    (stage_root / JOURNAL).write_bytes(orjson.dumps(journal))
+    records = [orjson.loads(line) for line in (stage_root / FILES).read_bytes().splitlines()]
+    assert sum(len(r) == 8 for r in records) == 35  # each Phenopacket names its subject
+    old = [r[:7] if len(r) == 8 and r[6] is not None else r[:6] for r in records]
+    (stage_root / FILES).write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in old))
+    settings = settings_for(ws, ontology_cache)
+    registry = Registry(settings.registry)
+    assert recover(settings, registry, StateStore(settings.registry)) == [
+        "rolled forward suox-isod"
+    ]
+    index = subject_index(settings)
+    assert len(index) == 35
+    assert index == expected_index(settings, "suox-isod", journal["dataset"])
