@@ -166,8 +166,9 @@ def test_one_submission_runs_on_the_worker_hosts(
     tis = wait_tasks_done(celery_airflow)
     hosts = {celery_airflow.hostname(1), celery_airflow.hostname(2)}
     done = {t["task_id"] for t in tis if t["state"] == "success"}
-    assert done >= {"receive", "harmonize", "publish"}, tis
-    # runs that received only the trigger's flush skip their harmonize and publish tasks
+    # one batch: the receive task publishes it itself and skips harmonize and publish
+    assert "receive" in done, tis
+    # (so do runs that received only the trigger's flush)
     assert {t["state"] for t in tis} <= {"success", "skipped"}, tis
     ran = {t["hostname"] for t in tis if t["state"] == "success"}
     assert ran and ran <= hosts, tis  # only the worker hosts ran tasks
