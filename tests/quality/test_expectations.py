@@ -283,6 +283,8 @@ CLEAN = {
         {"phenopacket_id": "p2", "allelic_state_id": None},
     ],
     "measurements": [{"phenopacket_id": "p1", "value": 12.5}],
+    "procedures": [{"phenopacket_id": "p1", "term_id": "SNOMEDCT:80146002"}],
+    "treatments": [{"phenopacket_id": "p1", "agent_id": "RXNORM:6809"}],
 }
 
 
