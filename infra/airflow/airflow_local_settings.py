@@ -1,9 +1,9 @@
 """Airflow local settings for Harmonize (on PYTHONPATH via infra/airflow.sh).
 
-In the scheduler only, the pipeline's heavy modules are imported and its one-time work
-done (ontology indexes loaded, the Great Expectations context built, ...) before the
-LocalExecutor forks its workers, so every task process starts warm
-(harmonize.orchestrate.preload). So are the modules a task process imports to parse the
+In the scheduler and in a Celery worker only, the pipeline's heavy modules are imported and
+its one-time work done (ontology indexes loaded, the Great Expectations context built, ...)
+before the LocalExecutor (or the Celery worker's pool) forks the processes that run tasks,
+so every task process starts warm (harmonize.orchestrate.preload). So are the modules a task process imports to parse the
 ingest DAG file (DAG_MODULES: the standard provider's decorators, the event trigger), which
 each task did afresh. The warm-up reads the same HARMONIZE_* variables as the tasks and
 never raises. Set HARMONIZE_PRELOAD=0 to turn both off.
@@ -23,7 +23,10 @@ DAG_MODULES = (
     "harmonize.orchestrate.kafka_trigger",
 )
 
-if sys.argv[1:2] == ["scheduler"] and os.environ.get("HARMONIZE_PRELOAD", "1") != "0":
+# the processes that fork task processes: the scheduler (LocalExecutor) and a Celery worker
+_FORKS_TASKS = sys.argv[1:2] == ["scheduler"] or sys.argv[1:3] == ["celery", "worker"]
+
+if _FORKS_TASKS and os.environ.get("HARMONIZE_PRELOAD", "1") != "0":
     from harmonize.orchestrate.preload import preload, warm
 
     _log = logging.getLogger(__name__)

@@ -52,6 +52,13 @@ def test_the_scheduler_preloads_great_expectations_and_the_pipeline_and_warms_up
 
 
 @pytest.mark.slow
+def test_a_celery_worker_preloads_and_warms_up_too() -> None:
+    """A Celery worker forks its pool, and each pool process forks a process per task
+    (BaseExecutor.run_workload): preloaded in the worker, every task starts warm."""
+    assert _probe(["airflow", "celery", "worker", "--concurrency", "2"]) == "True True True"
+
+
+@pytest.mark.slow
 def test_invalid_settings_skip_the_warm_up_not_the_scheduler() -> None:
     assert _probe(["airflow", "scheduler"], HARMONIZE_ON_CONFLICT="bogus") == "True True False"
 
@@ -77,6 +84,7 @@ def test_the_scheduler_preloads_what_a_task_imports_to_parse_the_ingest_dag() ->
 def test_other_airflow_processes_stay_light() -> None:
     for process in ("api-server", "triggerer", "dag-processor"):
         assert _probe(["airflow", process]) == "False False False"
+    assert _probe(["airflow", "celery", "flower"]) == "False False False"
 
 
 def test_preload_can_be_turned_off() -> None:
