@@ -37,6 +37,7 @@ def con() -> duckdb.DuckDBPyConnection:
         "CREATE TABLE phenotypic_features (submission_id VARCHAR, phenopacket_id VARCHAR, "
         "term_id VARCHAR, excluded BOOLEAN)"
     )
+    con.execute("CREATE TABLE diseases AS SELECT * FROM phenotypic_features")
     index(con)
     return con
 

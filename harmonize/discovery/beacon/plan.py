@@ -3,8 +3,11 @@
 A plan counts matches per dataset (``counts``) and pages records (``page``), both over the
 same ``FROM ... WHERE``: the individuals (alias ``i``) that pass every filter, the scoping
 parameters and the datasets searched (``hz_people``: the current ``individuals`` with
-an integer ``hz_id``, built once per snapshot by :func:`.catalog.index`); for ``g_variants``, the variants (alias ``v``) those
-individuals carry, one entry per dataset and variant. Every value is a bound parameter.
+an integer ``hz_id``, built once per snapshot by :func:`.catalog.index`); for
+``g_variants``, the variants (alias ``v``) those individuals carry, one entry per dataset
+and variant. Every value is a bound parameter. When every filter of an ``individuals``
+query is a set atom (:mod:`.sets`), the plan also carries the count as a
+:class:`~.sets.Selection`, which the per-snapshot bitmaps answer without SQL.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from harmonize.discovery.beacon.errors import BeaconRequestError
 from harmonize.discovery.beacon.filters import Terms, compile_filters
 from harmonize.discovery.beacon.request import Query
+from harmonize.discovery.beacon.sets import Selection
 
 # the variant an entry stands for: its HGVS expression, else its description, else its id
 VARIANT_KEY = "coalesce(v.hgvs, v.description, v.variant_id)"
@@ -31,6 +35,7 @@ class Plan:
     count_params: list[Any]
     page: str  # the page's rows, in a stable order
     page_params: list[Any]
+    selection: Selection | None = None  # the same counts as sets, when sets can answer
 
 
 def _chromosome(name: str) -> str:
@@ -118,4 +123,11 @@ def compile_query(
         f"i.submission_version {body} ORDER BY i.dataset, i.submission_id, i.phenopacket_id "
         "LIMIT ? OFFSET ?"
     )
-    return Plan(counts, params, page, [*params, query.limit, query.skip])
+    selection = None
+    if condition.atoms is not None and query.individual_id is None:
+        selection = Selection(
+            condition.atoms,
+            tuple(datasets),
+            None if consents is None else tuple(consents),
+        )
+    return Plan(counts, params, page, [*params, query.limit, query.skip], selection)
