@@ -27,6 +27,11 @@ _REFERENCE = re.compile(r"^(?:chr)?(?P<name>[1-9]|1[0-9]|2[0-2]|X|Y|MT?)$", re.I
 _REFSEQ = re.compile(r"^NC_0*(?P<number>\d+)(?:\.\d+)?$")
 # hgvs.g on a RefSeq chromosome: NC_000021.9:g.44286616C>T -> chromosome 21, position
 HGVS_G = r"^NC_0*([0-9]+)\.[0-9]+:g\.([0-9]+)"
+# a VCF record's chromosome as _chromosome names it: chr6 -> 6, chrM / M -> MT
+VCF_CHROMOSOME = (
+    "CASE upper(regexp_replace(v.vcf_chrom, '^chr', '', 'i')) WHEN 'M' THEN 'MT' "
+    "ELSE upper(regexp_replace(v.vcf_chrom, '^chr', '', 'i')) END"
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ def _chromosome(name: str) -> str:
         raise BeaconRequestError(
             f"referenceName {name!r} is not a chromosome", hint="use 1-22, X, Y or NC_0000NN"
         )
-    return match["name"].upper()
+    found = match["name"].upper()
+    return "MT" if found == "M" else found
 
 
 def _variant_conditions(variant: dict[str, str]) -> tuple[list[str], list[Any]]:
@@ -68,11 +74,17 @@ def _variant_conditions(variant: dict[str, str]) -> tuple[list[str], list[Any]]:
         chromosome = _chromosome(variant["referenceName"])
         number = {"X": "23", "Y": "24"}.get(chromosome, chromosome)
         sql.append(
-            f"v.hgvs_syntax = 'hgvs.g' AND ltrim(regexp_extract(v.hgvs, '{HGVS_G}', 1), '0') = ? "
+            f"((v.hgvs_syntax = 'hgvs.g' "
+            f"AND ltrim(regexp_extract(v.hgvs, '{HGVS_G}', 1), '0') = ? "
             f"AND try_cast(regexp_extract(v.hgvs, '{HGVS_G}', 2) AS BIGINT) > ? "
-            f"AND try_cast(regexp_extract(v.hgvs, '{HGVS_G}', 2) AS BIGINT) <= ?"
+            f"AND try_cast(regexp_extract(v.hgvs, '{HGVS_G}', 2) AS BIGINT) <= ?) "
+            f"OR ({VCF_CHROMOSOME} = ? AND v.vcf_pos > ? AND v.vcf_pos <= ?))"
         )
-        params += [number, start, end]
+        params += [number, start, end, chromosome, start, end]
+    for name, column in (("referenceBases", "vcf_ref"), ("alternateBases", "vcf_alt")):
+        if name in variant:  # only VCF records carry the bases
+            sql.append(f"upper(v.{column}) = ?")
+            params.append(variant[name].upper())
     return sql, params
 
 
