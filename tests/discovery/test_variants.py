@@ -115,3 +115,32 @@ def test_carriers_and_the_published_vcf_record(
                 assert vcf["genomeAssembly"] == "hg38" and vcf["chrom"] == "chr6"
                 published.add((doc["id"], vcf["pos"], vcf["ref"], vcf["alt"]))
     assert published == submitted
+
+
+def test_a_column_a_table_version_lacks_reads_as_null(
+    fbxl4: tuple[Any, Any, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table written before a column was added (the 1M bench's variants predate the VCF
+    columns) is read with the column NULL, so the plans that name it still run."""
+    import pyarrow as pa
+
+    from harmonize.discovery.tables import attach_pinned
+    from harmonize.drs.registry import Registry
+    from harmonize.warehouse import Warehouse, current, delta
+    from harmonize.warehouse.duck import connect
+
+    _, settings, variants = fbxl4
+    real = delta.schema
+    monkeypatch.setattr(
+        delta, "schema", lambda name: real(name).append(pa.field("hz_later", pa.int64()))
+    )
+    registry = Registry(settings.registry)
+    try:
+        con = connect()
+        attach_pinned(con, Warehouse.of(settings), current(registry))
+        rows, later, positions = con.execute(
+            "SELECT count(*), count(hz_later), count(vcf_pos) FROM variants"
+        ).fetchone()
+    finally:
+        registry.dispose()
+    assert rows == positions == len(variants) and later == 0
