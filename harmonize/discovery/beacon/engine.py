@@ -75,8 +75,8 @@ class Beacon:
         return codes is not None and curie in codes.groups
 
     def _primary(self, curie: str) -> str:
-        """The primary id of a term (an HPO alt_id, a dotless ICD-10 code name it); other
-        ids unchanged."""
+        """The primary id of a term (an HPO alt_id, or another written form a code list
+        knows, names it); other ids unchanged."""
         prefix = curie.partition(":")[0]
         if prefix == "HP":
             hp = self.ontologies.get("HP")
