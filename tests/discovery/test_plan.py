@@ -33,10 +33,19 @@ def con() -> duckdb.DuckDBPyConnection:
         "t(submission_id, phenopacket_id, variant_id, gene_id, gene_symbol, hgvs, hgvs_syntax, "
         "description)"
     )
+    for column, kind in (("vcf_chrom", "VARCHAR"), ("vcf_pos", "BIGINT"), ("vcf_ref", "VARCHAR")):
+        con.execute(f"ALTER TABLE variants ADD COLUMN {column} {kind}")
+    con.execute("ALTER TABLE variants ADD COLUMN vcf_alt VARCHAR")
+    # one variant known only by its VCF record (chrM, 1-based position 3243)
+    con.execute(
+        "INSERT INTO variants VALUES ('s', 'b', 'v9', 'HGNC:7', 'MT-TL1', NULL, NULL, NULL, "
+        "'chrM', 3243, 'A', 'G')"
+    )
     con.execute(
         "CREATE TABLE phenotypic_features (submission_id VARCHAR, phenopacket_id VARCHAR, "
         "term_id VARCHAR, excluded BOOLEAN)"
     )
+    con.execute("CREATE TABLE diseases AS SELECT * FROM phenotypic_features")
     index(con)
     return con
 
@@ -59,6 +68,13 @@ def test_coordinates_match_hgvs_g_positions(con: duckdb.DuckDBPyConnection) -> N
     }
     assert _counts(con, {"referenceName": "NC_000006.12", "start": "98875673"}) == {}
     assert _counts(con, {"referenceName": "X", "start": "99"}) == {"d2": 1}
+    # a VCF record: 1-based position 3243 on chrM is start 3242 on MT (or M, chrM)
+    for name in ("MT", "M", "chrM"):
+        assert _counts(con, {"referenceName": name, "start": "3242"}) == {"d1": 1}
+    assert _counts(con, {"referenceName": "MT", "start": "3243"}) == {}
+    bases = {"referenceName": "MT", "start": "3000", "end": "4000", "referenceBases": "a"}
+    assert _counts(con, {**bases, "alternateBases": "G"}) == {"d1": 1}
+    assert _counts(con, {**bases, "alternateBases": "T"}) == {}
     with pytest.raises(BeaconRequestError, match="both referenceName and start"):
         _counts(con, {"start": "5"})
     with pytest.raises(BeaconRequestError, match="not a chromosome"):

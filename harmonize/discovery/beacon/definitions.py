@@ -1,9 +1,13 @@
 """Which Beacon filters Harmonize answers, and on which table columns: data, not code.
 
 Adding a filterable field means adding an entry here. An ontology prefix maps to the
-table and column its terms are matched in; ``closure`` names the pinned ontology whose
-full ancestor closure expands a term to its descendants (prefixes without a release file
-match the exact term only, which is its own closure). ``values`` maps filter terms to
+table and column its terms are matched in; ``closure`` names the pinned release whose
+full ancestor closure expands a term to its descendants: HPO's ``hp.obo``, or the ICD-10
+code list's nesting (chapter > block > category > subcategory). A prefix without one
+matches the exact term: OMIM, whose entries have no hierarchy (the exact term is its own
+closure), and, only when asked with ``includeDescendantTerms: false``, ORPHA and MONDO,
+which do have hierarchies that no pinned release gives (``unpinned``): asking them for
+descendants is refused, never answered with the exact term alone. ``values`` maps filter terms to
 the column's own codes (sex). An alphanumeric filter id maps to a column compared as a
 ``duration`` (ISO 8601) or a ``number``; any other CURIE with an operator is a measurement
 of that assay (``measurements.assay_id``, compared on ``measurements.value``).
@@ -33,6 +37,7 @@ class OntologyField:
     labels: dict[str, str] = field(default_factory=dict)  # filter term -> label
     scopes: tuple[str, ...] = ("individual",)
     index: str | None = None  # a per-snapshot (hz_id, term_id) table of the matching rows
+    unpinned: bool = False  # a hierarchy exists upstream, but no pinned release gives it
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,16 @@ _SEX_LABELS = {
 }
 
 
-def _disease() -> OntologyField:
-    return OntologyField("diseases", "term_id", "term_label", excluded="excluded")
+def _disease(closure: str | None = None, *, unpinned: bool = False) -> OntologyField:
+    return OntologyField(
+        "diseases",
+        "term_id",
+        "term_label",
+        excluded="excluded",
+        closure=closure,
+        index="hz_disease_terms",
+        unpinned=unpinned,
+    )
 
 
 ONTOLOGY: dict[str, OntologyField] = {
@@ -76,9 +89,9 @@ ONTOLOGY: dict[str, OntologyField] = {
         index="hz_features",
     ),
     "OMIM": _disease(),
-    "ORPHA": _disease(),
-    "MONDO": _disease(),
-    "ICD10": _disease(),
+    "ORPHA": _disease(unpinned=True),
+    "MONDO": _disease(unpinned=True),
+    "ICD10": _disease("ICD10"),
     "NCIT": OntologyField("individuals", "sex", values=_SEX, labels=_SEX_LABELS),
     "HGNC": OntologyField(
         "variants", "gene_id", "gene_symbol", scopes=("individual", "genomicVariation")

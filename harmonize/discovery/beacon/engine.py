@@ -27,7 +27,7 @@ from harmonize.discovery.beacon import catalog, records
 from harmonize.discovery.beacon.config import BeaconSettings
 from harmonize.discovery.beacon.errors import BeaconRequestError
 from harmonize.discovery.beacon.filters import Terms
-from harmonize.discovery.beacon.plan import compile_query
+from harmonize.discovery.beacon.plan import Plan, compile_query
 from harmonize.discovery.beacon.privacy import SUPPRESSED_NOTE, protect
 from harmonize.discovery.beacon.request import Query
 from harmonize.discovery.beacon.responses import meta
@@ -58,23 +58,32 @@ class Beacon:
             pipeline, registry, prepare=self._prepare, recheck_seconds=settings.recheck_seconds
         )
         self.terms = Terms(self._known, self._primary)
+        self.lineages = catalog.lineages(self.ontologies)
         from harmonize.consent import DataUse
 
         self.data_use = DataUse.of(self.ontologies)
 
     def _prepare(self, snapshot: Snapshot) -> None:
-        catalog.prepare(snapshot, self.ontologies.get("HP"))
+        catalog.prepare(snapshot, self.lineages)
 
     def _known(self, curie: str) -> bool:
-        return self.ontologies.check_curie(curie)
+        """A term of a pinned release or code list, an id of a syntax-only prefix, or a
+        group of a code list with a hierarchy (an ICD-10 chapter or block)."""
+        if self.ontologies.check_curie(curie):
+            return True
+        codes = self.ontologies.code_list(curie.partition(":")[0])
+        return codes is not None and curie in codes.groups
 
     def _primary(self, curie: str) -> str:
-        """The primary id of an HPO term (an alt_id names it); other ids unchanged."""
-        if not curie.startswith("HP:"):
-            return curie
-        hp = self.ontologies.get("HP")
-        code = hp.code(curie)
-        return hp.term_id(code) if code is not None else curie
+        """The primary id of a term (an HPO alt_id, or another written form a code list
+        knows, names it); other ids unchanged."""
+        prefix = curie.partition(":")[0]
+        if prefix == "HP":
+            hp = self.ontologies.get("HP")
+            code = hp.code(curie)
+            return hp.term_id(code) if code is not None else curie
+        codes = self.ontologies.code_list(prefix)
+        return (codes.primary(curie) if codes is not None else None) or curie
 
     def snapshot(self) -> Snapshot:
         return self.snapshots.current()
@@ -168,7 +177,9 @@ class Beacon:
         query: Query,
         datasets: list[str],
         consents: list[str] | None = None,
-    ) -> tuple[Any, dict[str, int]]:
+    ) -> tuple[Plan, dict[str, int]]:
+        """The plan of ``query`` and its counts per dataset: from the snapshot's bitmaps
+        when the plan has a selection (:mod:`.sets`), else by running its SQL."""
         plan = compile_query(
             query,
             self.terms,
@@ -176,9 +187,11 @@ class Beacon:
             max_filters=self.settings.max_filters,
             consents=consents,
         )
-        cursor = snapshot.cursor()
-        counts = {d: int(n) for d, n in cursor.execute(plan.counts, plan.count_params).fetchall()}
-        return (plan, cursor), counts
+        people = catalog.people(snapshot)
+        if plan.selection is not None and people is not None:
+            return plan, people.count(plan.selection)
+        rows = snapshot.cursor().execute(plan.counts, plan.count_params).fetchall()
+        return plan, {d: int(n) for d, n in rows}
 
     def _aggregate(
         self, snapshot: Snapshot, query: Query, searched: list[str], granted: set[str]
@@ -216,13 +229,14 @@ class Beacon:
     def _records(
         self, snapshot: Snapshot, query: Query, granted: list[str], consents: list[str] | None
     ) -> dict[str, Any]:
-        (plan, cursor), counts = self._counts(snapshot, query, granted, consents)
+        plan, counts = self._counts(snapshot, query, granted, consents)
         total = sum(counts.values())
         if query.individual_id is not None and query.entry == "individuals" and total == 0:
             raise BeaconRequestError(
                 f"no individual {query.individual_id!r} in the datasets your visas grant",
                 status=404,
             )
+        cursor = snapshot.cursor()
         rows = cursor.execute(plan.page, plan.page_params).fetchall()
         if query.entry == "g_variants":
             built = records.variant_records(rows)

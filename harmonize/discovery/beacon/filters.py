@@ -32,6 +32,7 @@ from harmonize.discovery.beacon.definitions import (
     ValueField,
 )
 from harmonize.discovery.beacon.errors import FilterError
+from harmonize.discovery.beacon.sets import Atom, RangeAtom, TermAtom, ValueAtom
 
 _GET_VALUE = re.compile(r"^(?P<id>.+?):?(?P<op>>=|<=|[=<>!])(?P<value>[^=<>!].*)$")
 _CURIE = re.compile(r"^(?P<prefix>[A-Za-z][A-Za-z0-9_.]*):(?P<local>\S+)$")
@@ -119,8 +120,12 @@ def parse_post(filters: Any) -> list[Filter]:
 
 @dataclass(frozen=True)
 class Condition:
+    """A filter's SQL condition and, when the per-snapshot sets can answer it, the same
+    condition as set atoms (:mod:`.sets`); ``None`` when only the SQL can."""
+
     sql: str
     params: list[Any]
+    atoms: tuple[Atom, ...] | None = None
 
 
 class Terms:
@@ -157,19 +162,35 @@ def _ontology(f: Filter, prefix: str, spec: OntologyField, terms: Terms) -> Cond
                 f"unknown {prefix} term for column {spec.column}",
                 hint=f"use one of {sorted(spec.values)}",
             )
-        return Condition(_link(spec.table, f"t.{spec.column} = ?"), [spec.values[f.id]])
+        value = spec.values[f.id]
+        atoms = (ValueAtom(spec.column, value),) if spec.table == "individuals" else None
+        return Condition(_link(spec.table, f"t.{spec.column} = ?"), [value], atoms)
     if not terms.known(f.id):
         raise FilterError(
             f.id,
             f"unknown {prefix} term: not in the pinned release nor of the prefix's id syntax",
             hint="check the id; /filtering_terms lists the terms in the data",
         )
+    if spec.unpinned and f.descendants:
+        raise FilterError(
+            f.id,
+            f"descendants of {prefix} terms cannot be found: {prefix} has a hierarchy, but no "
+            f"{prefix} release is pinned (ontologies/manifest.yaml), and matching the exact "
+            "term alone would miss its descendants",
+            hint="to match this exact term only, POST the filter with "
+            '"includeDescendantTerms": false',
+        )
     if spec.index is not None:  # observed rows only, by the individual's integer id
         term, match = f.id, "term_id = ?"
-        if spec.closure and f.descendants:
+        expand = bool(spec.closure and f.descendants)
+        if expand:
             term = terms.primary(f.id)
             match = "term_id IN (SELECT term_id FROM hz_closure WHERE ancestor_id = ?)"
-        return Condition(f"i.hz_id IN (SELECT hz_id FROM {spec.index} WHERE {match})", [term])
+        return Condition(
+            f"i.hz_id IN (SELECT hz_id FROM {spec.index} WHERE {match})",
+            [term],
+            (TermAtom(spec.index, term, expand),),
+        )
     excluded = f" AND t.{spec.excluded} IS NOT TRUE" if spec.excluded else ""
     if spec.closure and f.descendants:
         match = f"t.{spec.column} IN (SELECT term_id FROM hz_closure WHERE ancestor_id = ?)"
@@ -206,7 +227,10 @@ def _value(f: Filter, spec: ValueField, assay: str | None) -> Condition:
         predicate, params = f"t.assay_id = ? AND {predicate}", [assay, *params]
     tables = (spec.table, *spec.also)
     sql = " OR ".join(_link(table, predicate) for table in tables)
-    return Condition(sql, params * len(tables))
+    atoms: tuple[Atom, ...] | None = None
+    if spec.days_column and tables == ("individuals",) and assay is None:
+        atoms = (RangeAtom(spec.days_column, op, bound),)
+    return Condition(sql, params * len(tables), atoms)
 
 
 def compile_filter(f: Filter, terms: Terms) -> Condition:
@@ -248,7 +272,10 @@ def compile_filters(filters: list[Filter], terms: Terms, *, limit: int) -> Condi
         )
     parts = [compile_filter(f, terms) for f in filters]
     if not parts:
-        return Condition("true", [])
+        return Condition("true", [], ())
+    atoms = None
+    if all(p.atoms is not None for p in parts):
+        atoms = tuple(a for p in parts for a in p.atoms or ())
     return Condition(
-        " AND ".join(f"({p.sql})" for p in parts), [x for p in parts for x in p.params]
+        " AND ".join(f"({p.sql})" for p in parts), [x for p in parts for x in p.params], atoms
     )

@@ -3,8 +3,11 @@
 A plan counts matches per dataset (``counts``) and pages records (``page``), both over the
 same ``FROM ... WHERE``: the individuals (alias ``i``) that pass every filter, the scoping
 parameters and the datasets searched (``hz_people``: the current ``individuals`` with
-an integer ``hz_id``, built once per snapshot by :func:`.catalog.index`); for ``g_variants``, the variants (alias ``v``) those
-individuals carry, one entry per dataset and variant. Every value is a bound parameter.
+an integer ``hz_id``, built once per snapshot by :func:`.catalog.index`); for
+``g_variants``, the variants (alias ``v``) those individuals carry, one entry per dataset
+and variant. Every value is a bound parameter. When every filter of an ``individuals``
+query is a set atom (:mod:`.sets`), the plan also carries the count as a
+:class:`~.sets.Selection`, which the per-snapshot bitmaps answer without SQL.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from harmonize.discovery.beacon.errors import BeaconRequestError
 from harmonize.discovery.beacon.filters import Terms, compile_filters
 from harmonize.discovery.beacon.request import Query
+from harmonize.discovery.beacon.sets import Selection
 
 # the variant an entry stands for: its HGVS expression, else its description, else its id
 VARIANT_KEY = "coalesce(v.hgvs, v.description, v.variant_id)"
@@ -23,6 +27,11 @@ _REFERENCE = re.compile(r"^(?:chr)?(?P<name>[1-9]|1[0-9]|2[0-2]|X|Y|MT?)$", re.I
 _REFSEQ = re.compile(r"^NC_0*(?P<number>\d+)(?:\.\d+)?$")
 # hgvs.g on a RefSeq chromosome: NC_000021.9:g.44286616C>T -> chromosome 21, position
 HGVS_G = r"^NC_0*([0-9]+)\.[0-9]+:g\.([0-9]+)"
+# a VCF record's chromosome as _chromosome names it: chr6 -> 6, chrM / M -> MT
+VCF_CHROMOSOME = (
+    "CASE upper(regexp_replace(v.vcf_chrom, '^chr', '', 'i')) WHEN 'M' THEN 'MT' "
+    "ELSE upper(regexp_replace(v.vcf_chrom, '^chr', '', 'i')) END"
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class Plan:
     count_params: list[Any]
     page: str  # the page's rows, in a stable order
     page_params: list[Any]
+    selection: Selection | None = None  # the same counts as sets, when sets can answer
 
 
 def _chromosome(name: str) -> str:
@@ -43,7 +53,8 @@ def _chromosome(name: str) -> str:
         raise BeaconRequestError(
             f"referenceName {name!r} is not a chromosome", hint="use 1-22, X, Y or NC_0000NN"
         )
-    return match["name"].upper()
+    found = match["name"].upper()
+    return "MT" if found == "M" else found
 
 
 def _variant_conditions(variant: dict[str, str]) -> tuple[list[str], list[Any]]:
@@ -63,11 +74,17 @@ def _variant_conditions(variant: dict[str, str]) -> tuple[list[str], list[Any]]:
         chromosome = _chromosome(variant["referenceName"])
         number = {"X": "23", "Y": "24"}.get(chromosome, chromosome)
         sql.append(
-            f"v.hgvs_syntax = 'hgvs.g' AND ltrim(regexp_extract(v.hgvs, '{HGVS_G}', 1), '0') = ? "
+            f"((v.hgvs_syntax = 'hgvs.g' "
+            f"AND ltrim(regexp_extract(v.hgvs, '{HGVS_G}', 1), '0') = ? "
             f"AND try_cast(regexp_extract(v.hgvs, '{HGVS_G}', 2) AS BIGINT) > ? "
-            f"AND try_cast(regexp_extract(v.hgvs, '{HGVS_G}', 2) AS BIGINT) <= ?"
+            f"AND try_cast(regexp_extract(v.hgvs, '{HGVS_G}', 2) AS BIGINT) <= ?) "
+            f"OR ({VCF_CHROMOSOME} = ? AND v.vcf_pos > ? AND v.vcf_pos <= ?))"
         )
-        params += [number, start, end]
+        params += [number, start, end, chromosome, start, end]
+    for name, column in (("referenceBases", "vcf_ref"), ("alternateBases", "vcf_alt")):
+        if name in variant:  # only VCF records carry the bases
+            sql.append(f"upper(v.{column}) = ?")
+            params.append(variant[name].upper())
     return sql, params
 
 
@@ -118,4 +135,11 @@ def compile_query(
         f"i.submission_version {body} ORDER BY i.dataset, i.submission_id, i.phenopacket_id "
         "LIMIT ? OFFSET ?"
     )
-    return Plan(counts, params, page, [*params, query.limit, query.skip])
+    selection = None
+    if condition.atoms is not None and query.individual_id is None:
+        selection = Selection(
+            condition.atoms,
+            tuple(datasets),
+            None if consents is None else tuple(consents),
+        )
+    return Plan(counts, params, page, [*params, query.limit, query.skip], selection)

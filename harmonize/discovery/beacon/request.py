@@ -29,6 +29,8 @@ VARIANT_PARAMETERS = (
     "referenceName",
     "start",
     "end",
+    "referenceBases",
+    "alternateBases",
     "assemblyId",
 )
 

@@ -73,6 +73,14 @@ def _number(value: Any) -> float | None:
         return None
 
 
+def _position(value: Any) -> int | None:
+    """A VCF position (proto3 JSON writes uint64 as a string); None when absent or not one."""
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
 def _time(stem: str, obj: dict[str, Any] | None) -> dict[str, Any]:
     """A submitted ``TimeElement`` as the table columns of ``stem``."""
     row = times.from_element(obj).as_row()
@@ -153,6 +161,7 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
                 {},
             )
             zid, zlabel = _term(vd.get("allelicState"))
+            vcf = vd.get("vcfRecord") or {}
             out["variants"].append(
                 {
                     "phenopacket_id": pid,
@@ -163,6 +172,11 @@ def flatten(doc: dict[str, Any], where: dict[str, Any]) -> dict[str, list[dict[s
                     "gene_symbol": gene.get("symbol"),
                     "hgvs": expr.get("value"),
                     "hgvs_syntax": expr.get("syntax"),
+                    "vcf_assembly": vcf.get("genomeAssembly"),
+                    "vcf_chrom": vcf.get("chrom"),
+                    "vcf_pos": _position(vcf.get("pos")),
+                    "vcf_ref": vcf.get("ref"),
+                    "vcf_alt": vcf.get("alt"),
                     "description": vd.get("label") or vd.get("description"),
                     "allelic_state_id": zid,
                     "allelic_state_label": zlabel,
