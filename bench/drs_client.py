@@ -77,7 +77,7 @@ class _Connection(asyncio.Protocol):
 
         self.port = port
         self.parser = httptools.HttpResponseParser(self)
-        self.transport: asyncio.Transport | None = None
+        self.transport: Any = None  # uvloop's transports are not asyncio.Transport subclasses
         self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
         self.body: list[bytes] = []
         self.lost: Exception | None = None
@@ -89,7 +89,6 @@ class _Connection(asyncio.Protocol):
         return protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
