@@ -7,10 +7,13 @@
    plus synthetic published objects (real files, registered as one bundle) until there
    are ``--objects`` DRS objects.
 3. The service as ``harmonize serve --workers 2`` runs it (uvicorn, ``--factory``).
-4. The client runs in its own process: ``--clients`` threads, each with one keep-alive
-   connection, fire ``--lookups`` ``GET /objects/{id}`` (random live ids) and then
+4. The client runs in its own process: ``--clients`` keep-alive connections, one request
+   in flight on each, fire ``--lookups`` ``GET /objects/{id}`` (random live ids) and then
    ``--downloads`` ``GET /objects/{id}/download`` (each body's length checked), after an
    untimed warm-up. A request fails when its status is not 200 or its body is wrong.
+   ``--client asyncio`` (default) drives the connections from one uvloop event loop with
+   httptools; ``--client threads``, one thread and ``http.client`` connection each, costs
+   several times the client CPU on the cores the server shares.
 5. Baseline, same run: the same lookups as ``Registry.get`` calls in process (no HTTP).
 
 Prints p50/p99/max latency, requests/s and errors per kind, CPU per request and each
@@ -21,13 +24,13 @@ Nothing is asserted; the exit status is 1 when a target is missed.
 
     uv run --frozen python bench/drs_load.py [--url URL] [--lookups 10000]
         [--downloads 1000] [--clients 8] [--objects 10000] [--workers 2] [--keep]
+        [--client asyncio|threads]
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
 import json
 import multiprocessing
 import os
@@ -36,10 +39,8 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.drs_client import CLIENTS, client_main  # noqa: E402
 from harmonize.drs.ids import bundle_id, drs_id  # noqa: E402
 from harmonize.drs.registry import BundleHeader, ObjectSpec, Registry  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
@@ -133,63 +135,6 @@ def public_files(registry: Registry) -> list[tuple[str, int]]:
     ]
 
 
-# -- the client process ------------------------------------------------------------------
-
-
-def _client_run(
-    port: int, jobs: list[tuple[str, str, int]], clients: int
-) -> tuple[list[float], list[str], float]:
-    """Latencies (s) of ``jobs`` ((kind, path, expected size)), errors, wall seconds."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    cursor = iter(jobs)
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine: list[float] = []
-        bad: list[str] = []
-        while True:
-            with lock:
-                job = next(cursor, None)
-            if job is None:
-                break
-            kind, path, size = job
-            start = time.perf_counter()
-            try:
-                conn.request("GET", path)
-                response = conn.getresponse()
-                body = response.read()
-                elapsed = time.perf_counter() - start
-                if response.status != 200:
-                    bad.append(f"{kind} {path}: HTTP {response.status} {body[:120]!r}")
-                elif kind == "download" and len(body) != size:
-                    bad.append(f"{kind} {path}: {len(body)} bytes, expected {size}")
-                elif kind == "lookup" and json.loads(body)["size"] != size:
-                    bad.append(f"{kind} {path}: wrong size in the object")
-                mine.append(elapsed)
-            except (OSError, http.client.HTTPException, ValueError, KeyError) as exc:
-                bad.append(f"{kind} {path}: {type(exc).__name__}: {exc}")
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            errors.extend(bad)
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        for future in [pool.submit(worker) for _ in range(clients)]:
-            future.result()
-    return latencies, errors, time.perf_counter() - start
-
-
-def client_main(port: int, clients: int, inbox: Any, outbox: Any) -> None:
-    """Runs in its own process: runs each phase it is sent, sends the results back."""
-    while (jobs := inbox.recv()) is not None:
-        outbox.send(_client_run(port, jobs, clients))
-
-
 Result = tuple[list[float], list[str], float]
 
 
@@ -210,12 +155,13 @@ def run_phases(
     phases: list[tuple[str, list[tuple[str, str, int]]]],
     clients: int,
     servers: dict[str, Callable[[], list[int]]],
+    client_kind: str = "asyncio",
 ) -> dict[str, tuple[Result, dict[str, float]]]:
     """Each phase from the client process; with the CPU seconds ``servers`` spent in it."""
     context = multiprocessing.get_context("spawn")
     to_client, inbox = context.Pipe()
     outbox, from_client = context.Pipe()
-    process = context.Process(target=client_main, args=(port, clients, inbox, outbox))
+    process = context.Process(target=client_main, args=(port, clients, inbox, outbox, client_kind))
     process.start()
     results = {}
     try:
@@ -319,6 +265,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory")
     parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="asyncio",
+        help="the load generator: asyncio (one uvloop loop, httptools) or threads "
+        "(one http.client connection per thread)",
+    )
+    parser.add_argument(
         "--app", default="harmonize.drs.serve:app_from_env", help="uvicorn factory to serve"
     )
     args = parser.parse_args()
@@ -359,11 +312,11 @@ def main() -> int:
             servers = server_processes(supervisor.pid, server)
             print(
                 f"server: uvicorn --workers {args.workers} at {base}; client: a separate "
-                f"process, {args.clients} concurrent connections",
+                f"process, {args.clients} concurrent connections ({args.client})",
                 flush=True,
             )
             phases = [("warmup", warmup), ("lookup", lookups), ("download", downloads)]
-            results = run_phases(port, phases, args.clients, servers)
+            results = run_phases(port, phases, args.clients, servers, args.client)
         base_p50 = baseline(registry, [i for i, _ in files], 1000)
         registry.dispose()
         print()

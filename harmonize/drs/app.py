@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from harmonize import __version__
 from harmonize.drs.auth import Authority
 from harmonize.drs.config import DrsEnvSettings, DrsSettings
+from harmonize.drs.fastlookup import FastLookup, FastPath
 from harmonize.drs.http_errors import install_error_handlers
 from harmonize.drs.limits import BodyLimit, NoEncodedSlash
 from harmonize.drs.links import API_PREFIX
@@ -34,9 +35,17 @@ from harmonize.settings import Settings
 
 
 def create_app(
-    settings: DrsSettings, *, registry: Registry | None = None, pipeline: Settings | None = None
+    settings: DrsSettings,
+    *,
+    registry: Registry | None = None,
+    pipeline: Settings | None = None,
+    fast_lookups: bool = True,
 ) -> FastAPI:
     """A FastAPI app for ``settings``; pass ``registry`` to share one (it is then not disposed).
+
+    ``fast_lookups`` answers anonymous lookups of public blobs outside FastAPI
+    (:mod:`harmonize.drs.fastlookup`: same answers, a fraction of the work); off, every
+    request goes through the routes.
 
     ``pipeline`` is where the admin API's withdrawals act (the warehouse, the landing store);
     by default the service's own workspace and registry. Its registry must be the service's.
@@ -52,10 +61,14 @@ def create_app(
     owned = registry is None
     active = registry if registry is not None else Registry(settings.registry_url)
     active.create_all()
+    s3_store = S3Store(settings.s3) if settings.s3 is not None else None
+    fast = FastPath(settings, active, s3_store) if fast_lookups else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        if fast is not None:
+            fast.close()
         if owned:
             active.dispose()
 
@@ -77,7 +90,8 @@ def create_app(
         key.get_secret_value().encode() if key is not None else None,
         ttl=settings.auth.signed_url_ttl_seconds,
     )
-    app.state.s3_store = S3Store(settings.s3) if settings.s3 is not None else None
+    app.state.s3_store = s3_store
+    app.state.fast_lookups = fast
     install_error_handlers(app)
     # access before objects: POST /objects/access must not match /objects/{object_id}
     for module in (service_info, access, authorizations, objects, download):
@@ -87,6 +101,8 @@ def create_app(
     guarded = (API_PREFIX, admin.PREFIX)  # features mounted beside DRS keep their own limits
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes, prefixes=guarded)
     app.add_middleware(NoEncodedSlash, prefixes=guarded)
+    if fast is not None:  # outermost: it sees the request before anything else
+        app.add_middleware(FastLookup, fast=fast)
     return app
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from harmonize.drs.links import Links
 from harmonize.drs.models import DrsObjectRow
 from harmonize.drs.schemas import AccessMethod, AccessURL, Checksum, ContentsObject, DrsObject
+from harmonize.drs.stores import S3_ACCESS_ID, S3Store
 
 HTTPS_ACCESS_ID = "https"
 
@@ -40,6 +41,23 @@ def access_methods(row: DrsObjectRow, root: Path, *, expose_files: bool) -> list
     if local is not None:
         methods.append(AccessMethod(type="file", access_url=AccessURL(url=local.as_uri())))
     return methods
+
+
+def describe_blob(
+    row: DrsObjectRow, links: Links, root: Path, *, expose_files: bool, s3: S3Store | None
+) -> DrsObject:
+    """The DrsObject of a blob (not a bundle): its bytes from the bucket when ``s3`` is set,
+    else through the download route (and file:// when ``expose_files``)."""
+    if s3 is not None:
+        methods = [AccessMethod(type="s3", access_id=S3_ACCESS_ID, region=s3.settings.region)]
+    else:
+        methods = access_methods(row, root, expose_files=expose_files)
+    return drs_object(row, links, methods=methods)
+
+
+def blob_json(model: DrsObject) -> bytes:
+    """The JSON the routes send for a DrsObject (by alias, without nulls)."""
+    return model.model_dump_json(by_alias=True, exclude_none=True).encode()
 
 
 def drs_object(

@@ -20,13 +20,13 @@ from harmonize.drs.models import DrsObjectRow
 from harmonize.drs.registry import Registry
 from harmonize.drs.render import (
     HTTPS_ACCESS_ID,
-    access_methods,
+    blob_json,
     contents_object,
+    describe_blob,
     drs_object,
     inside,
 )
 from harmonize.drs.schemas import (
-    AccessMethod,
     AccessURL,
     BulkAccessURL,
     BulkAccessURLs,
@@ -45,11 +45,31 @@ MAX_NESTING = 16  # bundles inside bundles, when expanding
 RENDERED_KEPT = 50_000  # rendered blobs kept per worker process (about 1 kB each)
 
 # The JSON of a blob's DrsObject is a function of its row and of the service's links and
-# access settings; the key holds all of them. A row is never changed without a new
-# updated_time (withdrawal, erasure, a metadata edit, a newer version: see Registry), and
-# the row itself is read from the database on every request: a withdrawn object is refused
-# before this cache is consulted, whatever any worker holds.
+# access settings; the key holds all of them: every column the JSON shows, so that no
+# change of a row can be missed, with or without a new updated_time (a migration moves
+# paths and sets versions without one). The row itself is read from the database on every
+# request: a withdrawn object is refused before this cache is consulted, whatever any
+# worker holds. The fast path (harmonize.drs.fastlookup) keeps its own, on the same terms.
 _rendered: dict[tuple[object, ...], bytes] = {}
+_SHOWN = (
+    "id",
+    "name",
+    "description",
+    "size",
+    "created_time",
+    "updated_time",
+    "version",
+    "mime_type",
+    "sha256",
+    "path",
+    "superseded_by",
+    "is_bundle",
+)
+
+
+def _shown(row: DrsObjectRow) -> tuple[object, ...]:
+    """The values of a row that its JSON shows (aliases as a tuple: hashable)."""
+    return (*(getattr(row, column) for column in _SHOWN), tuple(row.aliases or ()))
 
 
 class DrsObjects:
@@ -146,30 +166,19 @@ class DrsObjects:
 
     def describe(self, row: DrsObjectRow, *, expand: bool = False) -> DrsObject:
         """The DrsObject of a visible row (bundles with their contents)."""
-        contents = self.contents(row.id, expand=expand, seen={row.id}) if row.is_bundle else None
-        methods = None
-        if self.s3 is not None and not row.is_bundle:
-            methods = [
-                AccessMethod(type="s3", access_id=S3_ACCESS_ID, region=self.s3.settings.region)
-            ]
-        elif not row.is_bundle:
-            methods = access_methods(row, self.root, expose_files=self.settings.expose_file_urls)
-        return drs_object(row, self.links, methods=methods, contents=contents)
+        if not row.is_bundle:
+            expose = self.settings.expose_file_urls
+            return describe_blob(row, self.links, self.root, expose_files=expose, s3=self.s3)
+        contents = self.contents(row.id, expand=expand, seen={row.id})
+        return drs_object(row, self.links, contents=contents)
 
     def describe_json(self, row: DrsObjectRow, *, expand: bool = False) -> bytes:
         """:meth:`describe` as the route's JSON (by alias, without nulls); a blob's is kept."""
         if row.is_bundle:  # contents hang on other rows and on the caller's access
-            return (
-                self.describe(row, expand=expand)
-                .model_dump_json(by_alias=True, exclude_none=True)
-                .encode()
-            )
+            return blob_json(self.describe(row, expand=expand))
         region = self.s3.settings.region if self.s3 is not None else None
         key = (
-            row.id,
-            row.updated_time,
-            row.deleted,
-            row.superseded_by,
+            _shown(row),
             self.links,
             self.root,
             self.settings.expose_file_urls,
@@ -178,7 +187,7 @@ class DrsObjects:
         )
         found = _rendered.get(key)
         if found is None:
-            found = self.describe(row).model_dump_json(by_alias=True, exclude_none=True).encode()
+            found = blob_json(self.describe(row))
             if len(_rendered) >= RENDERED_KEPT:
                 _rendered.clear()
             _rendered[key] = found

@@ -228,6 +228,11 @@ def test_registry_outage_is_500(
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RegistryError("database is locked")
 
+    from harmonize.drs import fastlookup
+
     monkeypatch.setattr(published.registry.__class__, "get", broken)
+    # the fast path's own PostgreSQL read fails too: it leaves the request to the routes
+    monkeypatch.setattr(fastlookup._PostgresRows, "fetch", broken)
     body = schemas.check_error(client.get(f"{API}/objects/{published.specs[0].id}"), 500)
     assert "registry" in body["msg"]
+    assert client.app.state.fast_lookups.stats.failures == 1  # type: ignore[attr-defined]

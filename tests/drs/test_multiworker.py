@@ -158,3 +158,48 @@ def test_two_workers_on_one_postgresql_agree(
                     conn.close()
     finally:
         registry.dispose()
+
+
+def test_a_withdrawal_is_refused_at_once_by_every_worker(
+    tmp_path: Path,
+    fresh_postgres_url: str,
+    make_spec: Callable[..., ObjectSpec],
+    write_file: Callable[[Path, str, bytes], None],
+) -> None:
+    """Both workers have served (and kept the JSON of) an object; right after the
+    withdrawal commits, the next request on every connection of every worker is refused,
+    and the others are still served (by the fast path: anonymous lookups of public blobs)."""
+    workspace = tmp_path / "workspace"
+    specs = []
+    for index in range(4):
+        relative = f"published/dataset=demo/submission=s0/f{index}.json"
+        data = json.dumps({"id": f"P{index}"}).encode()
+        write_file(workspace, relative, data)
+        specs.append(make_spec(f"f{index}.json", relative, "application/json", "published", data))
+    registry = Registry(fresh_postgres_url)
+    registry.create_all()
+    registry.register(specs)
+    try:
+        with serve_drs(workspace, fresh_postgres_url, workers=2) as (base, supervisor):
+            port = int(base.rsplit(":", 1)[1])
+            workers = _workers(supervisor.pid, 2)
+            pinned = _pinned_connections("127.0.0.1", port, workers, per_worker=2)
+            paths = [OBJECTS + spec.id for spec in specs]
+            for _ in range(2):  # rendered, then served from what each worker keeps
+                _agree(_ask_all(pinned, paths), workers=2)
+
+            with registry.transaction() as conn:
+                registry.tombstone(conn, [specs[0].id], "withdrawn")
+
+            answers = _ask_all(pinned, paths)
+            for pid, given in answers[paths[0]].items():
+                for status, body in given:
+                    assert status == 404, (pid, body)
+                    assert "was withdrawn" in body["msg"]
+            assert len(answers[paths[0]]) == 2
+            _agree({path: answers[path] for path in paths[1:]}, workers=2)
+            for conns in pinned.values():
+                for conn in conns:
+                    conn.close()
+    finally:
+        registry.dispose()

@@ -1,26 +1,45 @@
-"""A blob's DrsObject JSON is kept per worker (harmonize.drs.service): it must never outlive
-a change of its row. Each test asks first (so the JSON is kept), changes the row the way
-the pipeline does, and asks again."""
+"""A blob's DrsObject JSON is kept per worker (by the fast path, harmonize.drs.fastlookup,
+and by the route, harmonize.drs.service): it must never outlive a change of its row. Each
+test asks first (so the JSON is kept), changes the row the way the pipeline does, and asks
+again; the first one with and without the fast path."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from harmonize.drs import service
+from harmonize.drs.app import create_app
+from tests.drs.conftest import settings_for
 
 API = "/ga4gh/drs/v1"
 
 
+@pytest.fixture(params=["fast path", "route"])
+def either_client(request: pytest.FixtureRequest, published: Any) -> Iterator[TestClient]:
+    app = create_app(settings_for(published), fast_lookups=request.param == "fast path")
+    with TestClient(app) as client:
+        yield client
+
+
+def _kept(client: TestClient, object_id: str) -> bool:
+    fast = client.app.state.fast_lookups  # type: ignore[attr-defined]
+    kept = fast._rendered if fast is not None else service._rendered
+    return any(key[0][0] == object_id for key in kept)
+
+
 def test_a_withdrawn_object_is_refused_after_it_was_served(
-    client: TestClient, published: Any, schemas: Any
+    either_client: TestClient, published: Any, schemas: Any
 ) -> None:
+    client = either_client
     spec = published.objects["P1.json"]
     first = client.get(f"{API}/objects/{spec.id}")
     assert first.status_code == 200, first.text
     assert client.get(f"{API}/objects/{spec.id}").json() == first.json()
-    assert any(key[0] == spec.id for key in service._rendered)  # kept
+    assert _kept(client, spec.id)
     with published.registry.transaction() as conn:
         published.registry.tombstone(conn, [spec.id], "withdrawn")  # as lifecycle.withdraw does
     body = schemas.check_error(client.get(f"{API}/objects/{spec.id}"), 404)
