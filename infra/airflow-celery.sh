@@ -23,6 +23,10 @@
 # an S3 warehouse (HARMONIZE_WAREHOUSE=s3://...): the tasks then hand their files to each
 # other through it (harmonize/orchestrate/handoff.py), never through a shared disk.
 #
+# Task logs: with an S3 warehouse every process logs tasks to <warehouse>/airflow-logs/
+# (Airflow's remote logging, apache-airflow-providers-amazon), where the api-server reads
+# them: a worker host's disk is not reachable from the api-server (see celery_remote_logging).
+#
 # Each worker runs in a mount namespace where / is read-only and only its workspace is
 # writable (AIRFLOW_HOSTS_READ_ONLY=0 turns that off): a write anywhere else fails. /dev/shm
 # and /proc stay the host's own mounts. The repository (code, dags/, ontologies/) is read.
@@ -76,12 +80,33 @@ celery_env() {
     echo "export AIRFLOW__CELERY__BROKER_URL='redis://$addr:$port/0'"
     echo "export AIRFLOW__CELERY__RESULT_BACKEND='$backend'"
     echo "export AIRFLOW__CELERY__WORKER_CONCURRENCY=${AIRFLOW_CELERY_CONCURRENCY:-2}"
-    # a task on a killed host is found by the scheduler and retried elsewhere
-    echo "export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=${AIRFLOW_HEARTBEAT_TIMEOUT:-30}"
+    # a task on a killed host is found by the scheduler and retried elsewhere once it has
+    # not heartbeat for this long (Airflow 3's name; default 300 s). 30 s once failed a
+    # healthy task whose host was busy: 60 s
+    echo "export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=${AIRFLOW_HEARTBEAT_TIMEOUT:-60}"
     echo "export AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL=5"
     # the UTS hostname each host has (getfqdn would ask a DNS server the hosts cannot reach)
     echo "export AIRFLOW__CORE__HOSTNAME_CALLABLE=socket.gethostname"
     echo "export AIRFLOW__API__HOST='$addr'"
+    celery_remote_logging
+}
+
+# Task logs to the S3 warehouse (the Amazon provider's S3 remote log handler), so the
+# api-server reads a task's log from S3 instead of from the worker host that ran it (it
+# cannot reach the hosts' disks, and their log servers only while they live). Only with
+# HARMONIZE_WAREHOUSE=s3://...: under <warehouse>/airflow-logs/, through the `aws`
+# connection harmonize_s3 (an AIRFLOW_CONN_ variable: HARMONIZE_S3_ENDPOINT_URL as its
+# endpoint, the credentials from the usual AWS_* variables).
+celery_remote_logging() {
+    [[ ${HARMONIZE_WAREHOUSE:-} == s3://* ]] || return 0
+    local extra
+    extra="\"region_name\": \"${AWS_DEFAULT_REGION:-us-east-1}\""
+    [[ -z ${HARMONIZE_S3_ENDPOINT_URL:-} ]] ||
+        extra+=", \"endpoint_url\": \"$HARMONIZE_S3_ENDPOINT_URL\""
+    echo "export AIRFLOW__LOGGING__REMOTE_LOGGING=True"
+    echo "export AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER='${HARMONIZE_WAREHOUSE%/}/airflow-logs'"
+    echo "export AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID=harmonize_s3"
+    printf 'export AIRFLOW_CONN_HARMONIZE_S3=%q\n' "{\"conn_type\": \"aws\", \"extra\": {$extra}}"
 }
 
 celery_api_address() {

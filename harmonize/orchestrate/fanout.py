@@ -20,13 +20,16 @@ A run's files live under ``WORKSPACE/runs/<submission>-<sha12>-<event12>/``::
     batches/00000/raw.arrow        a raw batch; the submitter's row numbers in ``__row``
     batches/00000/tables/*.arrow   its checked tables
     batches/00000/files.jsonl      its Phenopacket files (a publish stage's layout)
+    batches/00000/data-docs/*.html its Data Docs pages (the first batch's), for the report
     batches/00000/outcome.json     findings and counts: written last, so a batch is done
                                    exactly when it exists (a retried task skips it)
     result.json                    the outcome, for ``announce``
 
 Merging batch findings in batch order gives the same report as one process would
 (:meth:`~harmonize.quality.collect.FindingCollector.merge`); only data docs differ: the
-first batch writes them.
+first batch writes them. A batch keeps its pages in its own directory, so they travel with
+it to the publishing host (through the object store when the hosts share no disk), and
+``publish`` puts them into the submission's report folder.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ PLANNED = "planned.json"
 OUTCOME = "outcome.json"
 RAW = "raw.arrow"
 ROW = "__row"
+DOCS = "data-docs"  # a batch's Data Docs pages, and the report's
 
 
 @dataclass(frozen=True)
@@ -220,7 +224,7 @@ def _harmonize_batch(
     from harmonize.quality.html import write_text_atomic
     from harmonize.submission.receive import receive
 
-    for leftover in ("tables", "published", "files.jsonl"):
+    for leftover in ("tables", "published", "files.jsonl", DOCS):
         target = path / leftover
         shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
     findings = FindingCollector()
@@ -256,12 +260,42 @@ def _harmonize_batch(
         outcome = {
             "findings": findings.dump(),
             "validators": list(work.report.validators),
-            "data_docs": list(work.report.data_docs),
+            "data_docs": _keep_pages(path, work.report.data_docs),
             "mappings": list(work.ctx.mappings),
         }
     except TerminalError as exc:
         outcome = {"findings": findings.dump(), "error": _error_dict(exc)}
     write_text_atomic(path / OUTCOME, json.dumps(outcome, default=str))
+
+
+def _keep_pages(batch: Path, pages: Iterable[str]) -> list[str]:
+    """Move the Data Docs pages a batch wrote into its directory; their paths relative to it."""
+    kept = []
+    for page in map(Path, pages):
+        target = batch / DOCS / page.name
+        target.parent.mkdir(exist_ok=True)
+        shutil.move(page, target)
+        kept.append(target.relative_to(batch).as_posix())
+    return kept
+
+
+def _adopt_pages(batch: _Batch, docs_dir: Path) -> list[str]:
+    """Copy a batch's Data Docs pages into the report's ``data-docs`` folder; their paths.
+
+    An outcome written before the pages moved into the batch directory names absolute
+    paths (on the host that wrote them): those are taken where they are, when present.
+    """
+    adopted = []
+    for rel in batch.outcome.get("data_docs") or []:
+        source = batch.path / rel
+        if not source.is_file():
+            continue
+        target = docs_dir / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.resolve() != target.resolve():
+            shutil.copyfile(source, target)
+        adopted.append(str(target))
+    return adopted
 
 
 def _error_dict(exc: HarmonizeError) -> dict[str, Any]:
@@ -349,6 +383,8 @@ def publish_submission(
         report = QualityReport(submission_id=submission.id)
         counts: dict[str, int] = {}
         stage = Stage(stage_root, submission.id)
+        docs_dir = settings.reports_dir / submission.id / DOCS
+        shutil.rmtree(docs_dir, ignore_errors=True)  # an earlier version's pages
         try:
             seen: set[str] = set()
             for batch in _outcomes(planned):
@@ -367,7 +403,7 @@ def publish_submission(
                 for validator in batch.outcome["validators"]:
                     report.ran(validator)
                 report.data_docs.extend(
-                    d for d in batch.outcome["data_docs"] if d not in report.data_docs
+                    d for d in _adopt_pages(batch, docs_dir) if d not in report.data_docs
                 )
                 report.mappings.extend(batch.outcome["mappings"])
                 tables = batch.tables()

@@ -19,6 +19,8 @@ host finds everything in the store.
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -77,33 +79,41 @@ def pull(recorded_runs: Iterable[str], settings: Settings) -> dict[str, Path]:
         local = local_run(recorded, settings)
         runs[recorded] = local
         base = f"{PREFIX}/{local.name}/"
+        recorded_json: dict[str, str] = {}  # rewritten before they reach the disk
         for rel in store.list(base):
             target = local / rel[len(base) :]
-            if target.name in _REWRITTEN or not target.exists():
+            if target.name in _REWRITTEN:
+                recorded_json[target.name] = store.get_bytes(rel).decode()
+            elif not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(target.name + ".part")
-                tmp.write_bytes(store.get_bytes(rel))
-                tmp.replace(target)
-        _relocate(local, recorded, settings)
+                _write_atomic(target, store.get_bytes(rel))
+        _relocate(local, recorded, recorded_json, settings)
     return runs
 
 
-def _relocate(local: Path, recorded: str, settings: Settings) -> None:
-    """Rewrite the run's recorded paths to this host's, and fetch its source if missing."""
-    plan_file = local / "plan.json"
-    source = None
-    if plan_file.exists():
-        source = json.loads(plan_file.read_text()).get("source_dir")
+def _write_atomic(target: Path, data: bytes) -> None:
+    """Replace ``target`` at once. Two tasks on one host (a Celery worker's concurrency)
+    may pull the same run at the same time: each writes its own temporary file."""
+    tmp = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _relocate(local: Path, recorded: str, texts: dict[str, str], settings: Settings) -> None:
+    """Write the run's JSON ``texts`` with the recorded paths made this host's, fetching its
+    source if missing. A file on disk is always relocated: another task on this host may
+    read it while this one pulls the run again."""
+    source = json.loads(texts["plan.json"]).get("source_dir") if "plan.json" in texts else None
     here = str(_source_here(local, source, settings)) if source else None
-    for name in _REWRITTEN:
-        path = local / name
-        if path.exists():
-            text = path.read_text().replace(
-                json.dumps(recorded)[1:-1], json.dumps(str(local))[1:-1]
-            )
-            if source and here:
-                text = text.replace(json.dumps(source)[1:-1], json.dumps(here)[1:-1])
-            path.write_text(text)
+    local.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        text = text.replace(json.dumps(recorded)[1:-1], json.dumps(str(local))[1:-1])
+        if source and here:
+            text = text.replace(json.dumps(source)[1:-1], json.dumps(here)[1:-1])
+        _write_atomic(local / name, text.encode())
 
 
 def _source_here(local: Path, source: str, settings: Settings) -> Path:

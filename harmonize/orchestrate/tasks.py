@@ -166,12 +166,16 @@ def harmonize_unit(unit: dict[str, Any], env: Mapping[str, str]) -> list[str]:
     """Check, map and check a unit's raw batches (one mapped task).
 
     With an object store the unit's runs are pulled onto this host first and each batch's
-    output is pushed back (:mod:`harmonize.orchestrate.handoff`).
+    output (tables, files, Data Docs pages, findings in its outcome) is pushed back
+    (:mod:`harmonize.orchestrate.handoff`), for ``publish`` to assemble the report from.
     """
+    import socket
+
     from harmonize.orchestrate import handoff
     from harmonize.orchestrate.fanout import harmonize_batches
 
     settings = settings_from_env(env)
+    log.info("harmonizing %d batches on host %s", len(unit["batches"]), socket.gethostname())
     if not handoff.shared(settings):
         return harmonize_batches(unit["batches"], settings)
     handoff.pull({str(Path(b).parent.parent) for b in unit["batches"]}, settings)

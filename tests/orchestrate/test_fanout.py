@@ -79,6 +79,14 @@ def findings(report: Path) -> list[tuple[Any, ...]]:
     )
 
 
+def pages_of(path: str) -> tuple[str, str]:
+    """A Data Docs page: its file name and its text without the run's timestamps."""
+    import re
+
+    text = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:?\d\d)?", "T", Path(path).read_text())
+    return Path(path).name, text
+
+
 @pytest.fixture
 def batched(settings: Settings) -> Settings:
     return settings.model_copy(update={"batch_size": 30})
@@ -101,6 +109,12 @@ def test_batches_fanned_out_publish_what_one_process_publishes(
     assert documents(batched.workspace, "synth-fan") == documents(alone.workspace, "synth-fan")
     assert one.report_json is not None
     assert findings(Path(result["report_uri"])) == findings(one.report_json)
+    # the same Data Docs pages (the first batch's), in the report's folder, with the same text
+    fanned = json.loads(Path(result["report_uri"]).read_text())["data_docs"]
+    alone_docs = json.loads(one.report_json.read_text())["data_docs"]
+    assert fanned and sorted(map(pages_of, fanned)) == sorted(map(pages_of, alone_docs))
+    folder = Path(result["report_uri"]).parent / "data-docs"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(Path(p).name for p in fanned)
     # the hand-off files are gone once published
     assert not (Path(planned.received.run_dir) / "batches").exists()
 

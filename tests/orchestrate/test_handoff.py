@@ -69,6 +69,10 @@ def test_tasks_on_hosts_sharing_only_s3_publish_a_fanned_out_run(
     done = [harmonize_unit(unit, host(f"h{2 + i}")) for i, unit in enumerate(units)]
     for i, batches in enumerate(done):
         assert all(b.startswith(str(tmp_path / f"h{2 + i}")) for b in batches), batches
+    # the batch hosts' disks are gone too: what they wrote for the report (Data Docs pages,
+    # findings) reaches the publishing host through S3 only
+    for i in range(len(units)):
+        shutil.rmtree(tmp_path / f"h{2 + i}")
     # hand-small reads into one batch: the receive task on h1 published it itself
     # (tasks.run_inline), straight to S3; only hand-big was fanned out
     results = publish_units(units, host("h4"))
@@ -79,6 +83,7 @@ def test_tasks_on_hosts_sharing_only_s3_publish_a_fanned_out_run(
     again = publish_units(units, host("h5"))
     assert sorted(r["submission_id"] for r in again) == ["hand-big"]
     assert not (tmp_path / "h1").exists()
+    check_report_on_s3("hand-big", shared)
     import boto3
 
     s3 = boto3.client("s3", endpoint_url=moto_endpoint)
@@ -91,3 +96,36 @@ def test_tasks_on_hosts_sharing_only_s3_publish_a_fanned_out_run(
     ]
     assert {k.split("/")[3] for k in keys} == {"hand-big", "hand-small"}
     assert sum(1 for k in keys if k.split("/")[3] == "hand-big") >= 70  # every individual
+
+
+def check_report_on_s3(sid: str, shared: Settings) -> None:
+    """``harmonize report SID --html`` (read from S3) links the Data Docs pages a batch
+    host wrote, every link is an object there, and so is every page the dashboard lists."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from harmonize.cli import app
+    from harmonize.dashboard.report_view import data_docs, load_report
+    from harmonize.quality.report_store import read_report_file, report_location
+    from harmonize.state.store import StateStore
+
+    argv = ["report", sid, "--registry-url", str(shared.registry_url)]
+    argv += ["--s3-endpoint-url", str(shared.s3_endpoint_url), "--html"]
+    shown = CliRunner().invoke(app, argv)
+    assert shown.exit_code == 0, shown.output
+    links = re.findall(r'href="(data-docs/[^"]+)"', shown.output)
+    assert links, shown.output[-2000:]
+    (uri,) = {v["report_path"] for v in StateStore(shared.registry).versions(sid)}
+    assert uri.startswith(f"{shared.warehouse_url}/reports/{sid}/"), uri
+    report = load_report(uri, s3_endpoint_url=shared.s3_endpoint_url)
+    assert report is not None
+    # the dashboard, on yet another host, lists the same pages and reads them from S3
+    pages = data_docs(report, Path("/elsewhere/reports"), sid)
+    assert sorted(pages) == sorted(set(links)), (pages, links)
+    for rel in pages:
+        location = report_location(uri, rel)
+        assert location is not None
+        page = read_report_file(location, s3_endpoint_url=shared.s3_endpoint_url)
+        assert b"<html" in page.lower(), rel
+    assert any(v.startswith("gx:") for v in report["validators"]), report["validators"]
