@@ -178,7 +178,11 @@ def harmonize_unit(unit: dict[str, Any], env: Mapping[str, str]) -> list[str]:
     log.info("harmonizing %d batches on host %s", len(unit["batches"]), socket.gethostname())
     if not handoff.shared(settings):
         return harmonize_batches(unit["batches"], settings)
-    handoff.pull({str(Path(b).parent.parent) for b in unit["batches"]}, settings)
+    handoff.pull(
+        {str(Path(b).parent.parent) for b in unit["batches"]},
+        settings,
+        batches={Path(b).name for b in unit["batches"]},
+    )
     done = []
     for batch in unit["batches"]:
         local = handoff.local_batch(batch, settings)

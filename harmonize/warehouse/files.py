@@ -39,6 +39,10 @@ class FileStore(Protocol):
 
     def get_bytes(self, rel: str) -> bytes: ...
 
+    def get(self, rel: str, target: Path) -> None:
+        """Copy ``rel`` to the local file ``target`` (streamed, not held in memory)."""
+        ...
+
     def exists(self, rel: str) -> bool: ...
 
     def delete(self, rel: str) -> None:
@@ -94,6 +98,9 @@ class LocalFiles:
 
     def get_bytes(self, rel: str) -> bytes:
         return self.path(rel).read_bytes()
+
+    def get(self, rel: str, target: Path) -> None:
+        shutil.copyfile(self.path(rel), target)
 
     def exists(self, rel: str) -> bool:
         return self.path(rel).is_file()
@@ -161,6 +168,9 @@ class S3Files:
         response = self._call("get", self.client.get_object, Bucket=self.bucket, Key=self.key(rel))
         data: bytes = response["Body"].read()
         return data
+
+    def get(self, rel: str, target: Path) -> None:
+        self._call("download", self.client.download_file, self.bucket, self.key(rel), str(target))
 
     def exists(self, rel: str) -> bool:
         from botocore.exceptions import ClientError

@@ -14,6 +14,7 @@ from typing import Any
 
 from harmonize.events import SUBMISSIONS
 from harmonize.intake import submit
+from harmonize.orchestrate import handoff
 from harmonize.settings import Settings
 from tests.orchestrate.conftest import drain
 
@@ -96,6 +97,71 @@ def test_tasks_on_hosts_sharing_only_s3_publish_a_fanned_out_run(
     ]
     assert {k.split("/")[3] for k in keys} == {"hand-big", "hand-small"}
     assert sum(1 for k in keys if k.split("/")[3] == "hand-big") >= 70  # every individual
+    # the hand-off itself: one archive per push and the late files, not a file per individual
+    handed = [
+        o["Key"].split("/", 3)[3]
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=warehouse_bucket, Prefix="warehouse/runs/"
+        )
+        for o in page.get("Contents", [])
+    ]
+    assert handed and all(
+        (k.startswith("packs/") and k.endswith(".tar")) or Path(k).name in handoff._LATE
+        for k in handed
+    ), handed
+    assert len(handed) < 20, handed
+
+
+def test_push_packs_and_pull_fetches_only_the_batches_asked_for(
+    settings: Settings, moto_endpoint: str, warehouse_bucket: str, tmp_path: Path
+) -> None:
+    import boto3
+
+    s3 = settings.model_copy(
+        update={
+            "warehouse_url": f"s3://{warehouse_bucket}/packs-test",
+            "s3_endpoint_url": moto_endpoint,
+            "workspace": tmp_path / "writer",
+        }
+    )
+    run = s3.workspace / "runs" / "run-1"
+    (run / "event.json").parent.mkdir(parents=True)
+    (run / "event.json").write_text("{}")
+    for batch in ("00000", "00001"):
+        (run / "batches" / batch).mkdir(parents=True)
+        (run / "batches" / batch / "raw.arrow").write_text(f"raw {batch}")
+    handoff.push(run, s3)  # the run as read (its raw batches): one pack
+    for batch in ("00000", "00001"):  # each batch harmonized: one pack each
+        files = run / "batches" / batch / "published"
+        files.mkdir(parents=True)
+        for i in range(200):
+            (files / f"p{i}.json").write_text(f'{{"id": "{batch}-{i}"}}')
+        (run / "batches" / batch / "outcome.json").write_text('{"status": "ok"}')
+        handoff.push(run, s3, under=f"batches/{batch}")
+    listed = boto3.client("s3", endpoint_url=moto_endpoint).list_objects_v2(
+        Bucket=warehouse_bucket, Prefix="packs-test/runs/run-1/"
+    )
+    names = sorted(o["Key"].removeprefix("packs-test/runs/run-1/") for o in listed["Contents"])
+    assert names == [
+        "batches/00000/outcome.json",
+        "batches/00001/outcome.json",
+        "packs/batches~00000.tar",
+        "packs/batches~00001.tar",
+        "packs/run.tar",
+    ]
+    reader = s3.model_copy(update={"workspace": tmp_path / "reader"})
+    local = handoff.pull([str(run)], reader, batches={"00001"})[str(run)]
+    assert local == tmp_path / "reader" / "runs" / "run-1"
+    assert (local / "batches" / "00001" / "outcome.json").exists()
+    assert (local / "batches" / "00001" / "published" / "p199.json").read_text() == (
+        '{"id": "00001-199"}'
+    )
+    assert (local / "batches" / "00000" / "raw.arrow").read_text() == "raw 00000"
+    # what another task wrote for its batch is not fetched
+    assert not (local / "batches" / "00000" / "published").exists()
+    assert not (local / "batches" / "00000" / "outcome.json").exists()
+    whole = handoff.pull([str(run)], reader.model_copy(update={"workspace": tmp_path / "all"}))
+    assert len(list((whole[str(run)] / "batches").rglob("p*.json"))) == 400
 
 
 def check_report_on_s3(sid: str, shared: Settings) -> None:
