@@ -11,8 +11,8 @@ does (pyphetools 0.9.119), in the same order, without its online step: the
 
 ``whole`` does 1 and 2 once (``bench/vs_peer.py`` times the process from outside).
 ``build`` does 1, then 2 ``--repeat`` + 1 times and times each build but the first (the
-warm-up). Both print one JSON line: the Phenopacket ids written and the build times (wall and
-CPU seconds).
+warm-up). Both print one JSON line: the Phenopacket ids written, the individuals pyphetools left
+out with their unfixable errors (``dropped``) and the build times (wall and CPU seconds).
 
     bench/.peer-venv/bin/python bench/peer_child.py whole|build TEMPLATE --hp-json J --out DIR
 """
@@ -50,6 +50,8 @@ def main() -> int:
         recognizer = hpo.get_hpo_concept_recognizer()
         ontology = hpo.get_ontology()
 
+        dropped: dict[str, list[str]] = {}  # left out by pyphetools: id -> its unfixable errors
+
         def build() -> tuple[float, float, list[str]]:
             shutil.rmtree(args.out, ignore_errors=True)
             started, cpu = time.perf_counter(), time.process_time()
@@ -62,6 +64,12 @@ def main() -> int:
             kept = validator.get_error_free_individual_list()
             encoder.output_individuals_as_phenopackets(individual_list=kept, outdir=str(args.out))
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            dropped.clear()
+            for vi in validator.get_validated_individuals_with_unfixable_errors():
+                pid = vi.get_individual_with_clean_terms().get_phenopacket_id()
+                dropped[pid] = sorted(
+                    {f"{e.category}: {e.message}" for e in vi.get_unfixed_errors()}
+                )
             return seconds, cpu, sorted(i.get_phenopacket_id() for i in kept)
 
         runs = [build() for _ in range(1 if args.mode == "whole" else args.repeat + 1)]
@@ -72,6 +80,7 @@ def main() -> int:
         json.dumps(
             {
                 "ids": runs[-1][2],
+                "dropped": dropped,
                 "files": len(written),
                 "build_s": [seconds for seconds, _, _ in runs],
                 "build_cpu_s": [cpu for _, cpu, _ in runs],

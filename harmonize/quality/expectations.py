@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 
 from harmonize.quality.findings import Finding, Location
 from harmonize.quality.gx_findings import findings_from_result
+from harmonize.quality.gx_reuse import reusing_configurations
 from harmonize.quality.suites import (
     SuiteSpec,
     check_expectation,
@@ -197,7 +198,8 @@ def run_suite(
         # patterns use groups on purpose, so the warning is noise here.
         warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression")
         batch = batch_definition().get_batch(batch_parameters={"dataframe": frame})
-        validation = batch.validate(built, result_format=result_format)
+        with reusing_configurations():  # GX rebuilt each configuration ~100 times a run
+            validation = batch.validate(built, result_format=result_format)
     outcome: dict[str, Any] = validation.to_json_dict()  # type: ignore[no-untyped-call]
 
     findings: list[Finding] = []
