@@ -23,7 +23,7 @@ def ontology_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # PostgreSQL for tests: postgres_url (session), fresh_postgres_url, database_url (both back ends)
 # Kafka for tests: kafka_broker (session; .restart() keeps data and port), kafka_url, kafka_group
-# Airflow for tests: airflow_env (session; api-server, scheduler, dag-processor, triggerer)
+# Airflow for tests: airflow_env (module; api-server, scheduler, dag-processor, triggerer)
 pytest_plugins = [
     "tests.support.postgres",
     "tests.support.kafka",

@@ -1,9 +1,12 @@
-"""A real Airflow 3 (api-server, scheduler, dag-processor, triggerer) for the test session.
+"""A real Airflow 3 (api-server, scheduler, dag-processor, triggerer) for the tests of a module.
 
-Started once per session by ``infra/airflow.sh`` in a temp directory, on free ports, wired
-to the session's Kafka broker (``kafka_broker``) and a workspace of its own; stopped at
-the end whatever happened. The landing scan runs every 15 s on manifests older than 20 s,
-and fault injection is on (``faults_dir``) for the crash tests.
+Started by ``infra/airflow.sh`` in a temp directory, on free ports, wired to the session's
+Kafka broker (``kafka_broker``) and a workspace of its own. The landing scan runs every 15 s
+on manifests older than 20 s, and fault injection is on (``faults_dir``) for the crash tests.
+
+Module scope: it is stopped after the last test of the module that uses it
+(``tests/e2e/test_event_driven.py``), whatever happened, so that its idle scheduler, its
+landing scans and its dag-processor take no CPU from the modules that run after it.
 
 Fixture ``airflow_env``: an :class:`AirflowEnv` (``.settings`` for the tests' own calls,
 ``.faults_dir``, ``.home``).
@@ -67,7 +70,7 @@ def start_airflow(home: Path, kafka_bootstrap: str, settings: Any, faults: Path)
     return AirflowEnv(home, done.stdout.strip().splitlines()[-1], settings, faults)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def airflow_env(
     tmp_path_factory: pytest.TempPathFactory, kafka_broker: Any, ontology_cache: Path
 ) -> Iterator[AirflowEnv]:
