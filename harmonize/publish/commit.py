@@ -262,18 +262,15 @@ def _put_files(stage_root: Path, warehouse: Warehouse, journal: dict[str, Any]) 
     renamed = (
         _rename_folders(stage_root, files, sid, version) if isinstance(files, LocalFiles) else set()
     )
+    moves: list[tuple[Path, str]] = []
     f: StagedFile
     for f in staged_files(stage_root):
         if f.rel.rsplit("/", 1)[0] in renamed:
             continue
         src, rel = stage_root / f.rel, versioned(f.rel, sid, version)
-        if not src.exists():
-            continue  # put before a crash
-        if isinstance(files, LocalFiles):
-            files.move(src, rel)
-        else:
-            files.put(src, rel)
-            src.unlink()
+        if src.exists():  # else put before a crash
+            moves.append((src, rel))
+    files.move_all(moves)
 
 
 def _rename_folders(stage_root: Path, files: LocalFiles, sid: str, version: int) -> set[str]:
