@@ -156,14 +156,13 @@ def test_a_change_without_a_new_updated_time_shows_at_once(
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # its kept connection
 def test_a_lost_connection_is_dropped_then_reopened(
     make_pair: Callable[..., Pair],
     published: Published,
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the kept connection is PostgreSQL's (SQLite reads through the registry)")
     fast, _, state = make_pair()
     path = f"{API}/objects/{published.specs[1].id}"
     assert fast.get(path).status_code == 200
