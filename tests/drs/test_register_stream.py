@@ -336,6 +336,9 @@ class _Recorder:
     def partitions(self) -> list[Any]:
         return []
 
+    def scalars(self) -> list[str]:
+        return ["a.json"]  # a name two members share
+
 
 def test_postgresql_statements_compile() -> None:
     from sqlalchemy.dialects import postgresql
@@ -343,7 +346,8 @@ def test_postgresql_statements_compile() -> None:
     recorder = _Recorder(postgresql.dialect())  # type: ignore[no-untyped-call]
     unique_member_names(recorder, BUNDLE_ID)  # type: ignore[arg-type]
     assert member_totals(recorder, BUNDLE_ID, 10) == (0, 0, bundle_checksum([]))  # type: ignore[arg-type]
-    rename, totals = (str(s.compile(dialect=recorder.dialect)) for s in recorder.statements)
+    shared, rename, totals = (str(s.compile(dialect=recorder.dialect)) for s in recorder.statements)
+    assert "HAVING count(*) >" in shared
     assert "strpos(drs_bundle_members.name" in rename
-    assert "FROM drs_bundle_members AS others" in rename
+    assert "drs_bundle_members.name IN (" in rename
     assert 'ORDER BY drs_objects.sha256 COLLATE "C"' in totals
