@@ -117,7 +117,7 @@ def pull(
         runs[recorded] = local
         base = f"{PREFIX}/{local.name}/"
         recorded_json: dict[str, str] = {}  # rewritten before they reach the disk
-        for rel in sorted(store.list(base), key=lambda r: not r.endswith("/run.tar")):
+        for rel in store.list(base):  # a batch's pack before the run's: its files are newer
             name = rel[len(base) :]
             if batches is not None and _batch_of(name) not in (None, *batches):
                 continue
