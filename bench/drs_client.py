@@ -20,6 +20,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
+def check(kind: str, path: str, size: int, status: int, body: bytes) -> str | None:
+    """What is wrong with one answer, the same for both clients (None: a right answer)."""
+    if status != 200:
+        return f"{kind} {path}: HTTP {status} {body[:120]!r}"
+    if kind == "download" and len(body) != size:
+        return f"{kind} {path}: {len(body)} bytes, expected {size}"
+    if kind == "lookup" and json.loads(body)["size"] != size:
+        return f"{kind} {path}: wrong size in the object"
+    return None
+
+
 def _client_run(
     port: int, jobs: list[tuple[str, str, int]], clients: int
 ) -> tuple[list[float], list[str], float]:
@@ -45,12 +56,9 @@ def _client_run(
                 response = conn.getresponse()
                 body = response.read()
                 elapsed = time.perf_counter() - start
-                if response.status != 200:
-                    bad.append(f"{kind} {path}: HTTP {response.status} {body[:120]!r}")
-                elif kind == "download" and len(body) != size:
-                    bad.append(f"{kind} {path}: {len(body)} bytes, expected {size}")
-                elif kind == "lookup" and json.loads(body)["size"] != size:
-                    bad.append(f"{kind} {path}: wrong size in the object")
+                problem = check(kind, path, size, response.status, body)
+                if problem:
+                    bad.append(problem)
                 mine.append(elapsed)
             except (OSError, http.client.HTTPException, ValueError, KeyError) as exc:
                 bad.append(f"{kind} {path}: {type(exc).__name__}: {exc}")
@@ -148,12 +156,9 @@ def _client_run_async(
                 try:
                     status, body = await conn.get(path)
                     elapsed = time.perf_counter() - start
-                    if status != 200:
-                        errors.append(f"{kind} {path}: HTTP {status} {body[:120]!r}")
-                    elif kind == "download" and len(body) != size:
-                        errors.append(f"{kind} {path}: {len(body)} bytes, expected {size}")
-                    elif kind == "lookup" and json.loads(body)["size"] != size:
-                        errors.append(f"{kind} {path}: wrong size in the object")
+                    problem = check(kind, path, size, status, body)
+                    if problem:
+                        errors.append(problem)
                     latencies.append(elapsed)
                 except Exception as exc:  # any failure is counted, the connection renewed
                     errors.append(f"{kind} {path}: {type(exc).__name__}: {exc}")
