@@ -439,10 +439,16 @@ def published_on_s3(services: ScaleServices) -> set[str]:
 
     s3 = boto3.client("s3", endpoint_url=services.s3_endpoint)
     prefix = "warehouse/published/phenopackets/"
+    pages = s3.get_paginator("list_objects_v2").paginate
+
+    def folders(under: str) -> list[str]:
+        # one level at a time: a fanned-out submission has 100,000 objects under its v1/,
+        # which moto would list a thousand per request
+        listed = pages(Bucket=services.bucket, Prefix=under, Delimiter="/")
+        return [c["Prefix"] for page in listed for c in page.get("CommonPrefixes", [])]
+
     found = set()
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=services.bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            sid, version = item["Key"][len(prefix) :].split("/")[:2]
-            if version == "v1":
-                found.add(sid)
+    for sub in folders(prefix):
+        if f"{sub}v1/" in folders(sub):
+            found.add(sub[len(prefix) : -1])
     return found
