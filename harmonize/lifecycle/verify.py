@@ -15,8 +15,8 @@ An empty list means everything agrees.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -26,9 +26,10 @@ from harmonize.drs.registry import Registry
 from harmonize.publish.stage import safe_name
 from harmonize.settings import Settings
 from harmonize.warehouse import TABLES, View, Warehouse, current, ledger
-from harmonize.warehouse.files import LocalFiles
+from harmonize.warehouse.files import PUT_THREADS, S3Files
 from harmonize.warehouse.ledger import PublicationRow, WithdrawalRow, subject_hash
 
+VERIFY_CHUNK = 1_000  # objects handed to the threads at a time (not 1M futures at once)
 FOLDERS = ("published/phenopackets/", "published/inputs/", "published/reports/")
 
 
@@ -42,26 +43,17 @@ class Problem:
         return f"{self.kind}: {self.where}: {self.detail}"
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _file_digest(warehouse: Warehouse, rel: str) -> tuple[int, str] | None:
+def _digests(warehouse: Warehouse, rels: list[str]) -> Iterator[tuple[int, str] | None]:
+    """Each file's size and sha-256, in order; on S3 several GETs at a time (one by one, an
+    S3 warehouse of 100,000 Phenopackets took most of half an hour to verify)."""
     files = warehouse.files
-    if isinstance(files, LocalFiles):
-        path = files.path(rel)
-        if not path.is_file():
-            return None
-        h, size = hashlib.sha256(), 0
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-                size += len(chunk)
-        return size, h.hexdigest()
-    if not files.exists(rel):
-        return None
-    data = files.get_bytes(rel)
-    return len(data), _sha256(data)
+    if not isinstance(files, S3Files):
+        yield from map(files.digest, rels)
+        return
+    files.client  # noqa: B018 - made once, before the threads share it
+    with ThreadPoolExecutor(PUT_THREADS, thread_name_prefix="s3-verify") as pool:
+        for start in range(0, len(rels), VERIFY_CHUNK):
+            yield from pool.map(files.digest, rels[start : start + VERIFY_CHUNK])
 
 
 def verify(settings: Settings, registry: Registry, *, checksums: bool = True) -> list[Problem]:
@@ -103,13 +95,16 @@ def verify(settings: Settings, registry: Registry, *, checksums: bool = True) ->
 
 
 def _files(warehouse: Warehouse, objects: list[DrsObjectRow], checksums: bool) -> Iterator[Problem]:
-    for row in objects:
-        assert row.path is not None
-        if not checksums:
+    if not checksums:
+        for row in objects:
+            assert row.path is not None
             if not warehouse.files.exists(row.path):
                 yield Problem("missing", row.path, f"DRS object {row.id} has no file")
-            continue
-        found = _file_digest(warehouse, row.path)
+        return
+    for row, found in zip(
+        objects, _digests(warehouse, [str(r.path) for r in objects]), strict=True
+    ):
+        assert row.path is not None
         if found is None:
             yield Problem("missing", row.path, f"DRS object {row.id} has no file")
         elif found != (row.size, row.sha256):

@@ -12,6 +12,7 @@ object whole (a PUT is atomic); nothing is ever renamed there.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -48,6 +49,10 @@ class FileStore(Protocol):
         ...
 
     def exists(self, rel: str) -> bool: ...
+
+    def digest(self, rel: str) -> tuple[int, str] | None:
+        """``rel``'s size and hex sha-256 (read as a stream), or None if there is no file."""
+        ...
 
     def delete(self, rel: str) -> None:
         """Remove ``rel`` if it exists."""
@@ -114,6 +119,13 @@ class LocalFiles:
     def exists(self, rel: str) -> bool:
         return self.path(rel).is_file()
 
+    def digest(self, rel: str) -> tuple[int, str] | None:
+        try:
+            with self.path(rel).open("rb") as fh:
+                return _digest(iter(lambda: fh.read(CHUNK), b""))
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
     def delete(self, rel: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path(rel).unlink()
@@ -130,6 +142,7 @@ class LocalFiles:
                 yield p.relative_to(self.root).as_posix()
 
 
+CHUNK = 1 << 20  # bytes read at a time when hashing a file
 PUT_THREADS = 8  # concurrent uploads of one publication (botocore keeps 10 connections)
 
 
@@ -212,6 +225,19 @@ class S3Files:
             raise PublishError(f"S3 head failed: {exc}", hint="check the bucket and retry") from exc
         return True
 
+    def digest(self, rel: str) -> tuple[int, str] | None:
+        """One GET, streamed (no HEAD first: ``harmonize verify`` asks this of every object)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.key(rel))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise PublishError(f"S3 get failed: {exc}", hint="check the bucket and retry") from exc
+        found: tuple[int, str] = self._call("get", _digest, response["Body"].iter_chunks(CHUNK))
+        return found
+
     def delete(self, rel: str) -> None:
         self._call("delete", self.client.delete_object, Bucket=self.bucket, Key=self.key(rel))
 
@@ -224,6 +250,14 @@ class S3Files:
         ):
             for item in page.get("Contents", []):
                 yield item["Key"][start:]
+
+
+def _digest(chunks: Iterator[bytes]) -> tuple[int, str]:
+    h, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        h.update(chunk)
+        size += len(chunk)
+    return size, h.hexdigest()
 
 
 def open_files(root: str | Path, *, s3_endpoint_url: str | None = None) -> LocalFiles | S3Files:

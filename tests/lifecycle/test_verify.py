@@ -1,0 +1,43 @@
+"""``harmonize verify`` finds what was changed behind the registry's back, on local disk and
+on S3 (where it reads the objects several at a time)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harmonize.drs.registry import Registry
+from harmonize.lifecycle.verify import verify
+from harmonize.pipeline import ingest
+from harmonize.settings import Settings
+from harmonize.warehouse import Warehouse
+
+pytestmark = pytest.mark.integration
+
+
+def test_verify_names_a_changed_a_deleted_and_a_stray_file(
+    backend: Settings, submissions: Path, tmp_path: Path
+) -> None:
+    source = shutil.copytree(submissions / "suox-isod", tmp_path / "suox")
+    assert ingest(source, backend).status == "published"
+    registry = Registry(backend.registry)
+    assert verify(backend, registry) == []
+
+    files = Warehouse.of(backend).files
+    docs = sorted(files.list("published/phenopackets/"))
+    assert len(docs) > 2
+    changed, deleted = docs[0], docs[1]
+    files.put_bytes(files.get_bytes(changed) + b" ", changed)
+    files.delete(deleted)
+    stray = "published/inputs/suox-isod/v1/stray.csv"  # (not a Phenopacket: the schema check
+    files.put_bytes(b"id\n", stray)  # of every published one runs after each test)
+
+    problems = {(p.kind, p.where): p.detail for p in verify(backend, registry)}
+    assert set(problems) == {("missing", changed), ("missing", deleted), ("orphan", stray)}
+    assert "the file has" in problems[("missing", changed)]
+    assert problems[("missing", deleted)].endswith("has no file")
+    # a quick check (sizes and presence, no checksums) still sees the deleted file
+    quick = {(p.kind, p.where) for p in verify(backend, registry, checksums=False)}
+    assert ("missing", deleted) in quick and ("missing", changed) not in quick
