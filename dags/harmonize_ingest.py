@@ -50,7 +50,13 @@ RETRIES: dict[str, Any] = {
 # default the CPUs of the host that parses this file). A burst of small submissions is
 # CPU-bound: with one task per core, each run's submissions finish one after another at full
 # speed instead of every run crawling at once; the runs beyond wait, already created.
-RECEIVE_SLOTS = max(int(os.environ.get("HARMONIZE_RECEIVE_SLOTS") or os.cpu_count() or 2), 1)
+_slots = os.environ.get("HARMONIZE_RECEIVE_SLOTS") or str(os.cpu_count() or 2)
+if not _slots.isdigit() or int(_slots) < 1:
+    raise ValueError(
+        f"HARMONIZE_RECEIVE_SLOTS={_slots!r}: expected a whole number of receive tasks to run "
+        "at once, at least 1 (unset: one per CPU)"
+    )
+RECEIVE_SLOTS = int(_slots)
 
 
 @dag(

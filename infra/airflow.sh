@@ -135,7 +135,7 @@ cmd_start() {
             [[ $db == postgresql* ]] || die "--executor celery needs --db postgresql+psycopg://..."
             [[ $workers =~ ^[1-9][0-9]?$ ]] || die "--workers must be 1..99"
             celery_prepare "$dir" "$workers" "$netns"
-            # the ingest DAG's receive tasks at once: one per Celery slot (default: the CPUs)
+            # the ingest DAG's receive tasks at once: one per Celery slot, unless set
             export HARMONIZE_RECEIVE_SLOTS=${HARMONIZE_RECEIVE_SLOTS:-$((workers * ${AIRFLOW_CELERY_CONCURRENCY:-2}))}
             host=$(celery_api_address "$dir")
             ;;

@@ -129,3 +129,14 @@ def test_receive_slots_are_configurable() -> None:
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "5"
+
+
+@pytest.mark.parametrize("bad", ["0", "two", "-1"])
+def test_a_bad_receive_slots_value_names_the_variable(bad: str) -> None:
+    code = "import runpy; runpy.run_path('dags/harmonize_ingest.py')"
+    env = {**os.environ, "HARMONIZE_RECEIVE_SLOTS": bad}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode != 0
+    assert f"HARMONIZE_RECEIVE_SLOTS={bad!r}: expected a whole number" in out.stderr
