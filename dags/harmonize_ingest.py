@@ -13,8 +13,9 @@ stages and hand each other paths under ``WORKSPACE/runs/``, never data:
   report, reject or commit atomically, and emit the result on ``harmonize.results``.
 
 Configuration (read inside tasks): HARMONIZE_WORKSPACE, HARMONIZE_EVENTS_URL,
-HARMONIZE_LANDING_URL, HARMONIZE_REGISTRY_URL, HARMONIZE_FANOUT, HARMONIZE_BATCH_SIZE; the
-trigger reads the broker from HARMONIZE_EVENTS_URL (kafka://host:port) when the DAG is parsed.
+HARMONIZE_LANDING_URL, HARMONIZE_REGISTRY_URL, HARMONIZE_FANOUT, HARMONIZE_BATCH_SIZE; read
+when the DAG is parsed: the trigger's broker from HARMONIZE_EVENTS_URL (kafka://host:port) and
+HARMONIZE_RECEIVE_SLOTS (``receive`` tasks at once; default the CPUs).
 """
 
 from __future__ import annotations
@@ -45,6 +46,17 @@ RETRIES: dict[str, Any] = {
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": timedelta(minutes=2),
 }
+# At most this many `receive` tasks run at once, over all runs (HARMONIZE_RECEIVE_SLOTS, by
+# default the CPUs of the host that parses this file). A burst of small submissions is
+# CPU-bound: with one task per core, each run's submissions finish one after another at full
+# speed instead of every run crawling at once; the runs beyond wait, already created.
+_slots = os.environ.get("HARMONIZE_RECEIVE_SLOTS") or str(os.cpu_count() or 2)
+if not _slots.isdigit() or int(_slots) < 1:
+    raise ValueError(
+        f"HARMONIZE_RECEIVE_SLOTS={_slots!r}: expected a whole number of receive tasks to run "
+        "at once, at least 1 (unset: one per CPU)"
+    )
+RECEIVE_SLOTS = int(_slots)
 
 
 @dag(
@@ -59,7 +71,7 @@ RETRIES: dict[str, Any] = {
 )
 def harmonize_ingest() -> None:
     # nothing received (only the trigger's flush events, or only malformed ones): skip the rest
-    @task.short_circuit
+    @task.short_circuit(max_active_tis_per_dag=RECEIVE_SLOTS)
     def receive(**context: Any) -> list[dict[str, Any]]:
         from harmonize.orchestrate.tasks import receive_and_read
 

@@ -23,7 +23,8 @@
 #
 # Tuned for a 2-core machine and fast tests: parallelism 8, idle scheduler loops every
 # 0.25 s, DAG folder re-listed every 5 s, no example DAGs, no default connections, DAGs
-# unpaused at creation.
+# unpaused at creation. The ingest DAG runs one `receive` task per CPU at once
+# (HARMONIZE_RECEIVE_SLOTS; with Celery, workers x concurrency).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -134,6 +135,8 @@ cmd_start() {
             [[ $db == postgresql* ]] || die "--executor celery needs --db postgresql+psycopg://..."
             [[ $workers =~ ^[1-9][0-9]?$ ]] || die "--workers must be 1..99"
             celery_prepare "$dir" "$workers" "$netns"
+            # the ingest DAG's receive tasks at once: one per Celery slot, unless set
+            export HARMONIZE_RECEIVE_SLOTS=${HARMONIZE_RECEIVE_SLOTS:-$((workers * ${AIRFLOW_CELERY_CONCURRENCY:-2}))}
             host=$(celery_api_address "$dir")
             ;;
         *) usage ;;

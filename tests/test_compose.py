@@ -102,3 +102,19 @@ def test_the_topics_are_made_with_replication_3_and_every_service_names_the_clus
             assert set(NODES) <= set(service["depends_on"]), name
     assert "HARMONIZE_EVENTS_URL" in services["harmonize"]["environment"]
     assert {f"kafka{i}data" for i in (1, 2, 3)} <= set(data["volumes"])
+
+
+def test_receive_slots_match_the_celery_slots() -> None:
+    """The ingest DAG runs one ``receive`` task per Celery slot at once, as airflow.sh sets it."""
+    services = compose()["services"]
+    dag_processor = services["airflow-dag-processor"]["environment"]
+    worker = services["airflow-worker"]
+    slots = worker["deploy"]["replicas"] * int(
+        worker["environment"]["AIRFLOW__CELERY__WORKER_CONCURRENCY"]
+    )
+    assert int(dag_processor["HARMONIZE_RECEIVE_SLOTS"]) == slots
+    assert (
+        worker["environment"]["HARMONIZE_RECEIVE_SLOTS"] == dag_processor["HARMONIZE_RECEIVE_SLOTS"]
+    )
+    script = (ROOT / "infra" / "airflow.sh").read_text()
+    assert "HARMONIZE_RECEIVE_SLOTS:-$((workers * ${AIRFLOW_CELERY_CONCURRENCY:-2}))" in script

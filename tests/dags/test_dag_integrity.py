@@ -110,3 +110,33 @@ def test_dag_file_stays_light_at_import(dag_file: str) -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_receive_tasks_at_once_are_bounded_by_the_cpus(dagbag: Any) -> None:
+    """A burst of small submissions is CPU-bound: one ``receive`` task per core, over all runs."""
+    task = dagbag.dags["harmonize_ingest"].get_task("receive")
+    want = int(os.environ.get("HARMONIZE_RECEIVE_SLOTS") or os.cpu_count() or 2)
+    assert task.max_active_tis_per_dag == want
+    assert task.max_active_tis_per_dagrun is None
+
+
+def test_receive_slots_are_configurable() -> None:
+    code = (
+        "import runpy; ns = runpy.run_path('dags/harmonize_ingest.py');print(ns['RECEIVE_SLOTS'])"
+    )
+    env = {**os.environ, "HARMONIZE_RECEIVE_SLOTS": "5"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "5"
+
+
+@pytest.mark.parametrize("bad", ["0", "two", "-1"])
+def test_a_bad_receive_slots_value_names_the_variable(bad: str) -> None:
+    code = "import runpy; runpy.run_path('dags/harmonize_ingest.py')"
+    env = {**os.environ, "HARMONIZE_RECEIVE_SLOTS": bad}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode != 0
+    assert f"HARMONIZE_RECEIVE_SLOTS={bad!r}: expected a whole number" in out.stderr

@@ -147,6 +147,41 @@ def test_a_one_batch_submission_is_published_by_the_receive_task_alone(
     assert states["harmonize"] == states["publish"] == {"skipped"}  # nothing left to fan out
 
 
+def receive_intervals(home: Path) -> list[tuple[str, str]]:
+    """(start, end) of every finished ``receive`` task instance of the ingest DAG."""
+    db = sqlite3.connect(f"file:{home / 'airflow.db'}?mode=ro", uri=True)
+    return db.execute(
+        "SELECT start_date, end_date FROM task_instance WHERE dag_id = 'harmonize_ingest' "
+        "AND task_id = 'receive' AND start_date IS NOT NULL AND end_date IS NOT NULL"
+    ).fetchall()
+
+
+def test_a_burst_of_small_ones_runs_at_most_one_receive_task_per_slot(
+    airflow_env: Any, tmp_path: Path
+) -> None:
+    """Six one-batch submissions back to back: all published once, and never more ``receive``
+    tasks at a time than ``HARMONIZE_RECEIVE_SLOTS`` (default the CPUs), whatever runs the
+    scheduler made of the events."""
+    import os
+
+    settings = airflow_env.settings
+    burst = [one_batch_submission(tmp_path, f"e2e-burst{i}") for i in range(6)]
+    for source, _ in burst:
+        submit(source, settings)
+    for _, sid in burst:
+        (result,) = wait_for(settings.events, RESULTS, for_submission(sid), timeout_s=300)
+        assert result.data["status"] == "published"
+        assert_published_once(settings, sid, result.data["bundle_id"])
+    slots = int(os.environ.get("HARMONIZE_RECEIVE_SLOTS") or os.cpu_count() or 2)
+    deadline = time.monotonic() + 60  # the last results go out before their tasks end
+    while any(task_states(airflow_env.home, sid).get("receive") != {"success"} for _, sid in burst):
+        assert time.monotonic() < deadline
+        time.sleep(1)
+    intervals = receive_intervals(airflow_env.home)
+    at_once = max(sum(1 for s, e in intervals if s <= start < e) for start, _ in intervals)
+    assert 1 <= at_once <= slots, (at_once, slots)
+
+
 def test_a_receive_task_killed_while_publishing_a_small_one_is_retried_to_one_publication(
     airflow_env: Any, tmp_path: Path
 ) -> None:
