@@ -32,7 +32,7 @@ def _batch(rng: random.Random, n: int) -> dict[str, pa.Table]:
     ]
     for i in rng.sample(range(n), n // 10):  # a repeated id: its first row makes the document
         individuals.insert(rng.randrange(i + 1, n + 1), {**individuals[i], "sex": "OTHER_SEX"})
-    others = ids + ["pp-missing"]
+    others = [*ids, "pp-missing"]
     features = [
         {
             "phenopacket_id": rng.choice(others),
