@@ -109,24 +109,35 @@ class Harmonizer:
 
     def batch(self, batch: SourceBatch) -> tuple[MappedBatch, list[dict[str, Any]]]:
         """Check, map and check one raw batch: its tables and its Phenopacket documents."""
-        from harmonize.mapping.phenopackets import build_documents
+        mapped = self.check(batch)
+        return mapped, [doc for part in self.documents(mapped) for doc in part]
 
+    def check(self, batch: SourceBatch) -> MappedBatch:
+        """Check, map and check one raw batch: its checked tables."""
         batch = self.profile.clean(batch, self.ctx)
         self.checker.raw(batch)
-        mapped = self.checker.harmonized(self.profile.map_batch(batch, self.ctx))
-        docs = mapped.documents
-        if docs is None:
-            docs = build_documents(
-                mapped.for_documents or mapped.tables,
-                created=self.created,
-                created_by=self.settings.created_by,
-                resource=self.checker.resource,
-                consent=self.submission.manifest.consent,
-                references=self.data_use.references,
-                extras=mapped.extras,
-                prefixes=mapped.prefixes,
-            )
-        return mapped, docs
+        return self.checker.harmonized(self.profile.map_batch(batch, self.ctx))
+
+    def documents(self, mapped: MappedBatch) -> Iterator[list[dict[str, Any]]]:
+        """A checked batch's Phenopacket documents, a slice of individuals at a time (see
+        :func:`~harmonize.mapping.phenopackets.document_slices`), so a caller that writes
+        each slice before taking the next never holds the whole batch's dicts."""
+        from harmonize.mapping.phenopackets import SLICE, document_slices
+
+        if mapped.documents is not None:
+            for start in range(0, len(mapped.documents), SLICE):
+                yield mapped.documents[start : start + SLICE]
+            return
+        yield from document_slices(
+            mapped.for_documents or mapped.tables,
+            created=self.created,
+            created_by=self.settings.created_by,
+            resource=self.checker.resource,
+            consent=self.submission.manifest.consent,
+            references=self.data_use.references,
+            extras=mapped.extras,
+            prefixes=mapped.prefixes,
+        )
 
     def result(self, counts: dict[str, int]) -> Run:
         self.report.mappings = self.ctx.mappings

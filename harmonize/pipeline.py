@@ -385,10 +385,14 @@ def _harmonize(
     counts: dict[str, int] = {}
     for file in submission.files:
         for batch in work.read(file):
-            mapped, docs = work.batch(batch)
+            mapped = work.check(batch)
+            del batch  # the raw rows: not read again
             stage.write_tables(mapped.tables)
             individuals = mapped.tables["individuals"]
-            stage.write_documents(docs, own_consent(individuals), subjects_of(individuals))
+            consent, subjects = own_consent(individuals), subjects_of(individuals)
+            for docs in work.documents(mapped):  # written a slice at a time, then dropped
+                stage.write_documents(docs, consent, subjects)
+                del docs
             for name, table in mapped.tables.items():
                 counts[name] = counts.get(name, 0) + table.num_rows
             if progress is not None:

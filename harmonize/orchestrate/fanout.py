@@ -362,6 +362,7 @@ def publish_submission(
     from harmonize.publish.stage import Stage
     from harmonize.quality import validators
     from harmonize.quality.findings import QualityReport
+    from harmonize.quality.seen import SeenIds
     from harmonize.submission.receive import receive
 
     received = planned.received
@@ -386,7 +387,7 @@ def publish_submission(
         docs_dir = settings.reports_dir / submission.id / DOCS
         shutil.rmtree(docs_dir, ignore_errors=True)  # an earlier version's pages
         try:
-            seen: set[str] = set()
+            seen = SeenIds()
             for batch in _outcomes(planned):
                 findings.merge(batch.outcome["findings"])
                 if "error" in batch.outcome:

@@ -20,6 +20,7 @@ from harmonize.ontology import Ontologies
 from harmonize.quality import semantic, validators
 from harmonize.quality.collect import FindingCollector
 from harmonize.quality.findings import Location, QualityReport
+from harmonize.quality.seen import SeenIds
 from harmonize.readers.base import SourceBatch
 from harmonize.settings import Settings
 
@@ -73,7 +74,7 @@ class Checker:
         self.report = report
         self.profile = profile
         self.ctx = ctx
-        self.seen_ids: set[str] = set()
+        self.seen_ids = SeenIds()
         self._docs_written: set[str] = set()
         self._resources: dict[str, dict[str, Any] | None] = {}
 

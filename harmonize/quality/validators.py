@@ -20,6 +20,7 @@ from harmonize.mapping.ages import iso_duration_mask
 from harmonize.mapping.terms import prefix_of
 from harmonize.quality.collect import FindingCollector
 from harmonize.quality.findings import Level
+from harmonize.quality.seen import SeenIds
 
 REQUIRED = {
     "individuals": ("phenopacket_id",),
@@ -168,7 +169,7 @@ def check_variant_diagnoses(variants: pa.Table, findings: FindingCollector) -> N
 
 
 def check_unique_ids(
-    individuals: pa.Table, seen: set[str], findings: FindingCollector, *, level: Level = "error"
+    individuals: pa.Table, seen: SeenIds, findings: FindingCollector, *, level: Level = "error"
 ) -> pa.Array:
     """Flag phenopacket ids seen before in this submission; return the mask of first sightings.
 
@@ -176,23 +177,18 @@ def check_unique_ids(
     two of its files is a warning there (``level``).
     """
     ids = individuals.column("phenopacket_id").to_pylist()
-    keep = np.ones(len(ids), dtype=bool)
-    for i, pid in enumerate(ids):
-        if pid is None:
-            continue
-        if pid in seen:
-            keep[i] = False
-            findings.add(
-                level,
-                "duplicate-id",
-                f"individual {pid!r} appears more than once in the submission",
-                "unique-ids",
-                hint="one row per individual: merge or rename the rows",
-                value=pid,
-                **_where(individuals, i, "individual_id"),
-            )
-        seen.add(pid)
-    return pa.array(keep)
+    repeats = seen.repeats(ids)
+    for i in np.flatnonzero(repeats).tolist():
+        findings.add(
+            level,
+            "duplicate-id",
+            f"individual {ids[i]!r} appears more than once in the submission",
+            "unique-ids",
+            hint="one row per individual: merge or rename the rows",
+            value=ids[i],
+            **_where(individuals, i, "individual_id"),
+        )
+    return pa.array(~repeats)
 
 
 def ontology_class_ids(doc: dict[str, Any]) -> set[str]:
