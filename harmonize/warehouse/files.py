@@ -227,12 +227,13 @@ class S3Files:
 
     def digest(self, rel: str) -> tuple[int, str] | None:
         """One GET, streamed (no HEAD first: ``harmonize verify`` asks this of every object)."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self.key(rel))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        except (ClientError, BotoCoreError) as exc:
+            code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else 0
+            if code in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise PublishError(f"S3 get failed: {exc}", hint="check the bucket and retry") from exc
         found: tuple[int, str] = self._call("get", _digest, response["Body"].iter_chunks(CHUNK))

@@ -4,6 +4,7 @@ on S3 (where it reads the objects several at a time)."""
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,22 @@ def test_verify_names_a_changed_a_deleted_and_a_stray_file(
     # a quick check (sizes and presence, no checksums) still sees the deleted file
     quick = {(p.kind, p.where) for p in verify(backend, registry, checksums=False)}
     assert ("missing", deleted) in quick and ("missing", changed) not in quick
+
+
+def test_an_unreachable_store_is_a_publish_error_naming_the_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lost connection while verifying is Harmonize's error with a hint, not botocore's."""
+    from harmonize.errors import PublishError
+    from harmonize.warehouse.files import S3Files
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    store = S3Files("bucket", "warehouse", endpoint_url=f"http://127.0.0.1:{port}")
+    with pytest.raises(PublishError) as err:
+        store.digest("published/phenopackets/x/v1/a.json")
+    assert "S3 get failed" in err.value.message
