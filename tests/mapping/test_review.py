@@ -11,7 +11,7 @@ from harmonize.cli import app
 from harmonize.settings import Settings
 from harmonize.state.review import ReviewStore
 
-from .test_tabular import run_ingest, submit
+from .test_tabular_mapping import run_ingest, submit
 
 runner = CliRunner()
 CSV = "id,sex,symptoms\np1,f,Macrocephally; Seizures\np2,m,Hypotonnia; blorptastic\n"
