@@ -39,7 +39,7 @@ def test_verify_names_a_changed_a_deleted_and_a_stray_file(
     assert set(problems) == {("missing", changed), ("missing", deleted), ("orphan", stray)}
     assert "the file has" in problems[("missing", changed)]
     assert problems[("missing", deleted)].endswith("has no file")
-    # a quick check (sizes and presence, no checksums) still sees the deleted file
+    # a quick check (presence only, no checksums) still sees the deleted file
     quick = {(p.kind, p.where) for p in verify(backend, registry, checksums=False)}
     assert ("missing", deleted) in quick and ("missing", changed) not in quick
 
