@@ -69,10 +69,13 @@ def test_sheet_bomb(tmp_path: Path, settings: Settings) -> None:
 def test_sheet_of_too_many_rows(tmp_path: Path, settings: Settings) -> None:
     """Within the byte limits, the rows limit stops a sheet of millions of rows."""
     path = bombs.sheet_bomb(tmp_path / "cases.xlsx", inflated=200_000_000)
-    small = settings.model_copy(update={"limits": Limits(max_rows=20_000)})
+    # under one batch: the limit must stop the reader before a batch reaches the profile
+    # (which would reject this sheet for its missing HPO column instead)
+    rows = settings.batch_size // 2
+    small = settings.model_copy(update={"limits": Limits(max_rows=rows)})
     report = assert_nothing_published(small, ingest(path, small, profile="hpo-case-template"))
     err = first_error(report)
-    assert "limits.max_rows" in err["message"] and err["location"]["row"] == 20_001
+    assert "limits.max_rows" in err["message"] and err["location"]["row"] == rows + 1
     assert err["location"]["sheet"] == "cases"
 
 
