@@ -24,6 +24,7 @@ from harmonize.drs.models import Access, DrsObjectRow, Role
 from harmonize.drs.registry import BundleHeader, ObjectSpec, Registry
 from harmonize.drs.render import inside
 from harmonize.drs.stores import S3Store
+from harmonize.warehouse.files import file_digest
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 ID_PATTERN = r"^[A-Za-z0-9._~-]{1,128}$"
@@ -186,11 +187,7 @@ def verify_local(root: Path, spec: ObjectSpec) -> None:
         raise AdminError(400, f"object {spec.id}: no file at {spec.path!r} in the workspace")
     if real.stat().st_size != spec.size:
         raise AdminError(400, f"object {spec.id}: {spec.path!r} is not {spec.size} bytes")
-    digest = hashlib.sha256()
-    with real.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != spec.sha256:
+    if file_digest(real)[1] != spec.sha256:
         raise AdminError(400, f"object {spec.id}: the sha-256 of {spec.path!r} differs")
 
 

@@ -372,7 +372,8 @@ def build_documents(
 # individuals per slice of :func:`document_slices`: a slice's dicts are written and dropped
 # before the next is built (a whole 20,000-individual batch of dicts was ~120 MB)
 SLICE = 2_000
-_DOC_TABLES = ("phenotypic_features", "diseases", "variants", "measurements")
+# the tables :func:`build_documents` reads beside ``individuals``
+_DOC_TABLES = tuple(name for name in _CURIE_COLUMNS if name != "individuals")
 
 
 def document_slices(

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from harmonize.drs.models import Role
 from harmonize.errors import PublishError
 from harmonize.mapping import tables
+from harmonize.warehouse.files import file_digest
 
 MIME = {
     ".parquet": "application/vnd.apache.parquet",
@@ -62,16 +63,6 @@ class StagedFile:
 def mime_of(path: str) -> str:
     suffix = Path(path).suffix.lower()
     return MIME.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream"
-
-
-def _hash_file(path: Path) -> tuple[int, str]:
-    h = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-            size += len(chunk)
-    return size, h.hexdigest()
 
 
 class Stage:
@@ -194,7 +185,7 @@ class Stage:
         if source.is_dir():
             shutil.copytree(source, dest)
             for p in sorted(q for q in dest.rglob("*") if q.is_file()):
-                size, digest = _hash_file(p)
+                size, digest = file_digest(p)
                 r = p.relative_to(self.root).as_posix()
                 self._record(
                     StagedFile(
@@ -208,7 +199,7 @@ class Stage:
                 )
             return
         shutil.copyfile(source, dest)
-        size, digest = _hash_file(dest)
+        size, digest = file_digest(dest)
         self._record(StagedFile(rel, size, digest, mime_of(rel), "input", name))
 
     def add_report(self, json_path: Path, html_path: Path) -> None:
@@ -217,7 +208,7 @@ class Stage:
             dest = self.root / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(p, dest)
-            size, digest = _hash_file(dest)
+            size, digest = file_digest(dest)
             self._record(
                 StagedFile(rel, size, digest, mime_of(rel), "report", f"quality-report{p.suffix}")
             )

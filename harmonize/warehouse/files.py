@@ -121,8 +121,7 @@ class LocalFiles:
 
     def digest(self, rel: str) -> tuple[int, str] | None:
         try:
-            with self.path(rel).open("rb") as fh:
-                return _digest(iter(lambda: fh.read(CHUNK), b""))
+            return file_digest(self.path(rel))
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
 
@@ -259,6 +258,12 @@ def _digest(chunks: Iterator[bytes]) -> tuple[int, str]:
         h.update(chunk)
         size += len(chunk)
     return size, h.hexdigest()
+
+
+def file_digest(path: Path) -> tuple[int, str]:
+    """A local file's size and hex sha-256, read :data:`CHUNK` bytes at a time."""
+    with path.open("rb") as fh:
+        return _digest(iter(lambda: fh.read(CHUNK), b""))
 
 
 def open_files(root: str | Path, *, s3_endpoint_url: str | None = None) -> LocalFiles | S3Files:
