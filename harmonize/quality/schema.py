@@ -137,12 +137,15 @@ def with_defaults(doc: dict[str, Any]) -> dict[str, Any] | None:
 
 def canonical_form(doc: dict[str, Any]) -> dict[str, Any] | None:
     """The document in protobuf's canonical JSON spelling (defaults left out); None if unreadable."""
+    import orjson
     from google.protobuf import json_format
 
     parsed = message(doc)
     if parsed is None:
         return None
     canonical: dict[str, Any] = json_format.MessageToDict(parsed)
+    # protobuf reads its canonical spelling back as the same message: not parsed again
+    _remember(orjson.dumps(canonical), parsed)
     return canonical
 
 
@@ -173,15 +176,80 @@ def _only_defaults_missing(doc: dict[str, Any]) -> bool:
     that protobuf reads as present with their default values (see :func:`schema_errors`)."""
     import jsonschema_rs
 
+    parsed: Any = False  # not parsed yet
     filled: dict[str, Any] | None = None
     for error in _fast_validator().iter_errors(doc):
         if not isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
             return False
-        filled = filled if filled is not None else with_defaults(doc)
-        here = _at(filled, error.instance_path) if filled is not None else None
-        if not isinstance(here, dict) or error.kind.property not in here:
+        parsed = message(doc) if parsed is False else parsed
+        if parsed is None:
+            return False
+        present = filled_in(parsed, error.instance_path, error.kind.property)
+        if present is None:  # a path the descriptor walk does not follow: print it all
+            filled = filled if filled is not None else with_defaults(doc)
+            here = _at(filled, error.instance_path) if filled is not None else None
+            present = isinstance(here, dict) and error.kind.property in here
+        if not present:
             return False
     return True
+
+
+def filled_in(parsed: Any, path: Any, name: str) -> bool | None:
+    """Whether :func:`with_defaults` would hold field ``name`` at ``path``, read from the
+    message's descriptors instead of printing the whole message; None where it cannot tell.
+
+    Printed with ``always_print_fields_with_no_presence``, a message holds every repeated and
+    map field and every field without presence (a proto3 scalar or enum); a field with
+    presence (a message, a oneof member, ``optional``) only when it is set.
+    """
+    from google.protobuf.message import Message
+
+    here: Any = parsed
+    for part in path:
+        if isinstance(part, int):
+            if isinstance(here, Message | str | bytes):
+                return None
+            try:
+                here = here[part]
+            except (IndexError, TypeError, KeyError):
+                return None
+            continue
+        field = _json_fields(here)
+        if field is None or part not in field:
+            return None
+        described = field[part]
+        if described.message_type is not None and described.message_type.GetOptions().map_entry:
+            return None  # a map: printed as a JSON object of its entries
+        if described.label != described.LABEL_REPEATED and not here.HasField(described.name):
+            return None  # an unset message: not printed at all
+        here = getattr(here, described.name)
+    field = _json_fields(here)
+    if field is None:
+        return None
+    described = field.get(name)
+    if described is None:
+        return False
+    if described.label == described.LABEL_REPEATED or not described.has_presence:
+        return True
+    return bool(here.HasField(described.name))
+
+
+def _json_fields(here: Any) -> dict[str, Any] | None:
+    """A message's fields by their JSON names; None for anything printed otherwise (a
+    well-known type such as Timestamp, Struct or Any, a list, a scalar)."""
+    from google.protobuf.message import Message
+
+    if not isinstance(here, Message):
+        return None
+    descriptor = here.DESCRIPTOR
+    if descriptor.full_name.startswith("google.protobuf."):
+        return None
+    return _fields_by_json_name(descriptor)
+
+
+@functools.cache
+def _fields_by_json_name(descriptor: Any) -> dict[str, Any]:
+    return {f.json_name: f for f in descriptor.fields}
 
 
 def schema_errors(doc: dict[str, Any]) -> list[SchemaError]:

@@ -118,3 +118,60 @@ def test_shared_message_is_not_changed_by_the_metadata_walk() -> None:
     assert validators.ontology_class_ids(doc) == ids
     assert schema.with_defaults(doc) is not None
     assert schema.with_defaults(doc)["metaData"]["resources"]
+
+
+def _forms() -> Any:
+    """The curated documents, raw and canonical, then the broken fbxl4 documents."""
+    for path in sorted(STORE.rglob("*.json")):
+        doc = json.loads(path.read_text())
+        if isinstance(doc, dict) and "metaData" in doc:
+            yield path.name, doc
+            yield path.name, schema.canonical_form(doc)
+    for name, edit in sorted(BREAKS.items()):
+        for path in DOCS:
+            doc = json.loads(path.read_text())
+            try:
+                edit(doc)
+            except (KeyError, IndexError):
+                continue
+            yield f"{path.name}: {name}", doc
+
+
+def test_descriptor_walk_agrees_with_printing_the_message() -> None:
+    """conforms() reads a missing required field off the message's descriptors instead of
+    printing the whole message with its defaults; on every required-field complaint about
+    these documents, both ways give the same answer, and the walk answers itself (no
+    fallback to printing) for all of them."""
+    import jsonschema_rs
+
+    compared = {True: 0, False: 0}
+    for name, form in _forms():
+        assert form is not None
+        parsed = schema.message(form)
+        if parsed is None:
+            continue  # protobuf refuses it: conforms() says no before any walk
+        filled = schema.with_defaults(form)
+        for error in schema._fast_validator().iter_errors(form):
+            if not isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
+                continue
+            here = schema._at(filled, error.instance_path)
+            printed = isinstance(here, dict) and error.kind.property in here
+            walked = schema.filled_in(parsed, error.instance_path, error.kind.property)
+            assert walked == printed, (name, error.instance_path, error.kind.property)
+            compared[printed] += 1
+    assert compared[True] >= 50 and compared[False] >= 1, compared
+
+
+def test_descriptor_walk_tells_set_from_unset_presence_fields() -> None:
+    doc = json.loads(DOCS[0].read_text())
+    parsed = schema.message(doc)
+    assert schema.filled_in(parsed, [], "subject") is True  # a message field, set
+    assert schema.filled_in(parsed, [], "colour") is False  # no such field
+    assert schema.filled_in(parsed, ["subject"], "sex") is True  # an enum: no presence
+    empty = schema.message({"id": "x"})
+    assert schema.filled_in(empty, [], "subject") is False  # a message field left unset
+    assert schema.filled_in(empty, [], "phenotypicFeatures") is True  # repeated: printed []
+    # inside an unset message: printing holds nothing there, so the walk does not answer
+    assert schema.filled_in(empty, ["metaData"], "createdBy") is None
+    # a well-known type (a Timestamp prints as a string): not walked
+    assert schema.filled_in(parsed, ["metaData", "created"], "seconds") is None

@@ -81,10 +81,17 @@ def _position(value: Any) -> int | None:
         return None
 
 
+@functools.cache
+def _columns(stem: str) -> tuple[tuple[str, str], ...]:
+    return tuple((part, times.column(stem, part)) for part in times.PARTS)
+
+
 def _time(stem: str, obj: dict[str, Any] | None) -> dict[str, Any]:
     """A submitted ``TimeElement`` as the table columns of ``stem``."""
+    if not obj:  # most onsets and resolutions: absent
+        return dict.fromkeys((column for _, column in _columns(stem)), None)
     row = times.from_element(obj).as_row()
-    return {times.column(stem, part): row[part] for part in times.PARTS}
+    return {column: row[part] for part, column in _columns(stem)}
 
 
 def qualitative(measurement: dict[str, Any]) -> bool:
