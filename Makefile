@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 # uv from PATH, else as a Python module (installed with pip on first use)
 UV ?= $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=30
 
 .PHONY: install system demo test test-unit fuzz lint typecheck bench clean
 
