@@ -9,9 +9,9 @@ In one process, for one case template (default: AIRE from phenopacket-store):
    each into a new workspace that shares one compiled ontology cache. The first is the
    cold one; the others are warm. Each ingest runs under cProfile and under timers wrapped
    (in this process only) around: each suite's build (``gx_suite``), each suite's GX run
-   (``Batch.validate``), the translation of a result into findings, the Data Docs page,
-   the mapping (``Profile.map_batch``), the documents (``build_documents``), the staged
-   writes and the report and commit.
+   (``Validator.validate_expectation_suite``), the translation of a result into findings,
+   the Data Docs page, the mapping (``Profile.map_batch``), the documents
+   (``build_documents``), the staged writes and the report and commit.
 
 It prints wall and CPU seconds per phase (cold, then the warm median) and the warm
 ingest's top functions by own CPU time. Nothing is asserted.
@@ -68,7 +68,7 @@ def wrap(owner: Any, attr: str, name: Callable[..., str]) -> None:
 
 
 def instrument() -> None:
-    from great_expectations.datasource.fluent.interfaces import Batch
+    from great_expectations.validator.v1_validator import Validator
 
     from harmonize import pipeline
     from harmonize.mapping import phenopackets
@@ -77,7 +77,7 @@ def instrument() -> None:
     from harmonize.quality import expectations
 
     wrap(expectations, "gx_suite", lambda name, *_: f"suite build {name}")
-    wrap(Batch, "validate", lambda _batch, suite, **kw: f"GX run {suite.name}")
+    wrap(Validator, "validate_expectation_suite", lambda _v, suite, **kw: f"GX run {suite.name}")
     wrap(expectations, "findings_from_result", lambda *a, **k: "GX result -> findings")
     wrap(expectations, "_write_data_docs", lambda *a, **k: "data docs page")
     wrap(expectations, "_frame", lambda *a, **k: "table -> pandas")

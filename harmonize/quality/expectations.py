@@ -57,6 +57,10 @@ from harmonize.quality.suites import (
 if TYPE_CHECKING:
     import pandas as pd
     from great_expectations.core.batch_definition import BatchDefinition
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult,
+    )
+    from great_expectations.validator.v1_validator import Validator
 
 __all__ = ["SuiteResult", "batch_definition", "run_suite"]
 
@@ -104,6 +108,58 @@ def batch_definition() -> BatchDefinition[Any]:
     context = gx.get_context(mode="ephemeral", project_config=config)
     asset = context.data_sources.add_pandas("harmonize").add_dataframe_asset("table")
     return asset.add_batch_definition_whole_dataframe("whole-table")
+
+
+def _validator(frame: pd.DataFrame, result_format: dict[str, Any]) -> Validator:
+    """The validator ``Batch.validate`` would make for ``frame``, without the batch.
+
+    ``batch_definition().get_batch(...).validate(suite)`` loads the frame as a batch (a
+    fingerprint of the frame, the batch markers) and then builds a validator that loads
+    it again; GX's own ``ValidationDefinition.run`` builds this validator directly.
+    """
+    from great_expectations.validator.v1_validator import Validator
+
+    return Validator(
+        batch_definition=batch_definition(),
+        batch_parameters={"dataframe": frame},
+        result_format=result_format,
+    )
+
+
+def _outcome(validation: ExpectationSuiteValidationResult) -> dict[str, Any]:
+    """What findings and the Data Docs page read of a suite's result, as JSON values.
+
+    GX's ``to_json_dict()`` deep-copies the whole result and dumps it through marshmallow
+    schemas (a sixth of a suite run); these are the same values of the same keys
+    (``tests/quality/test_gx_reuse.py`` compares them): the suite's ``success``,
+    ``suite_name``, ``statistics`` and ``meta``, and per expectation its ``success``,
+    configuration (``type``, ``kwargs``, ``meta``), ``result`` and ``exception_info``.
+    """
+    from great_expectations.util import convert_to_json_serializable as json_value
+
+    results = []
+    for res in validation.results:
+        cfg = res.expectation_config
+        assert cfg is not None  # GX sets it on every result of a suite run
+        results.append(
+            {
+                "success": res.success,
+                "expectation_config": {
+                    "type": cfg.type,
+                    "kwargs": json_value(cfg.kwargs),
+                    "meta": json_value(cfg.meta),
+                },
+                "result": json_value(res.result),
+                "exception_info": json_value(res.exception_info),
+            }
+        )
+    return {
+        "success": validation.success,
+        "suite_name": validation.suite_name,
+        "statistics": json_value(validation.statistics),
+        "meta": json_value(validation.meta),
+        "results": results,
+    }
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
@@ -197,10 +253,9 @@ def run_suite(
         # pandas warns when a regex has groups (str.contains ignores them); the suites'
         # patterns use groups on purpose, so the warning is noise here.
         warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression")
-        batch = batch_definition().get_batch(batch_parameters={"dataframe": frame})
         with reusing_configurations():  # GX rebuilt each configuration ~100 times a run
-            validation = batch.validate(built, result_format=result_format)
-    outcome: dict[str, Any] = validation.to_json_dict()  # type: ignore[no-untyped-call]
+            validation = _validator(frame, result_format).validate_expectation_suite(built)
+    outcome = _outcome(validation)
 
     findings: list[Finding] = []
     for res in outcome["results"]:
