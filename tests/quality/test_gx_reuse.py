@@ -4,7 +4,9 @@
 ``convert_to_json_serializable`` does, and ``run_suite``'s ``_outcome`` must hold the same
 values as GX's ``to_json_dict()`` of the same result, for every suite of an ingest with
 failures of each kind. (The whole report of that ingest is compared with main's in
-``tests/pipeline/test_same_findings.py``.)
+``tests/pipeline/test_same_findings.py``.) A suite runs with GX's ``BASIC`` result format
+first and again with ``SUMMARY`` only when something failed: reports and Data Docs pages
+must be those of ``SUMMARY`` alone, on a clean template and on one with errors.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from harmonize.quality import expectations
 from harmonize.quality.gx_import import import_gx
 from harmonize.quality.gx_reuse import install, json_ready
 from harmonize.settings import Settings
-from tests.pipeline.test_same_findings import template_with_errors
+from tests.pipeline.test_same_findings import AIRE, template_with_errors
 
 
 class Colour(enum.IntEnum):
@@ -138,13 +140,15 @@ def test_the_outcome_holds_what_gx_to_json_dict_holds(
     )
     result = ingest(template_with_errors(tmp_path), settings, profile="hpo-case-template")
     assert result.status == "rejected"
-    assert [v.suite_name for v, _ in seen] == [
+    # a suite with a failure runs twice (BASIC, then SUMMARY): each result is compared
+    assert list(dict.fromkeys(v.suite_name for v, _ in seen)) == [
         "raw/hpo-case-template",
         "harmonized/individuals",
         "harmonized/phenotypic_features",
         "harmonized/diseases",
         "harmonized/variants",
     ]
+    assert len(seen) > 5
     failed = 0
     for validation, made in seen:
         full = validation.to_json_dict()
@@ -170,3 +174,67 @@ def test_the_outcome_holds_what_gx_to_json_dict_holds(
         assert json.dumps(made, sort_keys=True) == json.dumps(expected, sort_keys=True)
         failed += sum(not r["success"] for r in made["results"])
     assert failed >= 4  # the template's errors fail expectations in several suites
+
+
+def _report_and_pages(tmp: Path, template: Path, ontology_cache: Path) -> dict[str, Any]:
+    settings = Settings(
+        workspace=tmp, ontology_cache=ontology_cache, on_conflict="keep-observed", data_docs=True
+    )
+    result = ingest(template, settings, profile="hpo-case-template")
+    assert result.report_json is not None
+    report = json.loads(result.report_json.read_text())
+    pages = {Path(p).name: Path(p).read_text() for p in report.pop("data_docs")}
+    del report["submission_id"]
+    return {"status": result.status, "report": report, "pages": pages}
+
+
+@pytest.mark.parametrize("errors", [False, True], ids=["clean", "with-errors"])
+def test_basic_first_gives_the_report_and_pages_of_summary_alone(
+    tmp_path: Path, ontology_cache: Path, monkeypatch: pytest.MonkeyPatch, errors: bool
+) -> None:
+    template = template_with_errors(tmp_path) if errors else AIRE
+    formats: list[str] = []
+    validator = expectations._validator
+
+    def recording(frame: Any, result_format: dict[str, Any]) -> Any:
+        formats.append(result_format["result_format"])
+        return validator(frame, result_format)
+
+    monkeypatch.setattr(expectations, "_validator", recording)
+    two_step = _report_and_pages(tmp_path / "a", template, ontology_cache)
+    basic_only = formats.count("BASIC") - formats.count("SUMMARY")
+    formats.clear()
+    monkeypatch.setattr(expectations, "_clean", lambda res: False)  # always SUMMARY
+    summary = _report_and_pages(tmp_path / "b", template, ontology_cache)
+    assert formats.count("SUMMARY") == 5
+    assert two_step == summary
+    assert len(two_step["pages"]) == 5
+    # the clean template needs no SUMMARY run; the errors need some, not all
+    assert basic_only == (5 if not errors else 3)
+    assert two_step["status"] == ("rejected" if errors else "published")
+
+
+def test_a_row_tolerated_by_mostly_alone_still_gets_its_summary_run(
+    expectations_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one failure passes (``mostly``), yet its row must be found: SUMMARY runs."""
+    from tests.quality.test_expectations import harmonized, run_harmonized
+
+    rows: list[dict[str, object]] = [
+        {"phenopacket_id": f"p{i}", "sex": "FEMALE", "age_at_last_encounter": "P1Y"}
+        for i in range(40)
+    ]
+    rows[6]["age_at_last_encounter"] = "P"  # 1 of 40 bad: tolerated by mostly=0.95
+    formats: list[str] = []
+    validator = expectations._validator
+
+    def recording(frame: Any, result_format: dict[str, Any]) -> Any:
+        formats.append(result_format["result_format"])
+        return validator(frame, result_format)
+
+    monkeypatch.setattr(expectations, "_validator", recording)
+    result = run_harmonized("individuals", harmonized("individuals", rows), expectations_dir)
+    got = [(f.level, f.category, f.location.row, f.location.value) for f in result.findings]
+    assert got == [("warning", "invalid-age", 8, "P")]
+    assert formats == ["BASIC", "SUMMARY"]
+    assert result.success
