@@ -20,6 +20,7 @@ from sqlalchemy import Table, Text, case, delete, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from harmonize.allocation import gc_paused
 from harmonize.drs.bulk import IN_CHUNK, batched, chunked, insert_ignore, insert_ignore_rows
 from harmonize.drs.models import BundleMember, DrsObjectRow
 from harmonize.drs.specs import BundleHeader, BundleSpec, ObjectSpec
@@ -78,7 +79,16 @@ def register_stream(
     """Insert a bundle whose members are exactly ``objects``, ``chunk`` at a time.
 
     See :meth:`harmonize.drs.registry.Registry.register_stream`; returns the member count.
+    The garbage collector is paused meanwhile (rows are acyclic; see
+    :func:`harmonize.allocation.gc_paused`).
     """
+    with gc_paused():
+        return _register_stream(conn, objects, bundle, chunk)
+
+
+def _register_stream(
+    conn: Connection, objects: Iterable[ObjectSpec], bundle: BundleHeader, chunk: int
+) -> int:
     if _bundle_registered(conn, bundle.id):
         return _check_replayed_stream(conn, bundle.id, objects, chunk)
     # member rows without their bundle row cannot survive a transaction; drop any

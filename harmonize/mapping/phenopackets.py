@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harmonize.allocation import gc_paused
 from harmonize.mapping import phenopackets_rows as rows
 from harmonize.mapping import times
 
@@ -178,7 +179,7 @@ def build_documents(
     prefixes: dict[str, set[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """One Phenopacket per row of ``individuals``, in that order (built with the garbage
-    collector paused: see :func:`~.phenopackets_rows.gc_paused`).
+    collector paused: see :func:`harmonize.allocation.gc_paused`).
 
     ``resource(prefix)`` gives the MetaData Resource for a CURIE prefix (None if unknown).
     ``consent`` are the submission's DUO codes, which apply where a row has none of its
@@ -189,7 +190,7 @@ def build_documents(
     list although neither a table column nor an extra shows them. A document that names no
     term lists the HPO release (:data:`CHECKED_AGAINST`) rather than no resource at all.
     """
-    with rows.gc_paused():
+    with gc_paused():
         return _build(
             tables,
             created=created,

@@ -10,9 +10,7 @@ The documents are the same, in the same order, each list in its table's row orde
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -79,22 +77,3 @@ def grouped(
     stops = [*starts[1:].tolist(), len(by_doc)]
     for doc, start, stop in zip(present.tolist(), starts.tolist(), stops, strict=True):
         yield doc, items[start:stop]
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small acyclic objects.
-
-    A document's dicts and lists never form cycles, but every 700 allocations the
-    collector scans the young objects, and as the documents of a slice pile up it scans
-    them again and again (half the CPU time of building them). Reference counting frees
-    them as before; the collector runs again, as it was, afterwards.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
