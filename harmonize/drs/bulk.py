@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, insert, select
@@ -47,11 +48,36 @@ def insert_ignore(
     """Bulk insert, skipping rows whose key already exists."""
     if not rows:
         return
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        _sqlite_insert_ignore(conn, table, rows)
+    if conn.dialect.name == "sqlite":
+        columns = tuple(rows[0])
+        pick = itemgetter(*columns)
+        values = [pick(row) for row in rows] if len(columns) > 1 else [(pick(r),) for r in rows]
+        _sqlite_insert_ignore(conn, table, columns, values)
         return
-    if dialect == "postgresql":
+    _other_insert_ignore(conn, table, rows, key)
+
+
+def insert_ignore_rows(
+    conn: Connection,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    key: tuple[str, ...],
+) -> None:
+    """:func:`insert_ignore` of rows given as tuples of ``columns``' values: what a caller
+    writing many rows builds fastest (no dict per row on SQLite)."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        _sqlite_insert_ignore(conn, table, columns, rows)
+        return
+    _other_insert_ignore(conn, table, [dict(zip(columns, row, strict=True)) for row in rows], key)
+
+
+def _other_insert_ignore(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], key: tuple[str, ...]
+) -> None:
+    if conn.dialect.name == "postgresql":
         statement: Any = pg_insert(table).on_conflict_do_nothing()
     else:  # other backends: look the keys up first (not safe against concurrent writers)
         columns = [table.c[name] for name in key]
@@ -66,43 +92,40 @@ def insert_ignore(
         conn.execute(statement, list(chunk))
 
 
-def _sqlite_insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def _sqlite_insert_ignore(
+    conn: Connection, table: Table, keys: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
     """``INSERT ... ON CONFLICT DO NOTHING`` as one DBAPI executemany of tuples.
 
     The statement is compiled once and each column's own bind processor converts the
     values, which skips SQLAlchemy's per-row parameter handling (several times faster).
+    ``rows`` are tuples of the ``keys`` columns' values.
     """
-    keys = list(rows[0])
     compiled = (
         sqlite_insert(table)
         .on_conflict_do_nothing()
-        .compile(dialect=conn.dialect, column_keys=keys)
+        .compile(dialect=conn.dialect, column_keys=list(keys))
     )
     order = list(compiled.positiontup or ())
     if sorted(order) != sorted(keys):
         raise RuntimeError(f"unexpected bind parameters for {table.name}: {order}")
     dialect = conn.dialect
+    at = [keys.index(key) for key in order]
     converters = [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order]
     for chunk in batched(rows, CHUNK):
-        columns = [
-            _convert_column([row[key] for row in chunk], convert)
-            for key, convert in zip(order, converters, strict=True)
+        columns = list(zip(*chunk, strict=True))
+        params = [
+            _convert_column(columns[i], convert) for i, convert in zip(at, converters, strict=True)
         ]
-        conn.exec_driver_sql(compiled.string, list(zip(*columns, strict=True)))
+        conn.exec_driver_sql(compiled.string, list(zip(*params, strict=True)))
 
 
-def _convert_column(values: list[Any], convert: Any) -> list[Any]:
+def _convert_column(values: Sequence[Any], convert: Any) -> Sequence[Any]:
     """Apply a bind processor to a column's values, once per distinct hashable value."""
     if convert is None:
         return values
-    cache: dict[Any, Any] = {}
-    out = []
-    for value in values:
-        try:
-            converted = cache[value]
-        except KeyError:
-            converted = cache[value] = convert(value)
-        except TypeError:  # unhashable
-            converted = convert(value)
-        out.append(converted)
-    return out
+    try:
+        cache = {value: convert(value) for value in set(values)}
+    except TypeError:  # an unhashable value: one call each
+        return [convert(value) for value in values]
+    return [cache[value] for value in values]

@@ -20,7 +20,8 @@ from sqlalchemy import Table, Text, case, delete, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from harmonize.drs.bulk import IN_CHUNK, batched, chunked, insert_ignore
+from harmonize.allocation import gc_paused
+from harmonize.drs.bulk import IN_CHUNK, batched, chunked, insert_ignore, insert_ignore_rows
 from harmonize.drs.models import BundleMember, DrsObjectRow
 from harmonize.drs.specs import BundleHeader, BundleSpec, ObjectSpec
 
@@ -67,7 +68,7 @@ def register_objects(
     conn: Connection, by_id: dict[str, ObjectSpec], bundle: BundleSpec | None = None
 ) -> None:
     """Insert the objects (by id, see :func:`unique_specs`) and, optionally, their bundle."""
-    insert_ignore(conn, _OBJECTS, [_object_row(spec) for spec in by_id.values()], ("id",))
+    _insert_objects(conn, by_id)
     if bundle is not None:
         _register_bundle(conn, bundle, by_id)
 
@@ -78,7 +79,16 @@ def register_stream(
     """Insert a bundle whose members are exactly ``objects``, ``chunk`` at a time.
 
     See :meth:`harmonize.drs.registry.Registry.register_stream`; returns the member count.
+    The garbage collector is paused meanwhile (rows are acyclic; see
+    :func:`harmonize.allocation.gc_paused`).
     """
+    with gc_paused():
+        return _register_stream(conn, objects, bundle, chunk)
+
+
+def _register_stream(
+    conn: Connection, objects: Iterable[ObjectSpec], bundle: BundleHeader, chunk: int
+) -> int:
     if _bundle_registered(conn, bundle.id):
         return _check_replayed_stream(conn, bundle.id, objects, chunk)
     # member rows without their bundle row cannot survive a transaction; drop any
@@ -87,15 +97,12 @@ def register_stream(
     streamed = 0
     for specs in chunked(objects, chunk):
         by_id = _stream_chunk(specs, bundle.id)
-        insert_ignore(conn, _OBJECTS, [_object_row(spec) for spec in by_id.values()], ("id",))
+        _insert_objects(conn, by_id)
         # names as given; the members table has no unique (bundle_id, name)
         # constraint (its key is bundle_id, member_id), so shared names may sit
         # side by side until unique_member_names renames them below
-        member_rows = [
-            {"bundle_id": bundle.id, "member_id": member_id, "name": spec.name}
-            for member_id, spec in by_id.items()
-        ]
-        insert_ignore(conn, _MEMBERS, member_rows, ("bundle_id", "member_id"))
+        member_rows = [(bundle.id, member_id, spec.name) for member_id, spec in by_id.items()]
+        insert_ignore_rows(conn, _MEMBERS, _MEMBER_COLUMNS, member_rows, _MEMBER_COLUMNS[:2])
         streamed += len(by_id)
     count, size, checksum = member_totals(conn, bundle.id, chunk)
     if count != streamed:  # an id of one chunk came again in a later chunk
@@ -107,27 +114,56 @@ def register_stream(
     return streamed
 
 
-def _object_row(spec: ObjectSpec) -> dict[str, Any]:
-    return {
-        "id": spec.id,
-        "name": spec.name,
-        "description": spec.description,
-        "size": spec.size,
-        "created_time": spec.created_time,
-        "updated_time": spec.created_time,
-        "version": spec.version or spec.sha256,
-        "mime_type": spec.mime_type,
-        "sha256": spec.sha256,
-        "path": spec.path,
-        "submission_id": spec.submission_id,
-        "dataset": spec.dataset,
-        "access": spec.access,
-        "role": spec.role,
-        "is_bundle": False,
-        "aliases": spec.aliases,  # a tuple: hashable, stored as a JSON list
-        "deleted": False,
-        "consent": list(spec.consent) if spec.consent is not None else None,
-    }
+_OBJECT_COLUMNS = (
+    "id",
+    "name",
+    "description",
+    "size",
+    "created_time",
+    "updated_time",
+    "version",
+    "mime_type",
+    "sha256",
+    "path",
+    "submission_id",
+    "dataset",
+    "access",
+    "role",
+    "is_bundle",
+    "aliases",
+    "deleted",
+    "consent",
+)
+_MEMBER_COLUMNS = ("bundle_id", "member_id", "name")
+
+
+def _insert_objects(conn: Connection, by_id: dict[str, ObjectSpec]) -> None:
+    """Insert-or-ignore the objects' rows, built as tuples (one per object, no dict)."""
+    rows = [
+        (
+            spec.id,
+            spec.name,
+            spec.description,
+            spec.size,
+            spec.created_time,
+            spec.created_time,
+            spec.version or spec.sha256,
+            spec.mime_type,
+            spec.sha256,
+            spec.path,
+            spec.submission_id,
+            spec.dataset,
+            spec.access,
+            spec.role,
+            False,
+            spec.aliases,  # a tuple: hashable, stored as a JSON list
+            False,
+            # a tuple too (stored as the same JSON list): its bind conversion is cached
+            None if spec.consent is None else tuple(spec.consent),
+        )
+        for spec in by_id.values()
+    ]
+    insert_ignore_rows(conn, _OBJECTS, _OBJECT_COLUMNS, rows, ("id",))
 
 
 def unique_specs(specs: Iterable[ObjectSpec], *, repeats: bool) -> dict[str, ObjectSpec]:

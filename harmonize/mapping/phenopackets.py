@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from harmonize.allocation import gc_paused
+from harmonize.mapping import phenopackets_rows as rows
 from harmonize.mapping import times
 
 SCHEMA_VERSION = "2.0.2"
@@ -118,6 +120,21 @@ def _annotation(
     return item
 
 
+def _annotations(table: pa.Table, key: str) -> Callable[[Any], list[dict[str, Any]]]:
+    """``values(rows)`` for :func:`~.phenopackets_rows.grouped`: the annotation dict of each
+    of ``rows``, one dict per distinct annotation (shared by the rows that have it)."""
+    code, first = rows.distinct_rows(table, _ANNOTATION[1:])
+    picked = table.select(_ANNOTATION[1:]).take(pa.array(first))
+    made = [
+        _annotation(key, *values) for values in zip(*_cols(picked, _ANNOTATION[1:]), strict=True)
+    ]
+
+    def values(at: Any) -> list[dict[str, Any]]:
+        return [made[c] for c in code[at].tolist()]
+
+    return values
+
+
 def _times(table: pa.Table, stem: str) -> list[dict[str, Any] | None]:
     """Each row's ``TimeElement`` of ``stem`` (None where it has none)."""
     out: list[dict[str, Any] | None] = [None] * table.num_rows
@@ -161,7 +178,8 @@ def build_documents(
     extras: dict[str, dict[str, Any]] | None = None,
     prefixes: dict[str, set[str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """One Phenopacket per row of ``individuals``, in that order.
+    """One Phenopacket per row of ``individuals``, in that order (built with the garbage
+    collector paused: see :func:`harmonize.allocation.gc_paused`).
 
     ``resource(prefix)`` gives the MetaData Resource for a CURIE prefix (None if unknown).
     ``consent`` are the submission's DUO codes, which apply where a row has none of its
@@ -172,6 +190,30 @@ def build_documents(
     list although neither a table column nor an extra shows them. A document that names no
     term lists the HPO release (:data:`CHECKED_AGAINST`) rather than no resource at all.
     """
+    with gc_paused():
+        return _build(
+            tables,
+            created=created,
+            created_by=created_by,
+            resource=resource,
+            consent=consent,
+            references=references,
+            extras=extras,
+            prefixes=prefixes,
+        )
+
+
+def _build(
+    tables: dict[str, pa.Table],
+    *,
+    created: str,
+    created_by: str,
+    resource: Callable[[str], dict[str, Any] | None],
+    consent: Sequence[str] = (),
+    references: Callable[[Sequence[str]], list[dict[str, str]]] | None = None,
+    extras: dict[str, dict[str, Any]] | None = None,
+    prefixes: dict[str, set[str]] | None = None,
+) -> list[dict[str, Any]]:
     ind = tables["individuals"]
     docs: dict[str, dict[str, Any]] = {}
     used = _prefixes(tables)
@@ -193,9 +235,11 @@ def build_documents(
     )
     own_consent = ind.column("consent").to_pylist() if references else [None] * ind.num_rows
     made_refs: dict[tuple[str, ...], list[dict[str, str]]] = {}
+    ordinal = [-1] * ind.num_rows  # each individuals row's document, -1: it makes none
     for i, pid in enumerate(pid_):
         if pid is None or pid in docs:
             continue
+        ordinal[i] = len(docs)
         subject: dict[str, Any] = {"id": sid[i] if sid[i] is not None else pid}
         if alternate[i]:
             subject["alternateIds"] = list(alternate[i])
@@ -224,22 +268,21 @@ def build_documents(
 
     # phenotypic features and diseases share a shape: an ontology class, excluded, an onset.
     # The same (term, excluded, onset) recurs across thousands of individuals: build each
-    # such dict once and share it (nothing mutates them; orjson writes shared objects fine).
-    for table, field, key in (
+    # such dict once and share it (nothing mutates them; orjson writes shared objects fine),
+    # and give each document its list in one slice (see phenopackets_rows)
+    listed = list(docs.values())
+    ids = ind.column("phenopacket_id").combine_chunks()
+    for table_name, field, key in (
         ("phenotypic_features", "phenotypicFeatures", "type"),
         ("diseases", "diseases", "term"),
     ):
-        made: dict[tuple[Any, ...], dict[str, Any]] = {}
-        columns = _cols(tables[table], _ANNOTATION)
-        for pid, *annotation in zip(*columns, strict=True):
-            doc = docs.get(pid)
-            if doc is None or annotation[0] is None:
-                continue
-            spec = tuple(annotation)
-            item = made.get(spec)
-            if item is None:
-                item = made[spec] = _annotation(key, *annotation)
-            doc.setdefault(field, []).append(item)
+        table = tables[table_name]
+        if table.num_rows == 0:
+            continue
+        owner = rows.document_rows(table, ids, np.asarray(ordinal, dtype=np.int64))
+        named = pc.is_valid(table.column("term_id")).to_numpy(zero_copy_only=False)
+        for at, items in rows.grouped(owner, named, _annotations(table, key)):
+            listed[at][field] = items
 
     v = tables["variants"]
     for (
@@ -289,7 +332,7 @@ def build_documents(
             descriptor["geneContext"] = {"valueId": gid or "", "symbol": gsym or ""}
         if hgvs:
             descriptor["expressions"] = [{"syntax": syntax or "hgvs", "value": hgvs}]
-        if all(x is not None for x in vcf):
+        if None not in vcf:
             descriptor["vcfRecord"] = {
                 key: str(x) for key, x in zip(_VCF.values(), vcf, strict=True)
             }
@@ -299,7 +342,11 @@ def build_documents(
         if zid:
             descriptor["allelicState"] = {"id": zid, "label": zlabel or ""}
         interps = doc.setdefault("interpretations", [])
-        interp = next((x for x in interps if x["diagnosis"]["disease"]["id"] == did), None)
+        interp = None
+        for x in interps:
+            if x["diagnosis"]["disease"]["id"] == did:
+                interp = x
+                break
         if interp is None:
             interp = {
                 "id": doc["subject"]["id"] if not interps else f"{doc['subject']['id']}:{did}",
@@ -348,23 +395,25 @@ def build_documents(
             used[pid] = sorted(set(used.get(pid, ())) | more)
 
     out = []
+    listed_resources: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for pid, doc in docs.items():
         meta = doc.pop("metaData")
-        names = sorted(used.get(pid, ())) or [CHECKED_AGAINST]
-        resources = [r for r in (resource(p) for p in names) if r is not None]
-        meta["resources"] = resources
-        meta["phenopacketSchemaVersion"] = SCHEMA_VERSION
-        doc["metaData"] = {
-            k: meta[k]
-            for k in (
-                "created",
-                "createdBy",
-                "resources",
-                "phenopacketSchemaVersion",
-                "externalReferences",
-            )
-            if k in meta
+        names = tuple(sorted(used.get(pid, ()))) or (CHECKED_AGAINST,)
+        found = listed_resources.get(names)
+        if found is None:
+            found = listed_resources[names] = [r for r in map(resource, names) if r is not None]
+        meta = {
+            "created": meta["created"],
+            "createdBy": meta["createdBy"],
+            "resources": list(found),  # its own list, of the shared resource dicts
+            "phenopacketSchemaVersion": SCHEMA_VERSION,
+            **(
+                {"externalReferences": meta["externalReferences"]}
+                if "externalReferences" in meta
+                else {}
+            ),
         }
+        doc["metaData"] = meta
         out.append(doc)
     return out
 

@@ -32,9 +32,9 @@ from typing import Any
 import orjson
 
 from harmonize.drs.ids import bundle_id as make_bundle_id
-from harmonize.drs.ids import drs_id
-from harmonize.drs.registry import BundleHeader, ObjectSpec, Registry
+from harmonize.drs.registry import BundleHeader, Registry
 from harmonize.errors import PublishError
+from harmonize.publish.objects import SubjectIndex, legacy_subject_index, object_specs, versioned
 from harmonize.publish.stage import Stage, StagedFile, staged_files
 from harmonize.quality.report_store import SavedReport
 from harmonize.settings import Settings
@@ -49,7 +49,6 @@ JOURNAL = "commit.json"
 LOCK = ".lock"
 # a journal's flag: its stage's Phenopacket records carry their subjects (older ones do not)
 STAGED_SUBJECTS = "staged_subjects"
-VERSIONED = ("published/phenopackets/", "published/inputs/", "published/reports/")
 
 
 @contextmanager
@@ -73,19 +72,6 @@ def staging_lock(root: Path, *, wait: bool = True) -> Iterator[bool]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
-
-
-def versioned(rel: str, submission_id: str, version: int) -> str:
-    """Where a staged file is published: ``v<N>`` after the submission's folder.
-
-    >>> versioned("published/phenopackets/s1/p.json", "s1", 2)
-    'published/phenopackets/s1/v2/p.json'
-    """
-    for prefix in VERSIONED:
-        head = f"{prefix}{submission_id}/"
-        if rel.startswith(head):
-            return f"{head}v{version}/{rel[len(head) :]}"
-    raise PublishError(f"unexpected staged file {rel!r}", submission_id=submission_id)
 
 
 def table_file(stage_root: Path, name: str) -> Path:
@@ -150,110 +136,6 @@ def plan(
         "bundle": {"id": bundle, "name": submission_id, "description": description},
         STAGED_SUBJECTS: True,
     }
-
-
-class SubjectIndex:
-    """Which Phenopacket object holds which subject (hashed): what a withdrawal looks up.
-
-    Rows are added as the staged files stream by and written ``chunk`` at a time into the
-    registry transaction ``conn``, so memory does not grow with the submission.
-    """
-
-    def __init__(self, conn: Any, journal: dict[str, Any], chunk: int = 5000) -> None:
-        self.conn, self.chunk = conn, chunk
-        self.sid, self.version = journal["submission_id"], journal["version"]
-        self.dataset = journal["dataset"]
-        self.rows: list[dict[str, Any]] = []
-
-    def add(self, object_id: str, subject: str) -> None:
-        self.rows.append(
-            {
-                "object_id": object_id,
-                "dataset": self.dataset,
-                "subject_hash": ledger.subject_hash(self.dataset, subject),
-                "submission_id": self.sid,
-                "version": self.version,
-            }
-        )
-        if len(self.rows) >= self.chunk:
-            self.flush()
-
-    def flush(self) -> None:
-        ledger.index_subjects(self.conn, self.rows)
-        self.rows = []
-
-
-def _specs(
-    stage_root: Path, journal: dict[str, Any], index: SubjectIndex | dict[str, str]
-) -> Iterator[ObjectSpec]:
-    """The DRS objects of the staged files, streamed (ids are derived from content).
-
-    Each Phenopacket file's subject goes to the subject ``index``; a journal of a stage
-    written before its records carried subjects gets a dict instead, filled with each
-    Phenopacket file's object id by file name (see :func:`_legacy_subject_index`).
-    """
-    sid, version = journal["submission_id"], journal["version"]
-    created = datetime.fromisoformat(journal["created"])
-    for f in staged_files(stage_root):
-        rel = versioned(f.rel, sid, version)
-        oid = drs_id(sid, rel, f.sha256)
-        if f.role == "published" and f.rel.startswith("published/phenopackets/"):
-            if isinstance(index, dict):
-                index[f.name] = oid
-            elif f.subject is not None:
-                index.add(oid, f.subject)
-        yield ObjectSpec(
-            id=oid,
-            name=f.name,
-            path=rel,
-            size=f.size,
-            sha256=f.sha256,
-            mime_type=f.mime_type,
-            submission_id=sid,
-            dataset=journal["dataset"],
-            access=journal["access"],
-            role=f.role,
-            description=f"{f.role} file of submission {sid}, version {version}",
-            created_time=created,
-            version=str(version),
-            consent=f.consent if f.consent is not None else journal["consent"],
-        )
-
-
-def _legacy_subject_index(
-    stage_root: Path, journal: dict[str, Any], objects: dict[str, str]
-) -> list[dict[str, Any]]:
-    """The subject index of a stage whose records name no subjects (an older Harmonize's,
-    rolled forward): from the staged individuals table. ``objects``: each Phenopacket
-    file's object id, by file name (see :func:`_specs`)."""
-    import pyarrow.parquet as pq
-
-    from harmonize.publish.stage import safe_name
-    from harmonize.warehouse.ledger import subject_hash
-
-    staged = table_file(stage_root, "individuals")
-    if not staged.exists():
-        return []
-    sid, version, dataset = journal["submission_id"], journal["version"], journal["dataset"]
-    table = pq.read_table(staged, columns=["phenopacket_id", "subject_id"])
-    rows = []
-    for pid, subject in zip(
-        table.column("phenopacket_id").to_pylist(),
-        table.column("subject_id").to_pylist(),
-        strict=True,
-    ):
-        obj = objects.get(f"{safe_name(pid)}.json")
-        if subject is not None and obj is not None:
-            rows.append(
-                {
-                    "object_id": obj,
-                    "dataset": dataset,
-                    "subject_hash": subject_hash(dataset, subject),
-                    "submission_id": sid,
-                    "version": version,
-                }
-            )
-    return rows
 
 
 def _put_files(stage_root: Path, warehouse: Warehouse, journal: dict[str, Any]) -> None:
@@ -345,12 +227,13 @@ def apply_journal(
         legacy: dict[str, str] = {}
         index = SubjectIndex(conn, journal) if journal.get(STAGED_SUBJECTS) else legacy
         journal["objects"] = register_stream(
-            conn, _specs(stage_root, journal, index), header, registry.chunk
+            conn, object_specs(stage_root, journal, index), header, registry.chunk
         )
         if isinstance(index, SubjectIndex):
             index.flush()
         else:
-            ledger.index_subjects(conn, _legacy_subject_index(stage_root, journal, legacy))
+            staged = table_file(stage_root, "individuals")
+            ledger.index_subjects(conn, legacy_subject_index(stage_root, journal, legacy, staged))
         if journal["previous_bundle"]:
             registry.supersede(conn, journal["previous_bundle"], header.id)
         ledger.commit(conn, seq, table_versions, {"rows": journal["counts"]})

@@ -19,9 +19,8 @@ import os
 import re
 import shutil
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import pyarrow as pa
@@ -48,8 +47,11 @@ FILES = "files.jsonl"
 _UNSAFE = re.compile(r"[^\w.-]")
 
 
-@dataclass(frozen=True)
-class StagedFile:
+class StagedFile(NamedTuple):
+    """One staged file's record (a line of ``files.jsonl``); a named tuple, which a commit
+    reads back 100,000 times per 100,000 Phenopackets several times over faster than a
+    frozen dataclass."""
+
     rel: str  # path relative to the staging root == path relative to the workspace once published
     size: int
     sha256: str
@@ -110,29 +112,35 @@ class Stage:
         individual has its own, which their DRS objects then carry; ``subjects`` the
         subject id of those whose individuals row has one (see :func:`subjects_of`), which
         the commit streams into the subject index."""
-        base = str(self.root / self.pp_dir)
+        base = os.path.join(self.root, self.pp_dir, "")
+        folder, dumps, indent, sha256 = (
+            self.pp_dir + "/",
+            orjson.dumps,
+            orjson.OPT_INDENT_2,
+            hashlib.sha256,
+        )
         lines = []
         try:
             for doc in docs:
-                data = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
-                name = f"{safe_name(doc['id'])}.json"
-                with open(os.path.join(base, name), "wb") as fh:
-                    fh.write(data)
+                pid = doc["id"]
+                data = dumps(doc, option=indent)
+                name = f"{safe_name(pid)}.json"
+                _write_new(base + name, data)
                 row: tuple[Any, ...] = (
-                    f"{self.pp_dir}/{name}",
+                    folder + name,
                     len(data),
-                    hashlib.sha256(data).hexdigest(),
+                    sha256(data).hexdigest(),
                     "application/json",
                     "published",
                     name,
                 )
-                own = consent.get(doc["id"]) if consent else None
-                subject = subjects.get(doc["id"]) if subjects else None
+                own = consent.get(pid) if consent else None
+                subject = subjects.get(pid) if subjects else None
                 if subject is not None:
                     row = (*row, own, subject)
                 elif own is not None:
                     row = (*row, own)
-                lines.append(orjson.dumps(row))
+                lines.append(dumps(row))
             if lines:
                 self._records.write(b"\n".join(lines) + b"\n")
                 self.count += len(lines)
@@ -241,6 +249,23 @@ class Stage:
         self._writers.clear()
         self._records.close()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write_new(path: str, data: bytes) -> None:
+    """Write ``data`` as the file ``path``, created or truncated, mode 0o666 less the umask
+    as ``open(path, "wb")`` makes it. Three system calls: ``open()``'s buffered file adds an
+    ``fstat``, an ``ioctl`` and an ``lseek``, and took about twice as long per file (which
+    shows at 100,000 Phenopackets). Not synced, as before: the fsync policy is unchanged."""
+    fd = os.open(path, _CREATE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def safe_name(name: str) -> str:

@@ -13,6 +13,7 @@ Withdrawals are recorded without the data: the subject as a salted hash, who, wh
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -155,6 +156,19 @@ def index_subjects(conn: Connection, rows: list[dict[str, Any]]) -> None:
         insert_ignore(conn, _SUBJECTS, rows[start : start + 5000], ("object_id",))
 
 
+SUBJECT_COLUMNS = ("object_id", "dataset", "subject_hash", "submission_id", "version")
+
+
+def index_subject_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """:func:`index_subjects` of rows given as tuples of :data:`SUBJECT_COLUMNS`."""
+    from harmonize.drs.bulk import insert_ignore_rows
+
+    for start in range(0, len(rows), 5000):
+        insert_ignore_rows(
+            conn, _SUBJECTS, SUBJECT_COLUMNS, rows[start : start + 5000], ("object_id",)
+        )
+
+
 def subject_objects(session: Session, dataset: str, subject_hash: str) -> list[SubjectObjectRow]:
     """Every indexed Phenopacket object of a subject, in every version."""
     return list(
@@ -182,7 +196,12 @@ def subject_hash(dataset: str, subject_id: str) -> str:
     >>> subject_hash("d", "P1") == subject_hash("d", "P1") != subject_hash("e", "P1")
     True
     """
-    return hashlib.sha256(f"harmonize-withdrawal\0{dataset}\0{subject_id}".encode()).hexdigest()
+    return hashlib.sha256(subject_hash_prefix(dataset) + subject_id.encode()).hexdigest()
+
+
+def subject_hash_prefix(dataset: str) -> bytes:
+    """What :func:`subject_hash` hashes before the subject id (its salt and dataset)."""
+    return f"harmonize-withdrawal\0{dataset}\0".encode()
 
 
 # -- reading ----------------------------------------------------------------------------
