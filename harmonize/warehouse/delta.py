@@ -3,8 +3,9 @@
 Each of the seven tables (``TABLES``) is one Delta table under ``published/tables/<name>``, partitioned
 by ``submission_id``. A publication changes a table in one Delta commit:
 
-- a new version of a submission replaces that submission's partition
-  (``write_deltalake(mode="overwrite", predicate="submission_id = '...'")``);
+- a new version of a submission replaces that submission's partition: its data files
+  are written batch by batch (pyarrow), then one ``create_write_transaction`` adds them
+  and removes the partition's old files (``mode="overwrite"`` on the partition);
 - a withdrawal deletes one individual's rows (``DeltaTable.delete``), rewriting only the
   files of its submission's partition.
 
@@ -18,8 +19,12 @@ which removes every file and log entry that still holds deleted rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -47,6 +52,10 @@ KEEP_HISTORY = {
 # a withdrawal 6.6x slower at 1,000 publications than at 10; without, 1.4x); submissions
 # are found by partition, not by statistics
 CREATE = {**KEEP_HISTORY, "delta.dataSkippingNumIndexedCols": "0"}
+# a new data file past this many bytes (compressed), as delta-rs's default target file size
+TARGET_FILE_BYTES = 100 * 1024 * 1024
+# rows per row group of a data file: the rows written at a time (a few MB for most tables)
+ROW_GROUP_ROWS = 65_536
 FORGET_HISTORY = {
     "delta.logRetentionDuration": "interval 0 seconds",
     "delta.deletedFileRetentionDuration": "interval 0 seconds",
@@ -82,6 +91,65 @@ def rows_predicate(rows: Mapping[str, Iterable[str]]) -> str:
         ids = ", ".join(_quote(i) for i in sorted(set(phenopacket_ids)))
         clauses.append(f"({submission_predicate(submission_id)} AND phenopacket_id IN ({ids}))")
     return " OR ".join(clauses)
+
+
+def partition_folder(submission_id: str) -> str:
+    """A submission's partition folder, escaped as delta-rs escapes it (``%XX``).
+
+    >>> partition_folder("s1"), partition_folder("a b/c")
+    ('submission_id=s1', 'submission_id=a%20b%2Fc')
+    """
+    return f"{PARTITION}={quote(submission_id, safe='')}"
+
+
+def _finish(
+    writer: Any, sink: Any, path: str, submission_id: str, rows: int, add_action: Any
+) -> Any:
+    """Close a data file; its add action (delta-rs URI-encodes the path in the log)."""
+    writer.close()
+    size = int(sink.tell())
+    sink.close()
+    return add_action(
+        path=path,
+        size=size,
+        partition_values={PARTITION: submission_id},
+        modification_time=int(time.time() * 1000),
+        data_change=True,
+        stats=json.dumps({"numRecords": rows, "minValues": {}, "maxValues": {}, "nullCount": {}}),
+    )
+
+
+def _row_groups(data: pa.RecordBatchReader, name: str, submission_id: str) -> Iterator[pa.Table]:
+    """``data``'s batches gathered into row groups of ``ROW_GROUP_ROWS`` (the last may be
+    smaller), without the partition column, which must hold ``submission_id``."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in data:
+        others = pc.invert(pc.equal(batch.column(PARTITION), submission_id))
+        if pc.any(pc.fill_null(others, True)).as_py():
+            raise PublishError(
+                f"rows of another submission among the rows of {submission_id} for table {name}"
+            )
+        if batch.num_rows:
+            pending.append(batch.drop_columns([PARTITION]))
+            count += batch.num_rows
+        if count >= ROW_GROUP_ROWS:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if count:
+        yield pa.Table.from_batches(pending)
+
+
+def _merged_schema(current: Any, data: pa.Schema) -> Any:
+    """The table's schema with the columns of ``data`` it lacks added (a table published
+    before a column was added gains it), as ``schema_mode="merge"`` did."""
+    from deltalake import Schema
+
+    have = {f.name for f in current.fields}
+    missing = [f for f in data if f.name not in have]
+    if not missing:
+        return current
+    return Schema([*current.fields, *Schema.from_arrow(pa.schema(missing)).fields])
 
 
 class DeltaWarehouse:
@@ -165,29 +233,70 @@ class DeltaWarehouse:
     def replace_submission(
         self, name: str, submission_id: str, data: pa.RecordBatchReader, *, seq: int
     ) -> int:
-        """One commit: the submission's rows become ``data`` (none when it is empty)."""
-        from deltalake import write_deltalake
+        """One commit: the submission's rows become ``data`` (none when it is empty).
 
+        The data files are written here, batch by batch (:meth:`_write_files`), and then
+        committed in one Delta transaction that adds them and removes the partition's old
+        files. ``write_deltalake`` held most of what it wrote: a fresh process's RSS rose by
+        820 MB for the 9.5M phenotypic-feature rows of 1M individuals, by 126 MB this way.
+        A crash before the commit leaves only data files no version references, as a crash in
+        ``write_deltalake`` did.
+        """
         self.ensure(name)
         table = self._open(name)
         if (table.transaction_version(APP_ID) or 0) >= seq:
             return int(table.version())  # committed before a crash
         try:
-            write_deltalake(
-                table,
-                data,
+            added = self._write_files(name, submission_id, data)
+            table.create_write_transaction(
+                added,
                 mode="overwrite",
-                predicate=submission_predicate(submission_id),
+                schema=_merged_schema(table.schema(), data.schema),
                 partition_by=[PARTITION],
-                schema_mode="merge",  # a table published before a column was added gains it
-                writer_properties=self._writer(),
+                partition_filters=[(PARTITION, "=", submission_id)],
                 commit_properties=self._commit(seq, "publish"),
-                storage_options=self.storage_options,
             )
         except OSError as exc:
             raise TransientError(f"committing table {name} failed: {exc}") from exc
         table.update_incremental()
         return int(table.version())
+
+    def _write_files(self, name: str, submission_id: str, data: pa.RecordBatchReader) -> list[Any]:
+        """Write ``data`` (rows of one submission) as Parquet data files in the submission's
+        partition of table ``name``, one batch at a time, starting a new file past
+        ``TARGET_FILE_BYTES``. Returns the Delta add actions that commit them."""
+        import pyarrow.parquet as pq
+        from deltalake.transaction import AddAction
+
+        fs = self.scan_filesystem(name)
+        folder = partition_folder(submission_id)
+        if not isinstance(self.files, S3Files):
+            fs.create_dir(folder, recursive=True)  # (on S3 a folder is no object)
+        file_schema = pa.schema([f for f in data.schema if f.name != PARTITION])
+        added: list[Any] = []
+        sink: Any = None
+        writer: pq.ParquetWriter | None = None
+        path, rows = "", 0
+        try:
+            for group in _row_groups(data, name, submission_id):
+                if writer is None:
+                    path = f"{folder}/part-{uuid.uuid4()}.zstd.parquet"
+                    sink = fs.open_output_stream(path)
+                    writer = pq.ParquetWriter(sink, file_schema, compression="zstd")
+                    rows = 0
+                writer.write_table(group, row_group_size=group.num_rows)
+                rows += group.num_rows
+                if sink.tell() >= TARGET_FILE_BYTES:
+                    added.append(_finish(writer, sink, path, submission_id, rows, AddAction))
+                    writer = sink = None
+            if writer is not None:
+                added.append(_finish(writer, sink, path, submission_id, rows, AddAction))
+                writer = sink = None
+        finally:
+            if writer is not None:  # an error half way: the file stays unreferenced
+                writer.close()
+                sink.close()
+        return added
 
     def append(self, name: str, data: pa.RecordBatchReader, *, seq: int) -> int:
         """One commit adding rows (of submissions not in the table yet: a bulk load)."""

@@ -18,6 +18,10 @@ import pyarrow.parquet as pq
 
 from harmonize.warehouse.delta import schema
 
+# rows read at a time: reading the staged 9.5M phenotypic-feature rows of 1M individuals
+# raised RSS by 138 MB in batches of 65,536 (threads, pre-buffering), by 34 MB in these
+BATCH_ROWS = 16_384
+
 
 def lifecycle_batches(
     name: str,
@@ -34,7 +38,9 @@ def lifecycle_batches(
     def batches() -> Iterator[pa.RecordBatch]:
         if staged is None or not staged.exists():
             return
-        for batch in pq.ParquetFile(staged).iter_batches(batch_size=65_536):
+        for batch in pq.ParquetFile(staged, pre_buffer=False).iter_batches(
+            batch_size=BATCH_ROWS, use_threads=False
+        ):
             n = batch.num_rows
             extra = {
                 "submission_id": pa.repeat(submission_id, n).cast(pa.string()),
