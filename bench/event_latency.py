@@ -26,7 +26,7 @@ ratio at most 1.5 for the large one; each is printed with whether it is met. Not
 asserted; exit status 1 only if a submission is not published.
 
     uv run --frozen python bench/event_latency.py [--small 20] [--small-rows 100]
-        [--spacing SECONDS] [--large-rows 100000] [--workdir DIR] [--kafka HOST:PORT --airflow-home DIR]
+        [--spacing SECONDS] [--large-rows 100000] [--workdir DIR] [--keep] [--kafka HOST:PORT --airflow-home DIR]
         [--executor local|celery] [--workers 2]
 """
 
@@ -36,6 +36,7 @@ import argparse
 import contextlib
 import os
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -136,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--large-rows", type=int, default=100_000)
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary directory (removed otherwise)"
+    )
     parser.add_argument("--kafka", help="bootstrap HOST:PORT of a running broker")
     parser.add_argument("--airflow-home", type=Path, help="a running infra/airflow.sh home")
     parser.add_argument("--timeout", type=float, default=1800)
@@ -146,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="harmonize-latency-"))
     work.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
+        if args.workdir is None and not args.keep:  # 2-5 GB a run; removed after the services
+            stack.callback(shutil.rmtree, work, ignore_errors=True)
         host, celery_env = "127.0.0.1", dict[str, str]()
         if args.executor == "celery":
             host, celery_env = shared_services(stack, work, args.workers)
