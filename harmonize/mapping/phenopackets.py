@@ -167,6 +167,7 @@ def _vital(
     return out
 
 
+@gc_paused()
 def build_documents(
     tables: dict[str, pa.Table],
     *,
@@ -190,30 +191,6 @@ def build_documents(
     list although neither a table column nor an extra shows them. A document that names no
     term lists the HPO release (:data:`CHECKED_AGAINST`) rather than no resource at all.
     """
-    with gc_paused():
-        return _build(
-            tables,
-            created=created,
-            created_by=created_by,
-            resource=resource,
-            consent=consent,
-            references=references,
-            extras=extras,
-            prefixes=prefixes,
-        )
-
-
-def _build(
-    tables: dict[str, pa.Table],
-    *,
-    created: str,
-    created_by: str,
-    resource: Callable[[str], dict[str, Any] | None],
-    consent: Sequence[str] = (),
-    references: Callable[[Sequence[str]], list[dict[str, str]]] | None = None,
-    extras: dict[str, dict[str, Any]] | None = None,
-    prefixes: dict[str, set[str]] | None = None,
-) -> list[dict[str, Any]]:
     ind = tables["individuals"]
     docs: dict[str, dict[str, Any]] = {}
     used = _prefixes(tables)
