@@ -113,7 +113,11 @@ def run_once(corpus: Path, workspace: Path, src: Path | None, log: Path) -> Run:
     peak = 0
     with log.open("wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        # not run from the checkout: ``python -m`` puts the working directory first on
+        # sys.path, where it would shadow PYTHONPATH's baseline
+        proc = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=log.parent
+        )
         watched = psutil.Process(proc.pid)
         while proc.poll() is None:
             peak = max(peak, tree_rss(watched))
