@@ -19,7 +19,6 @@ True
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from collections.abc import Callable
@@ -39,13 +38,12 @@ def _normalise_sha256(value: str) -> str:
 
 def _encode(*parts: str) -> str:
     """Lowercase base32 of the first 20 bytes of sha-256 over NUL-joined parts (32 chars)."""
-    digest = hashlib.sha256("\0".join(parts).encode("utf-8")).digest()[:20]
-    return base64.b32encode(digest).decode("ascii").lower()
+    return _base32(hashlib.sha256("\0".join(parts).encode("utf-8")).digest()[:20])
 
 
 # base32 two characters (10 bits) at a time: the 160 bits of an id's digest in 16 lookups,
 # the same text as base64.b32encode(...).lower() (whose pure-Python loop cost more than the
-# sha-256 when a commit derives 100,000 ids)
+# sha-256 when a commit derives 100,000 ids); tests/drs/test_ids.py holds them to the same text
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 _PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
 _SHIFTS = tuple(range(150, -1, -10))

@@ -34,7 +34,7 @@ import orjson
 from harmonize.drs.ids import bundle_id as make_bundle_id
 from harmonize.drs.registry import BundleHeader, Registry
 from harmonize.errors import PublishError
-from harmonize.publish.objects import SubjectIndex, legacy_subject_index, object_specs, versioned
+from harmonize.publish.objects import SubjectIndex, object_specs, subject_index_rows, versioned
 from harmonize.publish.stage import Stage, StagedFile, staged_files
 from harmonize.quality.report_store import SavedReport
 from harmonize.settings import Settings
@@ -232,8 +232,14 @@ def apply_journal(
         if isinstance(index, SubjectIndex):
             index.flush()
         else:
-            staged = table_file(stage_root, "individuals")
-            ledger.index_subjects(conn, legacy_subject_index(stage_root, journal, legacy, staged))
+            rows = subject_index_rows(
+                table_file(stage_root, "individuals"),
+                legacy,
+                dataset=journal["dataset"],
+                submission_id=journal["submission_id"],
+                version=journal["version"],
+            )
+            ledger.index_subjects(conn, rows)
         if journal["previous_bundle"]:
             registry.supersede(conn, journal["previous_bundle"], header.id)
         ledger.commit(conn, seq, table_versions, {"rows": journal["counts"]})

@@ -80,7 +80,7 @@ def object_specs(
 
     Each Phenopacket file's subject goes to the subject ``index``; a journal of a stage
     written before its records carried subjects gets a dict instead, filled with each
-    Phenopacket file's object id by file name (see :func:`legacy_subject_index`).
+    Phenopacket file's object id by file name (see :func:`subject_index_rows`).
     """
     sid, version = journal["submission_id"], journal["version"]
     created = datetime.fromisoformat(journal["created"])
@@ -120,19 +120,19 @@ def object_specs(
         )
 
 
-def legacy_subject_index(
-    stage_root: Path, journal: dict[str, Any], objects: dict[str, str], staged: Path
+def subject_index_rows(
+    staged: Path, objects: dict[str, str], *, dataset: str, submission_id: str, version: int
 ) -> list[dict[str, Any]]:
-    """The subject index of a stage whose records name no subjects (an older Harmonize's,
-    rolled forward): from the staged individuals table ``staged``. ``objects``: each
-    Phenopacket file's object id, by file name (see :func:`object_specs`)."""
+    """The subject index read back from a staged individuals table ``staged``: for a stage
+    whose records name no subjects (an older Harmonize's, rolled forward) and for a
+    submission migrated to the table format. ``objects``: each Phenopacket file's object
+    id, by file name (see :func:`object_specs`)."""
     import pyarrow.parquet as pq
 
     from harmonize.publish.stage import safe_name
 
     if not staged.exists():
         return []
-    sid, version, dataset = journal["submission_id"], journal["version"], journal["dataset"]
     table = pq.read_table(staged, columns=["phenopacket_id", "subject_id"])
     rows = []
     for pid, subject in zip(
@@ -147,7 +147,7 @@ def legacy_subject_index(
                     "object_id": obj,
                     "dataset": dataset,
                     "subject_hash": ledger.subject_hash(dataset, subject),
-                    "submission_id": sid,
+                    "submission_id": submission_id,
                     "version": version,
                 }
             )

@@ -148,15 +148,12 @@ def commit(
     )
 
 
+SUBJECT_COLUMNS = ("object_id", "dataset", "subject_hash", "submission_id", "version")
+
+
 def index_subjects(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Record which object holds which subject (rows of :class:`SubjectObjectRow`)."""
-    from harmonize.drs.bulk import insert_ignore
-
-    for start in range(0, len(rows), 5000):
-        insert_ignore(conn, _SUBJECTS, rows[start : start + 5000], ("object_id",))
-
-
-SUBJECT_COLUMNS = ("object_id", "dataset", "subject_hash", "submission_id", "version")
+    index_subject_rows(conn, [tuple(row[c] for c in SUBJECT_COLUMNS) for row in rows])
 
 
 def index_subject_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -188,32 +188,12 @@ def _subject_index(
     scratch: Path, rows: list[DrsObjectRow], sid: str, dataset: str
 ) -> list[dict[str, object]]:
     """The subject index of a migrated submission: which Phenopacket holds which subject."""
-    from harmonize.publish.stage import safe_name
-    from harmonize.warehouse.ledger import subject_hash
+    from harmonize.publish.objects import subject_index_rows
 
-    staged = scratch / "individuals.parquet"
-    if not staged.exists():
-        return []
     by_name = {r.name: r.id for r in rows if r.path and "/phenopackets/" in r.path}
-    table = pq.read_table(staged, columns=["phenopacket_id", "subject_id"])
-    out: list[dict[str, object]] = []
-    for pid, subject in zip(
-        table.column("phenopacket_id").to_pylist(),
-        table.column("subject_id").to_pylist(),
-        strict=True,
-    ):
-        obj = by_name.get(f"{safe_name(pid)}.json")
-        if subject is not None and obj is not None:
-            out.append(
-                {
-                    "object_id": obj,
-                    "dataset": dataset,
-                    "subject_hash": subject_hash(dataset, subject),
-                    "submission_id": sid,
-                    "version": 1,
-                }
-            )
-    return out
+    return subject_index_rows(
+        scratch / "individuals.parquet", by_name, dataset=dataset, submission_id=sid, version=1
+    )
 
 
 def _into_v1(workspace: Path, rel: str, sid: str) -> str:
