@@ -190,11 +190,8 @@ def _report_and_pages(tmp: Path, template: Path, ontology_cache: Path) -> dict[s
     return {"status": result.status, "report": report, "pages": pages}
 
 
-@pytest.mark.parametrize("errors", [False, True], ids=["clean", "with-errors"])
-def test_basic_first_gives_the_report_and_pages_of_summary_alone(
-    tmp_path: Path, ontology_cache: Path, monkeypatch: pytest.MonkeyPatch, errors: bool
-) -> None:
-    template = template_with_errors(tmp_path) if errors else AIRE
+def _record_formats(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The result format of every GX run from here on, in order."""
     formats: list[str] = []
     validator = expectations._validator
 
@@ -203,6 +200,15 @@ def test_basic_first_gives_the_report_and_pages_of_summary_alone(
         return validator(frame, result_format)
 
     monkeypatch.setattr(expectations, "_validator", recording)
+    return formats
+
+
+@pytest.mark.parametrize("errors", [False, True], ids=["clean", "with-errors"])
+def test_basic_first_gives_the_report_and_pages_of_summary_alone(
+    tmp_path: Path, ontology_cache: Path, monkeypatch: pytest.MonkeyPatch, errors: bool
+) -> None:
+    template = template_with_errors(tmp_path) if errors else AIRE
+    formats = _record_formats(monkeypatch)
     two_step = _report_and_pages(tmp_path / "a", template, ontology_cache)
     basic_only = formats.count("BASIC") - formats.count("SUMMARY")
     formats.clear()
@@ -227,14 +233,7 @@ def test_a_row_tolerated_by_mostly_alone_still_gets_its_summary_run(
         for i in range(40)
     ]
     rows[6]["age_at_last_encounter"] = "P"  # 1 of 40 bad: tolerated by mostly=0.95
-    formats: list[str] = []
-    validator = expectations._validator
-
-    def recording(frame: Any, result_format: dict[str, Any]) -> Any:
-        formats.append(result_format["result_format"])
-        return validator(frame, result_format)
-
-    monkeypatch.setattr(expectations, "_validator", recording)
+    formats = _record_formats(monkeypatch)
     result = run_harmonized("individuals", harmonized("individuals", rows), expectations_dir)
     got = [(f.level, f.category, f.location.row, f.location.value) for f in result.findings]
     assert got == [("warning", "invalid-age", 8, "P")]
